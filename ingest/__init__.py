@@ -1,0 +1,1 @@
+"""Extract and load: one dlt source per system (``ingest/<src>/``), landing in ``raw_<src>``."""

@@ -1,0 +1,52 @@
+"""All resources, selected by DAGSTER_ENV (local | ci | prod).
+
+The run configuration (which sources, where the warehouse lives) is a YAML file named by the
+``SALESOPS_CONFIG`` environment variable; see ``salesops.example.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dlt import DagsterDltResource
+
+from salesops import config as salesops_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+
+
+class SalesopsConfig(dg.ConfigurableResource):
+    """Points at the run configuration file; ``load()`` parses it."""
+
+    config_path: str
+
+    def load(self) -> salesops_config.Config:
+        return salesops_config.load(self.config_path)
+
+
+def dagster_env() -> str:
+    env = os.environ.get("DAGSTER_ENV", "local")
+    if env not in ("local", "ci", "prod"):
+        raise ValueError(f"DAGSTER_ENV must be local, ci or prod, not {env!r}")
+    return env
+
+
+def dbt_target() -> str:
+    return {"local": "dev", "ci": "ci", "prod": "prod"}[dagster_env()]
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target()
+)
+
+
+def build_resources() -> dict[str, object]:
+    return {
+        "salesops": SalesopsConfig(config_path=dg.EnvVar("SALESOPS_CONFIG")),
+        "dlt": DagsterDltResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project, target=dbt_target()),
+    }

@@ -1,0 +1,163 @@
+"""``salesops``: the data engineer's command line.
+
+salesops demo                      generate the demo org, run everything, build the BI site
+salesops run --config FILE         run the whole pipeline against the sources FILE names
+salesops generate --out DIR        write a demo org in every source's real shape
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from salesops import config as salesops_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DEMO_DIR = ROOT / "build" / "demo"
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def echo(message: str) -> None:
+    print(message, flush=True)
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+# -- generate -------------------------------------------------------------------------------------
+def cmd_generate(args: argparse.Namespace) -> int:
+    from salesops.demo.generate import generate
+
+    as_of = args.as_of or today()
+    echo(f"generating scale {args.scale} org (seed {args.seed}, as of {as_of}) into {args.out}")
+    started = time.monotonic()
+    summary = generate(Path(args.out), seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
+    echo(f"done in {time.monotonic() - started:.1f}s")
+    for source, counts in (summary.get("counts") or {}).items():
+        echo(f"  {source}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+# -- run ------------------------------------------------------------------------------------------
+def _report(outcome, cfg: salesops_config.Config) -> int:
+    status = "succeeded" if outcome.success else "FAILED"
+    echo(
+        f"run {outcome.run_id[:8]} {status} in {outcome.seconds:.0f}s: "
+        f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
+    )
+    for err in outcome.errors:
+        echo(f"  error in {err}")
+    if outcome.failed_checks:
+        echo(f"  {len(outcome.failed_checks)} checks failed: {', '.join(outcome.failed_checks)}")
+    echo(f"  warehouse: {cfg.warehouse}")
+    echo(f"  BI file:   {cfg.bi_warehouse}")
+    return 0 if outcome.success else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from salesops import runner
+
+    cfg = salesops_config.load(args.config)
+    echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
+    outcome = runner.run(cfg.path, echo=echo)
+    return _report(outcome, cfg)
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _demo_sources(src_dir: Path, as_of: date) -> Iterator[dict[str, dict]]:
+    """Source sections for the demo org (file-based sources; API stand-ins when present)."""
+    sections: dict[str, dict] = {
+        "crm": {"export_dir": str(src_dir / "crm_export")},
+        "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},
+        "sheets": {"dir": str(src_dir / "sheets")},
+    }
+    yield sections
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from salesops import runner
+    from salesops.demo.generate import generate
+
+    out = Path(args.out).resolve()
+    src_dir = out / "sources"
+    as_of = args.as_of or today()
+    started = time.monotonic()
+    echo(f"1/3 generating the demo org (scale {args.scale}, seed {args.seed}, as of {as_of})")
+    generate(src_dir, seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
+    with _demo_sources(src_dir, as_of) as sections:
+        cfg = salesops_config.from_dict(
+            {
+                "warehouse": {
+                    "path": str(out / "warehouse.duckdb"),
+                    "bi_path": str(out / "warehouse_bi.duckdb"),
+                },
+                "as_of": as_of.isoformat(),
+                "sources": sections,
+                **({"bi": {"out_dir": str(out / "site")}} if not args.no_bi else {}),
+            },
+            base=out,
+        )
+        cfg_path = out / "salesops.yml"
+        cfg_path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        echo(f"2/3 running the pipeline with {cfg_path}")
+        skip = ("bi",) if args.no_bi else ()
+        outcome = runner.run(cfg_path, exclude_groups=skip, echo=echo)
+    echo("3/3 summary")
+    code = _report(outcome, cfg)
+    if not args.no_bi:
+        echo(f"  BI site:   {out / 'site'} (serve it: make bi-serve)")
+    echo(f"demo finished in {time.monotonic() - started:.0f}s")
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salesops", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write a demo sales org in every source's real shape")
+    p.add_argument("--out", required=True, help="folder to write (created)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", default="S", help="XS, S (default), M or L")
+    p.add_argument("--as-of", type=_parse_date, help="last day of the org (default: today)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("run", help="run the whole pipeline against a config file's sources")
+    p.add_argument("--config", required=True, help="YAML run configuration")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="generate the demo org, run everything, build the BI site")
+    p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", default="S")
+    p.add_argument("--as-of", type=_parse_date)
+    p.add_argument("--no-bi", action="store_true", help="skip publishing and the site build")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except salesops_config.ConfigError as exc:
+        echo(f"salesops: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The run configuration: which sources a company has, where they are, where the warehouse lives.
+
+A YAML file (see ``salesops.example.yml``). Relative paths resolve against the file's folder.
+Secrets never live here: they come from environment variables or ``ingest/.dlt/secrets.toml``
+(``SOURCES__<SRC>__<NAME>``), read by dlt when a source runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SOURCE_NAMES = ("crm", "wecom", "u8", "sheets")
+_PATH_KEYS = ("_dir", "_path", "_file")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    warehouse: Path
+    bi_warehouse: Path
+    timezone: str = "Asia/Shanghai"
+    as_of: date | None = None
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bi_site_dir: Path | None = None
+    bi_out_dir: Path | None = None
+
+    @property
+    def work_dir(self) -> Path:
+        """Folder for run state next to the warehouse (dlt pipeline state, logs)."""
+        return self.warehouse.parent
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return self.work_dir / ".dlt_pipelines"
+
+    def has(self, source: str) -> bool:
+        return source in self.sources
+
+
+def _resolve(value: Any, key: str, base: Path) -> Any:
+    if isinstance(value, str) and (key in ("dir", "path", "file") or key.endswith(_PATH_KEYS)):
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+    if isinstance(value, str) and key == "url" and value.startswith("sqlite:///"):
+        raw = value[len("sqlite:///") :]
+        p = Path(raw)
+        if not p.is_absolute():
+            return "sqlite:///" + str((base / p).resolve())
+    return value
+
+
+def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Config:
+    where = f" in {path}" if path else ""
+    wh = data.get("warehouse") or {}
+    if "path" not in wh:
+        raise ConfigError(f"'warehouse.path' is required{where}")
+    warehouse = Path(_resolve(wh["path"], "_path", base))
+    default_bi = str(warehouse.with_name("warehouse_bi.duckdb"))
+    bi = Path(_resolve(wh.get("bi_path", default_bi), "_path", base))
+    sources: dict[str, dict[str, Any]] = {}
+    for name, section in (data.get("sources") or {}).items():
+        if name not in SOURCE_NAMES:
+            raise ConfigError(
+                f"unknown source '{name}'{where}; expected one of {', '.join(SOURCE_NAMES)}"
+            )
+        if section is None or section.get("enabled", True) is False:
+            continue
+        sources[name] = {k: _resolve(v, k, base) for k, v in section.items()}
+    as_of = data.get("as_of")
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    bi_cfg = data.get("bi") or {}
+    return Config(
+        path=path,
+        warehouse=warehouse,
+        bi_warehouse=bi,
+        timezone=data.get("timezone", "Asia/Shanghai"),
+        as_of=as_of,
+        sources=sources,
+        bi_site_dir=_resolve(bi_cfg["site_dir"], "_dir", base) if "site_dir" in bi_cfg else None,
+        bi_out_dir=_resolve(bi_cfg["out_dir"], "_dir", base) if "out_dir" in bi_cfg else None,
+    )
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    return from_dict(data, path.parent, path)
+
+
+def dump(config: Config) -> str:
+    """YAML text of a config (paths absolute), e.g. for the demo's generated config file."""
+    data: dict[str, Any] = {
+        "warehouse": {"path": str(config.warehouse), "bi_path": str(config.bi_warehouse)},
+        "timezone": config.timezone,
+        "sources": {
+            n: {k: str(v) if isinstance(v, Path) else v for k, v in s.items()}
+            for n, s in config.sources.items()
+        },
+    }
+    if config.as_of:
+        data["as_of"] = config.as_of.isoformat()
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

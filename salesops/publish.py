@@ -1,0 +1,57 @@
+"""Publish the BI hand-off: a read-only DuckDB file Evidence can open.
+
+Evidence's DuckDB driver reads storage versions up to 1.4/1.5, while the warehouse is written by
+DuckDB 2.x. The published file is created fresh with storage version v1.4.0 and holds schema
+``reporting`` with a copy of every ``marts.rpt_*`` table (plus the marts the pages list) — the
+only tables BI reads. It is written to a temporary name and moved into place, so a page build
+never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+BI_STORAGE_VERSION = "v1.4.0"
+BI_SCHEMA = "reporting"
+# Published marts the pages read besides the rpt_* tables.
+EXTRA_MARTS = ("alerts", "dq_findings")
+
+
+def publish_bi(warehouse: str | Path, bi_file: str | Path) -> dict[str, int]:
+    """Copy the BI-facing marts into a fresh v1.4.0 DuckDB file; return rows per table."""
+    warehouse, bi_file = Path(warehouse), Path(bi_file)
+    bi_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = bi_file.with_name(bi_file.name + ".tmp")
+    for stale in (tmp, Path(str(tmp) + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        con.execute(f"attach '{tmp}' as bi (storage_version '{BI_STORAGE_VERSION}')")
+        con.execute(f"create schema bi.{BI_SCHEMA}")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'wh' and schema_name = 'marts' "
+                "and (table_name like 'rpt\\_%' escape '\\' or table_name in ?) "
+                "order by table_name",
+                [list(EXTRA_MARTS)],
+            ).fetchall()
+        ]
+        counts: dict[str, int] = {}
+        for table in tables:
+            con.execute(
+                f'create table bi.{BI_SCHEMA}."{table}" as select * from wh.marts."{table}"'
+            )
+            counts[table] = con.execute(
+                f'select count(*) from bi.{BI_SCHEMA}."{table}"'
+            ).fetchone()[0]
+        con.execute("detach bi")
+    finally:
+        con.close()
+    os.replace(tmp, bi_file)
+    return counts

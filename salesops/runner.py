@@ -1,0 +1,117 @@
+"""Run the main Dagster job in-process, for the command line and the demo.
+
+The same definitions that ``dagster dev`` serves run here through ``execute_in_process``, so a
+command-line run and a scheduled run share every code path. Progress is printed one line per
+step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from salesops import config as salesops_config
+
+JOB_NAME = "refresh_all_job"
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    seconds: float
+    steps: dict[str, str] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
+    started = time.monotonic()
+
+    @dg.logger(description="one line per step")
+    def step_logger(_init_context):
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                meta = getattr(record, "dagster_meta", {}) or {}
+                event = meta.get("dagster_event")
+                step = meta.get("step_key") or ""
+                stamp = f"[{time.monotonic() - started:6.1f}s]"
+                if event is not None:
+                    kind = event.event_type_value
+                    if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+                        word = {
+                            "STEP_START": "start",
+                            "STEP_SUCCESS": "done ",
+                            "STEP_FAILURE": "FAIL ",
+                        }[kind]
+                        echo(f"{stamp} {word} {step}")
+                    elif kind == "ASSET_CHECK_EVALUATION":
+                        data = event.event_specific_data.evaluation
+                        if not data.passed:
+                            echo(f"{stamp} check failed: {data.asset_check_key.to_user_string()}")
+                elif record.levelno >= logging.WARNING:
+                    echo(f"{stamp} {record.levelname.lower()}: {meta.get('orig_message', '')}")
+
+        log = logging.getLogger("salesops.run")
+        log.handlers = [Handler()]
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        return log
+
+    return step_logger
+
+
+def run(
+    config_path: str | Path,
+    asset_keys: Sequence[dg.AssetKey] | None = None,
+    exclude_groups: Sequence[str] = (),
+    echo: Callable[[str], None] = print,
+    instance: dg.DagsterInstance | None = None,
+) -> RunOutcome:
+    """Materialise every asset the configuration allows (or ``asset_keys``) in this process."""
+    config_path = Path(config_path).resolve()
+    cfg = salesops_config.load(config_path)
+    os.environ["SALESOPS_CONFIG"] = str(config_path)
+    cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
+
+    from orchestration.definitions import defs
+    from orchestration.defs.automation import configured_selection
+
+    job = defs.resolve_job_def(JOB_NAME)
+    if asset_keys is None:
+        selection = configured_selection(cfg)
+        if exclude_groups:
+            selection = selection - dg.AssetSelection.groups(*exclude_groups)
+        asset_keys = sorted(
+            selection.resolve(defs.resolve_asset_graph()),
+            key=lambda k: k.to_user_string(),
+        )
+    if instance is None:
+        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=list(asset_keys),
+        raise_on_error=False,
+        logger_defs={"progress": _progress_logger(echo)},
+        run_config={"loggers": {"progress": {}}},
+        tags={"salesops/config": str(config_path)},
+    )
+    outcome = RunOutcome(result.success, result.run_id, time.monotonic() - started)
+    for event in result.all_events:
+        if event.is_step_success or event.is_step_failure:
+            outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"
+        if event.is_step_failure:
+            err = event.step_failure_data.error
+            outcome.errors.append(f"{event.step_key}: {err.message.strip() if err else ''}")
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data.evaluation
+            if not evaluation.passed:
+                outcome.failed_checks.append(evaluation.asset_check_key.to_user_string())
+    return outcome

@@ -1,0 +1,62 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesops import config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "salesops.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_relative_paths_resolve_against_the_file(tmp_path):
+    cfg = config.load(
+        write(
+            tmp_path,
+            """
+warehouse: {path: wh/warehouse.duckdb}
+as_of: 2026-03-31
+sources:
+  crm: {export_dir: exports/sf}
+  u8: {url: "sqlite:///u8/UFDATA_001_2026.db"}
+  sheets: {dir: /abs/sheets}
+""",
+        )
+    )
+    assert cfg.warehouse == tmp_path / "wh" / "warehouse.duckdb"
+    assert cfg.bi_warehouse == tmp_path / "wh" / "warehouse_bi.duckdb"
+    assert cfg.as_of == date(2026, 3, 31)
+    assert cfg.sources["crm"]["export_dir"] == tmp_path / "exports" / "sf"
+    assert cfg.sources["u8"]["url"] == f"sqlite:///{tmp_path}/u8/UFDATA_001_2026.db"
+    assert cfg.sources["sheets"]["dir"] == Path("/abs/sheets")
+    assert cfg.has("crm") and not cfg.has("wecom")
+
+
+def test_disabled_and_unknown_sources(tmp_path):
+    cfg = config.load(
+        write(tmp_path, "warehouse: {path: w.duckdb}\nsources:\n  wecom: {enabled: false}\n")
+    )
+    assert cfg.sources == {}
+    with pytest.raises(config.ConfigError, match="unknown source 'hubspot'"):
+        config.load(write(tmp_path, "warehouse: {path: w.duckdb}\nsources:\n  hubspot: {}\n"))
+
+
+def test_clear_errors(tmp_path):
+    with pytest.raises(config.ConfigError, match="not found"):
+        config.load(tmp_path / "missing.yml")
+    with pytest.raises(config.ConfigError, match="warehouse.path"):
+        config.load(write(tmp_path, "sources: {}\n"))
+    with pytest.raises(config.ConfigError, match="not valid YAML"):
+        config.load(write(tmp_path, "warehouse: [unclosed\n"))
+
+
+def test_dump_round_trips(tmp_path):
+    cfg = config.load(
+        write(tmp_path, "warehouse: {path: w.duckdb}\nsources:\n  sheets: {dir: s}\n")
+    )
+    again = config.load(write(tmp_path, config.dump(cfg)))
+    assert again.warehouse == cfg.warehouse
+    assert again.sources == cfg.sources
