@@ -1,0 +1,197 @@
+"""CRM source (Salesforce is the reference): a Data Export folder or the REST API -> ``raw_crm``.
+
+Both ways in yield Arrow tables with one schema per object (``settings.OBJECTS``), merged on
+``Id`` with an incremental cursor on ``SystemModstamp`` (history objects: ``CreatedDate``), so
+they land in the same raw tables and a re-run loads only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
+
+from ingest.crm import settings
+from ingest.crm.helpers import (
+    CrmApiError,
+    CrmAuthError,
+    CrmError,
+    CrmExportError,
+    ObjectSpec,
+    RetryPolicy,
+    SalesforceClient,
+    build_soql,
+    column_name,
+    find_export_file,
+    logger,
+    object_specs,
+    parse_datetime,
+    queryable_fields,
+    read_export_file,
+    records_to_arrow,
+    select_specs,
+)
+
+__all__ = [
+    "CrmApiError",
+    "CrmAuthError",
+    "CrmError",
+    "CrmExportError",
+    "crm_source",
+    "source_from_config",
+]
+
+
+def _resource_hints(spec: ObjectSpec) -> dict[str, Any]:
+    return {
+        "name": spec.table,
+        "primary_key": column_name("Id"),
+        "write_disposition": "merge",
+        # when a record shows up twice in one load (changed while being paged), keep the newest
+        "columns": {spec.cursor_column: {"dedup_sort": "desc"}},
+    }
+
+
+def _cursor(spec: ObjectSpec, start: datetime) -> dlt.sources.incremental[datetime]:
+    return dlt.sources.incremental(spec.cursor_column, initial_value=start)
+
+
+def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> DltResource:
+    incremental = _cursor(spec, start)
+
+    def rows(cursor: dlt.sources.incremental[datetime] = incremental) -> Iterator[pa.Table]:
+        if not export_dir.is_dir():
+            raise CrmExportError(f"{export_dir}: the CRM export folder does not exist")
+        path = find_export_file(export_dir, spec)
+        if path is None:
+            logger.warning(
+                "CRM export %s has no %s: table %s is skipped",
+                export_dir,
+                spec.file_name,
+                spec.table,
+            )
+            return
+        yield from read_export_file(path, spec)
+
+    return dlt.resource(rows, **_resource_hints(spec))
+
+
+def _api_resource(
+    spec: ObjectSpec, client: SalesforceClient, start: datetime, include_deleted: bool
+) -> DltResource:
+    incremental = _cursor(spec, start)
+
+    def rows(cursor: dlt.sources.incremental[datetime] = incremental) -> Iterator[pa.Table]:
+        since = parse_datetime(cursor.last_value) if cursor.last_value is not None else None
+        fields = queryable_fields(spec, client.describe_fields(spec.name))
+        soql = build_soql(spec, since, fields)
+        for page in client.query(soql, include_deleted=include_deleted):
+            yield records_to_arrow(page, spec)
+
+    return dlt.resource(rows, **_resource_hints(spec))
+
+
+@dlt.source(name="crm")
+def crm_source(
+    export_dir: str | None = None,
+    instance_url: str | None = None,
+    client_id: str | None = dlt.secrets.value,
+    client_secret: str | None = dlt.secrets.value,
+    username: str | None = dlt.secrets.value,
+    password: str | None = dlt.secrets.value,
+    token_url: str | None = None,
+    objects: Sequence[str] | str | None = None,
+    start_date: str | datetime = settings.START_DATE,
+    api_version: str = settings.API_VERSION,
+    batch_size: int = settings.QUERY_BATCH_SIZE,
+    include_deleted: bool = True,
+    retry_base_seconds: float = settings.RETRY_BASE_SECONDS,
+    retry_max_seconds: float = settings.RETRY_MAX_SECONDS,
+    retry_budget_seconds: float = settings.RETRY_BUDGET_SECONDS,
+) -> list[DltResource]:
+    """Salesforce objects from an export folder (``export_dir``) or the REST API (``instance_url``).
+
+    Args:
+        export_dir: folder of a Salesforce Data Export / Data Loader export, one ``<Object>.csv``
+            per object. A missing object file skips that table with a logged notice.
+        instance_url: the org's URL (``https://<domain>.my.salesforce.com``) for the REST API.
+        client_id, client_secret: the connected app's consumer key and secret (REST only;
+            ``SOURCES__CRM__CLIENT_ID`` / ``SOURCES__CRM__CLIENT_SECRET``).
+        username, password: for the username-password flow (password with the security token
+            appended where the org requires it); without them the client-credentials flow is used.
+        token_url: the OAuth token endpoint; default ``<instance_url>/services/oauth2/token``.
+        objects: object names (``Lead``) or raw table names (``leads``); default all of
+            ``settings.OBJECTS``.
+        start_date: initial cursor value; records modified earlier are not loaded.
+        include_deleted: REST only; use ``queryAll`` so deletions (``IsDeleted``) are loaded.
+    """
+    if bool(export_dir) == bool(instance_url):
+        raise ValueError(
+            "the CRM source needs exactly one of 'export_dir' (a Salesforce export folder) "
+            "or 'instance_url' (the REST API)"
+        )
+    specs = select_specs(objects, object_specs())
+    start = parse_datetime(start_date)
+    if export_dir:
+        folder = Path(export_dir).expanduser()
+        return [_export_resource(spec, folder, start) for spec in specs]
+    missing = [n for n, v in (("CLIENT_ID", client_id), ("CLIENT_SECRET", client_secret)) if not v]
+    if missing:
+        raise CrmAuthError(
+            "the Salesforce REST API needs "
+            + " and ".join(f"SOURCES__CRM__{m}" for m in missing)
+            + " (environment or ingest/.dlt/secrets.toml)"
+        )
+    client = SalesforceClient(
+        instance_url=str(instance_url),
+        client_id=str(client_id),
+        client_secret=str(client_secret),
+        username=username,
+        password=password,
+        token_url=token_url,
+        api_version=api_version,
+        batch_size=batch_size,
+        retry=RetryPolicy(retry_base_seconds, retry_max_seconds, retry_budget_seconds),
+    )
+    return [_api_resource(spec, client, start, include_deleted) for spec in specs]
+
+
+_CONFIG_KEYS = (
+    "export_dir",
+    "instance_url",
+    "token_url",
+    "objects",
+    "start_date",
+    "api_version",
+    "batch_size",
+    "include_deleted",
+)
+
+
+def source_from_config(section: dict[str, Any]) -> DltSource:
+    """The CRM source from its run-configuration section: ``export_dir`` or ``instance_url``
+    (+ optional ``objects``, ``start_date``, ``token_url``, ``api_version``, ``batch_size``).
+    Secrets come from dlt (``SOURCES__CRM__CLIENT_ID`` ...), never from this section."""
+    secrets = sorted(
+        k for k in section if k in ("client_id", "client_secret", "username", "password")
+    )
+    if secrets:
+        raise ValueError(
+            f"the CRM section of the run configuration holds secrets ({', '.join(secrets)}); "
+            "set them as SOURCES__CRM__<NAME> environment variables or in ingest/.dlt/secrets.toml"
+        )
+    unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
+    if unknown:
+        logger.warning("CRM configuration: unknown keys ignored: %s", ", ".join(unknown))
+    kwargs = {k: section[k] for k in _CONFIG_KEYS if section.get(k) is not None}
+    if "export_dir" in kwargs:
+        kwargs["export_dir"] = str(kwargs["export_dir"])
+    if isinstance(kwargs.get("start_date"), date):
+        kwargs["start_date"] = kwargs["start_date"].isoformat()
+    return crm_source(**kwargs)
