@@ -1,0 +1,1 @@
+"""The demo sales organisation: a seeded simulation written in every source's real shape."""
