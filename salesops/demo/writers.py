@@ -36,6 +36,11 @@ def iso_utc(t: datetime | None) -> str:
     return "" if t is None else f"{utc(t):%Y-%m-%dT%H:%M:%S}Z"
 
 
+def whole_seconds(t: datetime | None) -> datetime | None:
+    """Times as the sources carry them (Salesforce and WeCom keep whole seconds)."""
+    return None if t is None else t.replace(microsecond=0)
+
+
 # -- CRM ------------------------------------------------------------------------------------------
 def _sf_value(value: Any, sf_type: str) -> str:
     if value is None:
@@ -97,8 +102,8 @@ def write_wecom(org: Org, wecom_dir: Path, archive_dir: Path) -> dict[str, int]:
     for month, msgs in sorted(by_month.items()):
         with (archive_dir / f"chat_{month}.jsonl").open("w", encoding="utf-8") as fh:
             for m in msgs:
-                ms = unix(m["msgtime"]) * 1000 + m["msgtime"].microsecond // 1000
-                fh.write(json.dumps(dict(m, msgtime=ms), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(dict(m, msgtime=unix(m["msgtime"]) * 1000), ensure_ascii=False))
+                fh.write("\n")
     return {
         "follow_users": len(follow),
         "external_contacts": len(org.wecom_contacts),
@@ -387,12 +392,13 @@ def write_truth(org: Org, out: Path, counts: dict[str, dict[str, int]]) -> dict[
                 iso_utc(t["assigned_at"]),
             ]
             for suffix in ("", "_crm"):
-                first = t[f"first_touch_at{suffix}"]
+                first = whole_seconds(t[f"first_touch_at{suffix}"])
+                assigned = whole_seconds(t["assigned_at"])
                 if t["assigned_at"] is None:
                     row += ["", "", "unassigned", ""]
                     continue
-                hours = None if first is None else (first - t["assigned_at"]).total_seconds() / 3600
-                waited = (org.end - t["assigned_at"]).total_seconds() / 3600
+                hours = None if first is None else (first - assigned).total_seconds() / 3600
+                waited = (org.end - assigned).total_seconds() / 3600
                 row += [
                     iso_utc(first),
                     "" if hours is None else f"{hours:.6f}",

@@ -1,0 +1,53 @@
+{#
+  Time helpers. Warehouse timestamps are UTC (timestamptz); business days, weeks and months
+  are cut in var('timezone').
+#}
+
+{# The last instant of the as-of day (var as_of, business time zone), as a UTC timestamptz. #}
+{% macro as_of_end() -%}
+    {%- if var('as_of', '') -%}
+        {{ to_utc("cast('" ~ var('as_of') ~ "' as timestamp) + interval 1 day - interval 1 second") }}
+    {%- else -%}
+        current_timestamp
+    {%- endif -%}
+{%- endmacro %}
+
+{# The as-of day itself (a date in the business time zone). #}
+{% macro as_of_date() -%}
+    {%- if var('as_of', '') -%}
+        cast('{{ var("as_of") }}' as date)
+    {%- else -%}
+        cast({{ to_local('current_timestamp') }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{# A local wall-clock timestamp (business time zone) -> UTC timestamptz. #}
+{% macro to_utc(local_ts) -%}
+    {{ return(adapter.dispatch('to_utc')(local_ts)) }}
+{%- endmacro %}
+
+{% macro default__to_utc(local_ts) -%}
+    (({{ local_ts }}) at time zone '{{ var("timezone") }}')
+{%- endmacro %}
+
+{% macro duckdb__to_utc(local_ts) -%}
+    timezone('{{ var("timezone") }}', {{ local_ts }})
+{%- endmacro %}
+
+{# A UTC timestamptz -> local wall-clock timestamp in the business time zone. #}
+{% macro to_local(utc_ts) -%}
+    {{ return(adapter.dispatch('to_local')(utc_ts)) }}
+{%- endmacro %}
+
+{% macro default__to_local(utc_ts) -%}
+    (({{ utc_ts }}) at time zone '{{ var("timezone") }}')
+{%- endmacro %}
+
+{% macro duckdb__to_local(utc_ts) -%}
+    timezone('{{ var("timezone") }}', {{ utc_ts }})
+{%- endmacro %}
+
+{# Hours between two timestamps, fractional. #}
+{% macro hours_between(start_ts, end_ts) -%}
+    ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 3600.0)
+{%- endmacro %}

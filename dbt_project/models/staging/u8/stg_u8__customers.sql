@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ source('u8', 'customer') }}
+),
+
+renamed as (
+    select
+        trim(ccuscode) as u8_customer_code,
+        trim(ccusname) as customer_name,
+        ccusabbname as customer_short_name,
+        ccusdepart as u8_department_code,
+        ccusperson as u8_person_code,
+        cast(dcusdevdate as date) as developed_date
+    from source
+)
+
+select * from renamed
