@@ -1,0 +1,85 @@
+"""The team spreadsheets: org, stage config, targets, scoring, dictionaries, settings, visits.
+
+Each sheet of ``ingest.sheets.settings.SHEETS`` lands in its own ``raw_sheets`` table with the
+English column names, as a full snapshot (replace). Headers may be Chinese or English, in any
+order; extra columns are kept. A row with a bad cell goes to ``sheet_quarantine`` (file, sheet,
+row, column, value, reason) and the rest still load; a sheet missing a required column loads
+nothing and keeps its previous snapshot. Every load appends one ``sheet_load_report`` row per
+sheet: rows read = loaded + quarantined.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.source import DltResource, DltSource
+
+from ingest.sheets.helpers import SheetResult, read_sheet
+from ingest.sheets.settings import SHEETS, Sheet
+
+logger = logging.getLogger(__name__)
+
+
+class SheetsError(Exception):
+    """The spreadsheets folder cannot be read."""
+
+
+@dlt.source(name="sheets")
+def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A002 (config key)
+    """One resource per sheet plus ``sheet_quarantine`` and ``sheet_load_report``."""
+    folder = Path(dir)
+    loaded_at = datetime.now(UTC)
+
+    @cache
+    def results() -> dict[str, SheetResult]:
+        if not folder.is_dir():
+            raise SheetsError(f"spreadsheets folder not found: {folder}")
+        out = {}
+        for sheet in SHEETS:
+            result = read_sheet(folder, sheet)
+            if result is None:
+                logger.info("no %s workbook in %s: %s not loaded", sheet.workbook, folder,
+                            sheet.table)  # fmt: skip
+                continue
+            for q in result.quarantine:
+                logger.warning(
+                    "%s / %s row %s column %s: %s", q["file"], q["sheet"], q["row_number"],
+                    q["column_name"], q["reason"],
+                )  # fmt: skip
+            out[sheet.table] = result
+        return out
+
+    def data(sheet: Sheet) -> DltResource:
+        def rows() -> Iterator[pa.Table]:
+            result = results().get(sheet.table)
+            if result is not None and result.status == "loaded":
+                yield result.table()
+
+        rows.__name__ = rows.__qualname__ = f"sheet_{sheet.table}"
+        return dlt.resource(rows, name=sheet.table, write_disposition="replace")
+
+    @dlt.resource(name="sheet_quarantine", write_disposition="append")
+    def sheet_quarantine() -> Iterator[list[dict[str, Any]]]:
+        rows = [dict(q, loaded_at=loaded_at) for r in results().values() for q in r.quarantine]
+        if rows:
+            yield rows
+
+    @dlt.resource(name="sheet_load_report", write_disposition="append")
+    def sheet_load_report() -> Iterator[list[dict[str, Any]]]:
+        yield [r.report(loaded_at) for r in results().values()]
+
+    return [data(s) for s in SHEETS] + [sheet_quarantine, sheet_load_report]
+
+
+def source_from_config(section: dict[str, Any]) -> DltSource:
+    """The sheets source from its run-configuration section (``dir``)."""
+    if not section.get("dir"):
+        raise ValueError("the sheets section of the run configuration needs 'dir'")
+    return sheets_source(dir=str(section["dir"]))

@@ -1,0 +1,185 @@
+"""用友 U8 ERP: sales orders, invoices, receipts and their master data, from the U8 database.
+
+Reads ``UFDATA_<set>_<year>`` over SQLAlchemy (SQL Server in production; a SQLite copy with the
+same tables works too). Tables land in ``raw_u8`` lower-cased with U8's own column names
+lower-cased (``cCusCode`` -> ``ccuscode``), incrementally on the rowversion cursor and merged
+on the primary key, so reruns and overlapping windows never duplicate rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import sqlalchemy as sa
+from dlt.extract.source import DltResource, DltSource
+
+from ingest.u8.settings import DEFAULT_CHUNK_SIZE, TABLES
+
+logger = logging.getLogger(__name__)
+
+_ARROW = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "money": pa.decimal128(20, 2),
+    "qty": pa.decimal128(20, 6),
+    "datetime": pa.timestamp("us"),
+}
+_DLT_TYPES = {
+    "str": {"data_type": "text"},
+    "int": {"data_type": "bigint"},
+    "money": {"data_type": "decimal", "precision": 20, "scale": 2},
+    "qty": {"data_type": "decimal", "precision": 20, "scale": 6},
+    "datetime": {"data_type": "timestamp", "timezone": False},
+}
+_CONFIG_KEYS = ("url", "tables", "chunk_size")
+
+
+class U8Error(Exception):
+    """The U8 database cannot be read as configured."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "str":
+        return str(value).strip() if isinstance(value, str) else str(value)
+    if kind == "int":
+        return int.from_bytes(value, "big") if isinstance(value, bytes) else int(value)
+    if kind in ("money", "qty"):
+        places = Decimal("0.01") if kind == "money" else Decimal("0.000001")
+        return Decimal(str(value)).quantize(places)
+    if kind == "datetime":
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        return datetime.fromisoformat(str(value).strip())
+    raise ValueError(kind)
+
+
+def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -> sa.Table:
+    try:
+        inspector = sa.inspect(engine)
+        tables = {t.lower(): t for t in inspector.get_table_names()}
+    except sa.exc.SQLAlchemyError as exc:
+        raise U8Error(
+            f"cannot read U8 database {mask_url(url)}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    actual = tables.get(name.lower())
+    if actual is None:
+        raise U8Error(f"U8 database {mask_url(url)} has no table {name}")
+    columns = {c["name"].lower(): c["name"] for c in inspector.get_columns(actual)}
+    missing = [c for c in spec["columns"] if c.lower() not in columns]
+    if missing:
+        raise U8Error(f"U8 table {name} in {mask_url(url)} lacks column(s) {', '.join(missing)}")
+    meta = sa.MetaData()
+    return sa.Table(actual, meta, *(sa.Column(columns[c.lower()]) for c in spec["columns"]))
+
+
+def _table_resource(
+    engine_factory, url: str, name: str, spec: dict[str, Any], chunk_size: int
+) -> DltResource:
+    cursor = spec["cursor"].lower()
+    kinds = {c.lower(): k for c, k in spec["columns"].items()}
+    schema = pa.schema([pa.field(c, _ARROW[k]) for c, k in kinds.items()])
+
+    incremental = dlt.sources.incremental(cursor, initial_value=-1, last_value_func=max)
+
+    def rows(
+        position: dlt.sources.incremental[int] = incremental,
+    ) -> Iterator[pa.Table]:
+        engine = engine_factory()
+        try:
+            table = _check_table(engine, url, name, spec)
+            cursor_col = table.c[[c.name for c in table.c if c.name.lower() == cursor][0]]
+            query = (
+                sa.select(
+                    *[
+                        sa.cast(c, sa.BigInteger).label(c.name) if c is cursor_col else c
+                        for c in table.c
+                    ]
+                )
+                .where(sa.cast(cursor_col, sa.BigInteger) > position.last_value)
+                .order_by(sa.cast(cursor_col, sa.BigInteger))
+            )
+            with engine.connect() as conn:
+                result = conn.execution_options(stream_results=True).execute(query)
+                columns = result.keys()
+                names = [c.lower() for c in columns]
+                while batch := result.fetchmany(chunk_size):
+                    data = {
+                        col: [_cell(r[i], kinds[col]) for r in batch] for i, col in enumerate(names)
+                    }
+                    yield pa.table(data, schema=schema)
+        except sa.exc.SQLAlchemyError as exc:
+            raise U8Error(
+                f"reading U8 table {name} from {mask_url(url)} failed: {str(exc).splitlines()[0]}"
+            ) from exc
+        finally:
+            engine.dispose()
+
+    rows.__name__ = rows.__qualname__ = f"u8_{name.lower()}"
+    return dlt.resource(
+        rows,
+        name=name.lower(),
+        table_name=name.lower(),
+        primary_key=spec["primary_key"].lower(),
+        write_disposition="merge",
+        # U8 times are local wall-clock times: land them without a zone
+        # (fresh dicts: dlt writes each column's name into its hint)
+        columns={c: dict(_DLT_TYPES[k]) for c, k in kinds.items() if k == "datetime"},
+    )
+
+
+@dlt.source(name="u8")
+def u8_source(
+    url: str = dlt.secrets.value,
+    tables: list[str] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[DltResource]:
+    """One resource per U8 table (``tables``: a subset of ``ingest.u8.settings.TABLES``)."""
+    unknown = sorted(set(tables or ()) - set(TABLES))
+    if unknown:
+        raise U8Error(f"unknown U8 table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
+
+    def engine_factory() -> sa.Engine:
+        try:
+            return sa.create_engine(url)
+        except Exception as exc:  # bad URL or missing driver
+            raise U8Error(f"cannot open U8 database {mask_url(url)}: {exc}") from exc
+
+    return [
+        _table_resource(engine_factory, url, name, spec, chunk_size)
+        for name, spec in TABLES.items()
+        if not tables or name in tables
+    ]
+
+
+def source_from_config(section: dict[str, Any]) -> DltSource:
+    """The U8 source from its run-configuration section (``url``, ``tables``, ``chunk_size``).
+
+    A password never goes in the section: put the whole URL in ``SOURCES__U8__URL`` (or
+    ingest/.dlt/secrets.toml) instead.
+    """
+    url = section.get("url")
+    if url and re.search(r"://[^:/@]+:[^@]+@", str(url)):
+        raise ValueError(
+            "the U8 url in the run configuration holds a password; set the whole URL as "
+            "SOURCES__U8__URL or in ingest/.dlt/secrets.toml"
+        )
+    unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
+    if unknown:
+        logger.warning("U8 configuration: unknown keys ignored: %s", ", ".join(unknown))
+    kwargs = {k: section[k] for k in _CONFIG_KEYS if section.get(k) is not None}
+    return u8_source(**kwargs)

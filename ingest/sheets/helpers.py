@@ -1,0 +1,281 @@
+"""Reading one team spreadsheet: header matching, cell typing and quarantine of bad rows."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from openpyxl import load_workbook
+
+from ingest.sheets.settings import Column, Sheet
+
+ARROW = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "decimal": pa.decimal128(18, 2),
+    "percent": pa.decimal128(9, 4),
+    "date": pa.date32(),
+    "month": pa.date32(),
+}
+EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+_MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type."""
+
+
+@dataclass
+class SheetResult:
+    """What one sheet yielded: typed rows, quarantined rows and the load report."""
+
+    sheet: Sheet
+    file: str
+    status: str = "loaded"
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    rows_read: int = 0
+
+    def table(self) -> pa.Table:
+        fields = [pa.field(c.name, ARROW[c.kind]) for c in self.sheet.columns]
+        fields += [pa.field(name, pa.string()) for name in self.extras]
+        schema = pa.schema(fields)
+        return pa.table({f.name: [r.get(f.name) for r in self.rows] for f in schema}, schema=schema)
+
+    def report(self, loaded_at: datetime) -> dict[str, Any]:
+        return {
+            "loaded_at": loaded_at,
+            "file": self.file,
+            "sheet": self.sheet.sheet,
+            "table_name": self.sheet.table,
+            "status": self.status,
+            "rows_read": self.rows_read,
+            "rows_loaded": len(self.rows),
+            "rows_quarantined": self.rows_read - len(self.rows),
+        }
+
+
+def norm_header(text: Any) -> str:
+    return re.sub(r"\s+", "", str(text or "")).lower()
+
+
+def to_value(value: Any, kind: str) -> Any:
+    """Read a cell as ``kind``; None for blank; CellError with the reason otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        if kind == "text":
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            if isinstance(value, datetime | date):
+                return value.isoformat()
+            return str(value)
+        if kind == "int":
+            number = Decimal(str(value).replace(",", ""))
+            if number != number.to_integral_value():
+                raise CellError(f"not a whole number: {value!r}")
+            return int(number)
+        if kind == "decimal":
+            text = re.sub(r"[,¥￥\s]", "", str(value))
+            return Decimal(text).quantize(Decimal("0.01"))
+        if kind == "percent":
+            text = str(value)
+            number = Decimal(text.rstrip("%").strip())
+            if text.endswith("%") or number > 1:
+                number = number / 100
+            if not 0 <= number <= 1:
+                raise CellError(f"not a share between 0 and 100%: {value!r}")
+            return number.quantize(Decimal("0.0001"))
+        if kind in ("date", "month"):
+            day = _to_date(value, month=kind == "month")
+            return day.replace(day=1) if kind == "month" else day
+    except (InvalidOperation, ValueError, OverflowError) as exc:
+        if isinstance(exc, CellError):
+            raise
+        raise CellError(f"not a {_KIND_NAMES[kind]}: {value!r}") from exc
+    raise ValueError(f"unknown column type {kind}")
+
+
+_KIND_NAMES = {
+    "text": "text",
+    "int": "whole number",
+    "decimal": "number",
+    "percent": "percentage",
+    "date": "date",
+    "month": "month",
+}
+
+
+def _to_date(value: Any, month: bool) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20000 < value < 80000:  # an Excel serial date
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        raise CellError(f"not a date: {value!r}")
+    text = str(value)
+    for fmt in _DATE_FORMATS + (_MONTH_FORMATS if month else ()):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if not month:
+        for fmt in _MONTH_FORMATS:
+            try:
+                datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            raise CellError(f"a month, not a date: {value!r}")
+    raise CellError(f"not a date (YYYY-MM-DD): {value!r}")
+
+
+def find_file(folder: Path, sheet: Sheet) -> Path | None:
+    """The workbook, or a CSV export of the sheet (``<workbook>__<sheet>.csv``, ``<sheet>.csv``
+    or ``<table>.csv``)."""
+    for name in (f"{sheet.workbook}.xlsx", f"{sheet.workbook}__{sheet.sheet}.csv",
+                 f"{sheet.sheet}.csv", f"{sheet.table}.csv"):  # fmt: skip
+        path = folder / name
+        if path.is_file():
+            return path
+    if sheet.workbook == sheet.table or sheet.workbook in ("settings", "legacy_visits"):
+        path = folder / f"{sheet.workbook}.csv"
+        if path.is_file():
+            return path
+    return None
+
+
+def raw_rows(path: Path, sheet_name: str) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
+    """(row number as the user sees it, values) for every row, header first; None when the
+    workbook has no such sheet."""
+    if path.suffix.lower() == ".csv":
+        return _csv_rows(path)
+    wb = load_workbook(path, read_only=True, data_only=True)
+    names = {n.strip(): n for n in wb.sheetnames}
+    if sheet_name not in names:
+        wb.close()
+        return None
+    ws = wb[names[sheet_name]]
+
+    def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        try:
+            yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        finally:
+            wb.close()
+
+    return rows()
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for number, values in enumerate(csv.reader(fh), start=1):
+            yield number, tuple(values)
+
+
+def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
+    """Read and type one sheet. None when its file is absent (an optional workbook)."""
+    path = find_file(folder, sheet)
+    if path is None:
+        return None
+    result = SheetResult(sheet=sheet, file=path.name)
+    rows = raw_rows(path, sheet.sheet)
+    if rows is None:
+        result.status = "missing_sheet"
+        result.quarantine.append(_q(result, None, None, None, f"no sheet named {sheet.sheet}"))
+        return result
+    header_row: tuple[Any, ...] | None = None
+    header_no = 0
+    for number, values in rows:
+        if any(v not in (None, "") for v in values):
+            header_row, header_no = values, number
+            break
+    if header_row is None:
+        result.status = "empty"
+        result.quarantine.append(_q(result, None, None, None, "the sheet is empty"))
+        return result
+
+    by_header = {}
+    for col in sheet.columns:
+        by_header[norm_header(col.zh)] = col
+        by_header[norm_header(col.name)] = col
+    positions: dict[int, Column] = {}
+    extras: dict[int, str] = {}
+    for i, text in enumerate(header_row):
+        key = norm_header(text)
+        if not key:
+            continue
+        col = by_header.get(key)
+        if col is not None and col not in positions.values():
+            positions[i] = col
+        else:
+            extras[i] = str(text).strip()
+    missing = [c for c in sheet.columns if c.required and c not in positions.values()]
+    if missing:
+        result.status = "missing_columns"
+        names = ", ".join(f"{c.zh} ({c.name})" for c in missing)
+        result.quarantine.append(
+            _q(result, header_no, names, None, f"required column(s) missing: {names}")
+        )
+        # count what the sheet held, so the report still says how much did not load
+        result.rows_read = sum(1 for _, v in rows if any(x not in (None, "") for x in v))
+        return result
+    result.extras = [_extra_name(name, sheet) for name in extras.values()]
+    extra_names = dict(zip(extras, result.extras, strict=True))
+    for number, values in rows:
+        if not any(v not in (None, "") for v in values):
+            continue
+        result.rows_read += 1
+        record: dict[str, Any] = {}
+        problem = None
+        for i, col in positions.items():
+            raw = values[i] if i < len(values) else None
+            try:
+                value = to_value(raw, col.kind)
+            except CellError as exc:
+                problem = (col, raw, str(exc))
+                break
+            if value is None and col.required:
+                problem = (col, raw, "required value is blank")
+                break
+            record[col.name] = value
+        if problem:
+            col, raw, reason = problem
+            header = str(header_row[[k for k, c in positions.items() if c is col][0]]).strip()
+            result.quarantine.append(_q(result, number, header, raw, reason))
+            continue
+        for i, name in extra_names.items():
+            raw = values[i] if i < len(values) else None
+            record[name] = to_value(raw, "text")
+        result.rows.append(record)
+    return result
+
+
+def _extra_name(header: str, sheet: Sheet) -> str:
+    """Extra columns are kept under their own header, made a safe column name."""
+    name = re.sub(r"[^0-9a-zA-Z\u4e00-\u9fff]+", "_", header).strip("_").lower() or "column"
+    taken = {c.name for c in sheet.columns}
+    return f"extra_{name}" if name in taken else name
+
+
+def _q(result: SheetResult, row: int | None, column: str | None, value: Any, reason: str):
+    return {
+        "file": result.file,
+        "sheet": result.sheet.sheet,
+        "table_name": result.sheet.table,
+        "row_number": row,
+        "column_name": column,
+        "value": None if value is None else str(value),
+        "reason": reason,
+    }
