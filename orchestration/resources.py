@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dlt import DagsterDltResource
 
 from salesops import config as salesops_config
+from salesops.dbt import dbt_executable
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = ROOT / "dbt_project"
@@ -48,5 +49,7 @@ def build_resources() -> dict[str, object]:
     return {
         "salesops": SalesopsConfig(config_path=dg.EnvVar("SALESOPS_CONFIG")),
         "dlt": DagsterDltResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, target=dbt_target()),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project, target=dbt_target(), dbt_executable=dbt_executable()
+        ),
     }

@@ -87,7 +87,10 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         as_of=as_of,
         sources=sources,
         bi_site_dir=_resolve(bi_cfg["site_dir"], "_dir", base) if "site_dir" in bi_cfg else None,
-        bi_out_dir=_resolve(bi_cfg["out_dir"], "_dir", base) if "out_dir" in bi_cfg else None,
+        # the built site lands beside the warehouse unless configured
+        bi_out_dir=Path(
+            _resolve(bi_cfg.get("out_dir", str(warehouse.parent / "site")), "_dir", base)
+        ),
     )
 
 
@@ -116,4 +119,7 @@ def dump(config: Config) -> str:
     }
     if config.as_of:
         data["as_of"] = config.as_of.isoformat()
+    bi = {"site_dir": config.bi_site_dir, "out_dir": config.bi_out_dir}
+    if any(bi.values()):
+        data["bi"] = {k: str(v) for k, v in bi.items() if v}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -52,7 +52,7 @@ def _progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
                         }[kind]
                         echo(f"{stamp} {word} {step}")
                     elif kind == "ASSET_CHECK_EVALUATION":
-                        data = event.event_specific_data.evaluation
+                        data = event.event_specific_data
                         if not data.passed:
                             echo(f"{stamp} check failed: {data.asset_check_key.to_user_string()}")
                 elif record.levelno >= logging.WARNING:
@@ -95,11 +95,11 @@ def run(
     if instance is None:
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     started = time.monotonic()
+    job = job.with_logger_defs({"progress": _progress_logger(echo)})
     result = job.execute_in_process(
         instance=instance,
         asset_selection=list(asset_keys),
         raise_on_error=False,
-        logger_defs={"progress": _progress_logger(echo)},
         run_config={"loggers": {"progress": {}}},
         tags={"salesops/config": str(config_path)},
     )
@@ -109,9 +109,12 @@ def run(
             outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"
         if event.is_step_failure:
             err = event.step_failure_data.error
+            # the innermost cause says what went wrong (the outer error is Dagster's wrapper)
+            while err is not None and err.cause is not None:
+                err = err.cause
             outcome.errors.append(f"{event.step_key}: {err.message.strip() if err else ''}")
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data.evaluation
+            evaluation = event.event_specific_data
             if not evaluation.passed:
                 outcome.failed_checks.append(evaluation.asset_check_key.to_user_string())
     return outcome

@@ -3,13 +3,15 @@
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-BANDS = ["green", "yellow", "red", "pending"]
+BANDS = ["green", "yellow", "red", "pending", "unassigned"]
 
 
 def build_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="fct_lead_response")
-    for column in ("lead_id", "created_at", "assigned_at", "response_band"):
+    for column in ("lead_id", "created_at", "response_band"):
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    # Leads still waiting in a queue have no assignment yet; a long queue is a finding.
+    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="assigned_at", mostly=0.98))
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="lead_id"))
     suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="response_band", value_set=BANDS))
     # A response cannot come before the assignment, nor an assignment before the lead existed.

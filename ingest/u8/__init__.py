@@ -92,7 +92,8 @@ def _table_resource(
 ) -> DltResource:
     cursor = spec["cursor"].lower()
     kinds = {c.lower(): k for c, k in spec["columns"].items()}
-    schema = pa.schema([pa.field(c, _ARROW[k]) for c, k in kinds.items()])
+    pk = spec["primary_key"].lower()
+    schema = pa.schema([pa.field(c, _ARROW[k], nullable=c != pk) for c, k in kinds.items()])
 
     incremental = dlt.sources.incremental(cursor, initial_value=-1, last_value_func=max)
 

@@ -1,10 +1,9 @@
 """Publishing: the read-only BI file Evidence opens, and the static site built from it."""
 
-from __future__ import annotations
-
 import json
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
 from orchestration.resources import ROOT, SalesopsConfig, dbt_project
 from salesops import bi, publish
@@ -29,7 +28,7 @@ def bi_facing_models() -> list[dg.AssetKey]:
     kinds={"duckdb"},
     description="Read-only DuckDB file (storage v1.4.0) with schema `reporting`: what BI reads.",
 )
-def warehouse_bi(context: dg.AssetExecutionContext, salesops: SalesopsConfig):
+def warehouse_bi(context: AssetExecutionContext, salesops: SalesopsConfig):
     cfg = salesops.load()
     counts = publish.publish_bi(cfg.warehouse, cfg.bi_warehouse)
     context.log.info(f"published {len(counts)} tables to {cfg.bi_warehouse}")
@@ -44,7 +43,7 @@ def warehouse_bi(context: dg.AssetExecutionContext, salesops: SalesopsConfig):
     kinds={"evidence"},
     description="The Evidence.dev site built to static HTML from the BI file.",
 )
-def bi_site(context: dg.AssetExecutionContext, salesops: SalesopsConfig):
+def bi_site(context: AssetExecutionContext, salesops: SalesopsConfig):
     cfg = salesops.load()
     site_dir = cfg.bi_site_dir or ROOT / "bi_reports"
     out = bi.build_site(cfg.bi_warehouse, site_dir=site_dir, out_dir=cfg.bi_out_dir)

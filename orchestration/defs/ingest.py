@@ -4,12 +4,11 @@ The sources are built twice: here with placeholder settings, only to name the as
 source does no I/O until it is iterated), and at run time from the run configuration.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from ingest.pipelines import make_pipeline, source_from_config
@@ -41,7 +40,7 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         pool=INGEST_POOL,
     )
     def _assets(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, salesops: SalesopsConfig
+        context: AssetExecutionContext, dlt: DagsterDltResource, salesops: SalesopsConfig
     ) -> Iterator[Any]:
         cfg = salesops.load()
         if not cfg.has(src):

@@ -5,10 +5,9 @@ dagster-ge does not support Great Expectations 1.x, so checks call GX directly t
 ``rpt_`` models are blocking, so a failed check stops publication downstream.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
+from dagster import AssetCheckExecutionContext
 
 from expectations import runner
 from orchestration.resources import SalesopsConfig
@@ -37,7 +36,7 @@ def build_gx_check(model: str) -> dg.AssetChecksDefinition:
         pool="duckdb_write",
         description=f"Great Expectations suite '{model}' (expectations/suites/{model}.py)",
     )
-    def _check(context: dg.AssetCheckExecutionContext, salesops: SalesopsConfig):
+    def _check(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
         cfg = salesops.load()
         df = _read_model(str(cfg.warehouse), model)
         summary = runner.validate(runner.build_suite(model), df)

@@ -1,7 +1,5 @@
 """@dbt_assets: every dbt model is an asset, every dbt test an asset check."""
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Iterator
@@ -9,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import SalesopsConfig, dbt_project
@@ -32,7 +31,7 @@ def dbt_vars(as_of: date | None, timezone: str) -> dict[str, str]:
     pool="duckdb_write",
 )
 def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
+    context: AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
 ) -> Iterator[Any]:
     cfg = salesops.load()
     # profiles.yml reads the warehouse path from the environment (env_var), per run.

@@ -10,7 +10,7 @@ renamed as (
         trim(ccusname) as customer_name,
         ccusabbname as customer_short_name,
         ccusdepart as u8_department_code,
-        ccusperson as u8_person_code,
+        ccuspperson as u8_person_code,
         cast(dcusdevdate as date) as developed_date
     from source
 )
