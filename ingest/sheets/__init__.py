@@ -2,9 +2,10 @@
 
 Each sheet of ``ingest.sheets.settings.SHEETS`` lands in its own ``raw_sheets`` table with the
 English column names, as a full snapshot (replace). Headers may be Chinese or English, in any
-order; extra columns are kept. A row with a bad cell goes to ``sheet_quarantine`` (file, sheet,
-row, column, value, reason) and the rest still load; a sheet missing a required column loads
-nothing and keeps its previous snapshot. Every load appends one ``sheet_load_report`` row per
+order; extra columns are kept (as JSON in ``extra_columns``, headers as written). A row with a
+bad cell goes to ``sheet_quarantine`` (file, sheet, row, column, value, reason) and the rest
+still load; a sheet that cannot load at all (missing required column, missing sheet or file)
+keeps its previous snapshot. Every load appends one ``sheet_load_report`` row per
 sheet: rows read = loaded + quarantined.
 """
 
@@ -63,7 +64,13 @@ def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A0
                 yield result.table()
 
         rows.__name__ = rows.__qualname__ = f"sheet_{sheet.table}"
-        return dlt.resource(rows, name=sheet.table, write_disposition="replace")
+        resource = dlt.resource(rows, name=sheet.table, write_disposition="replace")
+        if folder.is_dir():
+            result = results().get(sheet.table)
+            if result is None or result.status != "loaded":
+                # nothing to load: append nothing rather than replace with nothing
+                resource.apply_hints(write_disposition="append")
+        return resource
 
     @dlt.resource(name="sheet_quarantine", write_disposition="append")
     def sheet_quarantine() -> Iterator[list[dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,7 +48,8 @@ class SheetResult:
 
     def table(self) -> pa.Table:
         fields = [pa.field(c.name, ARROW[c.kind]) for c in self.sheet.columns]
-        fields += [pa.field(name, pa.string()) for name in self.extras]
+        if self.extras:
+            fields.append(pa.field("extra_columns", pa.string()))
         schema = pa.schema(fields)
         return pa.table({f.name: [r.get(f.name) for r in self.rows] for f in schema}, schema=schema)
 
@@ -231,8 +233,8 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
         # count what the sheet held, so the report still says how much did not load
         result.rows_read = sum(1 for _, v in rows if any(x not in (None, "") for x in v))
         return result
-    result.extras = [_extra_name(name, sheet) for name in extras.values()]
-    extra_names = dict(zip(extras, result.extras, strict=True))
+    # extra columns keep their header as written, as JSON (column names would lose Chinese)
+    result.extras = list(extras.values())
     for number, values in rows:
         if not any(v not in (None, "") for v in values):
             continue
@@ -255,18 +257,14 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
             header = str(header_row[[k for k, c in positions.items() if c is col][0]]).strip()
             result.quarantine.append(_q(result, number, header, raw, reason))
             continue
-        for i, name in extra_names.items():
-            raw = values[i] if i < len(values) else None
-            record[name] = to_value(raw, "text")
+        if extras:
+            record["extra_columns"] = json.dumps(
+                {name: to_value(values[i] if i < len(values) else None, "text")
+                 for i, name in extras.items()},
+                ensure_ascii=False,
+            )  # fmt: skip
         result.rows.append(record)
     return result
-
-
-def _extra_name(header: str, sheet: Sheet) -> str:
-    """Extra columns are kept under their own header, made a safe column name."""
-    name = re.sub(r"[^0-9a-zA-Z\u4e00-\u9fff]+", "_", header).strip("_").lower() or "column"
-    taken = {c.name for c in sheet.columns}
-    return f"extra_{name}" if name in taken else name
 
 
 def _q(result: SheetResult, row: int | None, column: str | None, value: Any, reason: str):

@@ -118,11 +118,16 @@ def _table_resource(
                 result = conn.execution_options(stream_results=True).execute(query)
                 columns = result.keys()
                 names = [c.lower() for c in columns]
+                yielded = False
                 while batch := result.fetchmany(chunk_size):
                     data = {
                         col: [_cell(r[i], kinds[col]) for r in batch] for i, col in enumerate(names)
                     }
+                    yielded = True
                     yield pa.table(data, schema=schema)
+                if not yielded and position.last_value == -1:
+                    # an empty U8 table still lands (empty), so models over it can run
+                    yield schema.empty_table()
         except sa.exc.SQLAlchemyError as exc:
             raise U8Error(
                 f"reading U8 table {name} from {mask_url(url)} failed: {str(exc).splitlines()[0]}"

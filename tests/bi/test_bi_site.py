@@ -1,0 +1,60 @@
+"""The BI site builds from the published file and its pages render real numbers in Chromium."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from salesops import bi, publish
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(demo_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bi")
+    bi_file = out / "warehouse_bi.duckdb"
+    publish.publish_bi(demo_run.config.warehouse, bi_file)
+    return bi_file, bi.build_site(bi_file, out / "site")
+
+
+def test_bi_file_holds_only_reporting_tables_readable_by_evidence(site):
+    bi_file, _ = site
+    con = duckdb.connect(str(bi_file), read_only=True)
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables"
+    ).fetchall()
+    version = con.execute(
+        "select tags['storage_version'] from duckdb_databases() where database_name = "
+        "current_database()"
+    ).fetchone()
+    con.close()
+    assert ("reporting", "rpt_lead_response") in tables
+    assert all(schema == "reporting" for schema, _ in tables)
+    assert version is not None and str(version[0]).startswith("v1.4")
+
+
+def test_lead_response_page_shows_the_warehouse_numbers(demo_run, site):
+    _, site_dir = site
+    assert (site_dir / "index.html").is_file()
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    leads = con.execute("select count(*) from marts.fct_lead_response").fetchone()[0]
+    worst = con.execute(
+        "select r.rep_name from marts.fct_lead_response f join marts.dim_rep r using (rep_id) "
+        "group by r.rep_name order by avg(case when f.responded_within_24h then 1 else 0 end) "
+        "limit 1"
+    ).fetchone()[0]
+    con.close()
+    html = bi.page_text(site_dir, "lead-response")
+    assert f"{leads:,}" in html
+    assert worst in html
+    assert "线索响应" in html
+
+
+def test_screenshot_of_each_page(site, tmp_path):
+    _, site_dir = site
+    for page in ("", "lead-response"):
+        png = bi.screenshot(site_dir, tmp_path / f"{page or 'index'}.png", page=page)
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) > 30_000  # a rendered page, not a blank one

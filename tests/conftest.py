@@ -1,0 +1,52 @@
+"""Shared fixtures: one small demo org, run once through the whole pipeline."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesops import config as salesops_config
+
+AS_OF = date(2026, 11, 20)
+
+
+@dataclass
+class DemoRun:
+    root: Path
+    sources: Path
+    config_path: Path
+    config: salesops_config.Config
+    outcome: object
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """A scale-XS org generated, loaded (CRM, U8, sheets), transformed and checked, no BI."""
+    from salesops import runner
+    from salesops.demo.generate import generate
+
+    root = tmp_path_factory.mktemp("demo")
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir()
+    src = root / "sources"
+    generate(src, seed=3, scale="XS", as_of=AS_OF)
+    cfg = salesops_config.from_dict(
+        {
+            "warehouse": {"path": str(root / "warehouse.duckdb")},
+            "as_of": AS_OF.isoformat(),
+            "sources": {
+                "crm": {"export_dir": str(src / "crm_export")},
+                "u8": {"url": f"sqlite:///{src / 'u8' / 'UFDATA_001_2026.db'}"},
+                "sheets": {"dir": str(src / "sheets")},
+            },
+        },
+        base=root,
+    )
+    path = root / "salesops.yml"
+    path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+    outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+    return DemoRun(root, src, path, salesops_config.load(path), outcome)

@@ -1,0 +1,96 @@
+"""The whole slice on a generated org: CRM + U8 + sheets -> dbt -> GX, scored against truth."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from salesops import runner
+
+pytestmark = pytest.mark.slow
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "acceptance" / "marts_contract.py"
+
+
+def _truth(demo_run) -> dict[str, dict[str, str]]:
+    with (demo_run.sources / "truth" / "leads.csv").open(encoding="utf-8") as fh:
+        return {r["lead_id"]: r for r in csv.DictReader(fh)}
+
+
+def test_the_run_succeeds_with_every_step_and_check(demo_run):
+    outcome = demo_run.outcome
+    assert outcome.success, outcome.errors
+    assert outcome.failed_checks == []
+    assert {"dbt_models", "ingest_crm", "ingest_u8", "ingest_sheets"} <= set(outcome.steps)
+    assert any(step.startswith("fct_lead_response_gx") for step in outcome.steps)
+
+
+def test_lead_response_equals_the_truth(demo_run):
+    """With CRM as the only touch source, each lead's hours and band are the truth's CRM view."""
+    truth = _truth(demo_run)
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select lead_id, rep_id, region, lead_source, response_hours, response_band, "
+        "touched_within_72h, converted from marts.fct_lead_response"
+    ).fetchall()
+    con.close()
+    assert len(rows) == len(truth)
+    bands = set()
+    for lead_id, rep_id, region, source, hours, band, within_72h, converted in rows:
+        t = truth[lead_id]
+        assert band == t["response_band_crm"], lead_id
+        bands.add(band)
+        assert converted == (t["converted"] == "true")
+        assert source == t["lead_source"]
+        if t["assigned_at"]:
+            assert (rep_id, region) == (t["rep_id"], t["region"])
+            assert within_72h == (t["touched_within_72h_crm"] == "true")
+        if t["response_hours_crm"]:
+            assert math.isclose(hours, float(t["response_hours_crm"]), abs_tol=1e-6)
+        else:
+            assert hours is None
+    assert {"green", "yellow", "red"} <= bands
+
+
+def test_published_marts_meet_the_contract(demo_run):
+    spec = importlib.util.spec_from_file_location("marts_contract", CONTRACT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(str(demo_run.config.warehouse), ["fct_lead_response", "dim_rep"]) == 0
+
+
+def test_rpt_lead_response_adds_up_to_the_fact(demo_run):
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    fact = con.execute(
+        "select count(*), count(*) filter (where responded_within_24h), "
+        "round(sum(response_hours), 6) from marts.fct_lead_response"
+    ).fetchone()
+    rpt = con.execute(
+        "select sum(leads), sum(responded_within_24h), round(sum(total_response_hours), 6) "
+        "from marts.rpt_lead_response"
+    ).fetchone()
+    con.close()
+    assert tuple(fact) == tuple(rpt)
+
+
+def test_a_rerun_adds_no_rows(demo_run):
+    def counts() -> dict[str, int]:
+        con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw_crm', 'raw_u8', 'marts') and table_name not like '_dlt%'"
+        ).fetchall()
+        out = {f"{s}.{t}": con.execute(f'select count(*) from {s}."{t}"').fetchone()[0]
+               for s, t in tables}  # fmt: skip
+        con.close()
+        return out
+
+    before = counts()
+    assert before["raw_crm.leads"] > 100
+    outcome = runner.run(demo_run.config_path, exclude_groups=("bi",), echo=lambda _m: None)
+    assert outcome.success, outcome.errors
+    assert counts() == before

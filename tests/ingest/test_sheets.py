@@ -1,0 +1,116 @@
+"""The spreadsheets source: Chinese or English headers, typed cells, quarantine that reconciles."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from ingest.pipelines import make_pipeline
+from ingest.sheets import sheets_source
+from salesops.demo.generate import generate
+
+
+@pytest.fixture(scope="module")
+def demo_sheets(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("org")
+    generate(out, seed=5, scale="XS", as_of=date(2026, 11, 20))
+    return out / "sheets"
+
+
+def _load(folder: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.run(sheets_source(dir=str(folder)))
+    return duckdb.connect(str(tmp_path / "w.duckdb"))
+
+
+def _write(path: Path, sheet: str, rows: list[list]) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+
+
+def test_demo_workbooks_load_with_english_names_and_types(demo_sheets, tmp_path):
+    con = _load(demo_sheets, tmp_path)
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema='raw_sheets'"
+    ).fetchall()}  # fmt: skip
+    assert {"org_reps", "stage_config", "targets", "settings", "legacy_visits",
+            "dict_risk_words", "sheet_load_report"} <= tables  # fmt: skip
+    types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                             "where table_schema='raw_sheets' and table_name='stage_config'"
+                             ).fetchall())  # fmt: skip
+    assert types["stage_order"] == "BIGINT" and types["win_probability"].startswith("DECIMAL")
+    assert con.execute(
+        "select win_probability from raw_sheets.stage_config where stage='solution_demo'"
+    ).fetchone()[0] == Decimal("0.6")
+    report = con.execute(
+        "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+        "from raw_sheets.sheet_load_report"
+    ).fetchone()
+    assert report[0] == report[1] and report[2] == 0
+
+
+def test_bad_rows_are_quarantined_and_counts_reconcile(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    # English headers, another order, an extra column, a bad date and a blank required cell
+    _write(folder / "legacy_visits.xlsx", "拜访记录", [
+        ["customer_name", "Visit_Date", "rep_name", "duration_s", "备注"],
+        ["上海恒达机械有限公司", "2026-03-02", "王伟", 1800, "带样品"],
+        ["苏州瑞丰电子有限公司", "上周三", "王伟", 600, None],
+        ["", "2026/3/4", "李娜", "45", None],
+        ["杭州鼎盛软件有限公司", date(2026, 3, 5), "李娜", "3,600", None],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    visits = con.execute(
+        "select customer_name, visit_date, duration_s, extra_columns::json->>'备注' "
+        "from raw_sheets.legacy_visits order by visit_date"
+    ).fetchall()
+    assert visits == [
+        ("上海恒达机械有限公司", date(2026, 3, 2), 1800, "带样品"),
+        ("杭州鼎盛软件有限公司", date(2026, 3, 5), 3600, None),
+    ]
+    quarantine = con.execute(
+        "select file, sheet, row_number, column_name, value, reason "
+        "from raw_sheets.sheet_quarantine order by row_number"
+    ).fetchall()
+    assert quarantine[0][:5] == ("legacy_visits.xlsx", "拜访记录", 3, "Visit_Date", "上周三")
+    assert "date" in quarantine[0][5]
+    assert quarantine[1][2:4] == (4, "customer_name") and "blank" in quarantine[1][5]
+    read, loaded, bad = con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
+        "where table_name = 'legacy_visits'"
+    ).fetchone()
+    assert (read, loaded, bad) == (4, 2, 2)
+
+
+def test_missing_required_column_keeps_the_previous_snapshot(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    con = _load(folder, tmp_path)
+    before = con.execute("select count(*) from raw_sheets.settings").fetchone()[0]
+    con.close()
+    _write(folder / "settings.xlsx", "参数", [["参数", "说明"], ["response_red_hours", "x"]])
+    con = _load(folder, tmp_path)
+    assert con.execute("select count(*) from raw_sheets.settings").fetchone()[0] == before
+    reason = con.execute(
+        "select reason from raw_sheets.sheet_quarantine where table_name = 'settings'"
+    ).fetchone()[0]
+    assert "值 (value)" in reason
+
+
+def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
+    con = _load(demo_sheets, tmp_path)
+    before = con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0]
+    con.close()
+    con = _load(demo_sheets, tmp_path)
+    assert con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0] == before
