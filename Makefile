@@ -61,7 +61,7 @@ lock:
 	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
 
 bench: $(INSTALLED)
-	$(BIN)/python -m bench
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf build dbt_project/target bi_reports/build bi_reports/.evidence
