@@ -214,6 +214,7 @@ class Simulator:
         self._seq = 0
         self._names_used: set[str] = set()
         self._companies_used: set[str] = set()
+        self._checkin_keys: set[tuple[str, datetime]] = set()
         self.queue_ids = {r: sf_id("00G", i + 1) for i, r in enumerate(vocab.REGIONS)}
         self.integration_user = sf_id("005", 1)
 
@@ -251,7 +252,7 @@ class Simulator:
         day = t.date() if t.hour < 9 else t.date() + timedelta(days=1)
         while day.weekday() >= 5:
             day += timedelta(days=1)
-        return datetime.combine(day, time(9)) + timedelta(minutes=self.rng.randint(0, 100))
+        return datetime.combine(day, time(9)) + timedelta(seconds=self.rng.randint(0, 6000))
 
     def random_moment(self, lo: datetime, hi: datetime, work: bool = True) -> datetime:
         span = max((hi - lo).total_seconds(), 1.0)
@@ -872,7 +873,10 @@ class Simulator:
 
     def checkin(self, rep: Person, cust: Customer, t: datetime, far: bool) -> None:
         rng = self.rng
-        when = t + timedelta(minutes=rng.randint(-20, 15))
+        when = t + timedelta(seconds=rng.randint(-1200, 900))
+        while (rep.wecom_userid, when) in self._checkin_keys:  # one check-in a second per rep
+            when += timedelta(seconds=1)
+        self._checkin_keys.add((rep.wecom_userid, when))
         if far:
             dlat, dlng = rng.choice([-1, 1]) * rng.uniform(0.03, 0.07), rng.uniform(-0.05, 0.05)
         else:

@@ -1,0 +1,130 @@
+"""The WeCom HTTP client: access token, errcode envelope, retries and backoff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from ingest.wecom.settings import BACKOFF_ERRCODES, CONFIG_ERRCODES, RETRY_ERRCODES, TOKEN_ERRCODES
+
+logger = logging.getLogger(__name__)
+
+
+class WeComError(Exception):
+    """A WeCom call failed for good; the message names the endpoint and errcode."""
+
+    def __init__(self, endpoint: str, errcode: int | None, message: str) -> None:
+        self.endpoint = endpoint
+        self.errcode = errcode
+        super().__init__(f"WeCom {endpoint}: {message}")
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_seconds: float = 0.5
+    max_seconds: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_seconds, self.base_seconds * 2**attempt)
+
+
+class WeComClient:
+    """Calls ``<base_url><endpoint>?access_token=...``; the token is fetched once, cached and
+    refreshed on 40014/42001. Retries -1, 5xx, broken or truncated bodies, and backs off on
+    45009/45033; configuration errors (40001, 48002, 60011...) fail at once with what to fix."""
+
+    def __init__(
+        self,
+        base_url: str,
+        corp_id: str,
+        corp_secret: str,
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.corp_id = corp_id
+        self._secret = corp_secret
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.session = requests.Session()
+        self._token: str | None = None
+        self.calls = 0
+        self.retries = 0
+
+    def _token_value(self) -> str:
+        if self._token is None:
+            payload = self._send(
+                "GET",
+                "gettoken",
+                {"corpid": self.corp_id, "corpsecret": self._secret},
+                None,
+                auth=False,
+            )
+            self._token = payload["access_token"]
+        return self._token
+
+    def get(self, endpoint: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._send("GET", endpoint, params or {}, None)
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send("POST", endpoint, {}, body)
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        params: dict[str, Any],
+        body: dict[str, Any] | None,
+        auth: bool = True,
+    ) -> dict[str, Any]:
+        last = "no attempt"
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                self.retries += 1
+            query = dict(params)
+            if auth:
+                query["access_token"] = self._token_value()
+            self.calls += 1
+            try:
+                resp = self.session.request(
+                    method, self.base_url + endpoint, params=query, json=body, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                last = f"connection failed ({exc.__class__.__name__})"
+                time.sleep(self.retry.delay(attempt))
+                continue
+            if resp.status_code >= 500:
+                last = f"HTTP {resp.status_code}"
+                time.sleep(self.retry.delay(attempt))
+                continue
+            try:
+                payload = resp.json()
+            except (ValueError, json.JSONDecodeError):
+                last = f"unreadable response (HTTP {resp.status_code}, {len(resp.content)} bytes)"
+                time.sleep(self.retry.delay(attempt))
+                continue
+            code = payload.get("errcode", 0)
+            if code == 0:
+                return payload
+            message = payload.get("errmsg", "")
+            if code in TOKEN_ERRCODES and auth:
+                self._token = None  # refresh and retry at once
+                last = f"errcode {code} {message}"
+                continue
+            if code in RETRY_ERRCODES or code in BACKOFF_ERRCODES:
+                last = f"errcode {code} {message}"
+                wait = self.retry.delay(attempt) * (4 if code in BACKOFF_ERRCODES else 1)
+                logger.info("WeCom %s: errcode %s, retrying in %.1fs", endpoint, code, wait)
+                time.sleep(wait)
+                continue
+            hint = CONFIG_ERRCODES.get(code)
+            raise WeComError(
+                endpoint, code, f"errcode {code} {message}" + (f": {hint}" if hint else "")
+            )
+        raise WeComError(endpoint, None, f"gave up after {self.retry.attempts} attempts: {last}")

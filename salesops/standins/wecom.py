@@ -1,0 +1,246 @@
+"""A WeCom (企业微信) server API on 127.0.0.1, serving a generated org's ``wecom/`` folder.
+
+Speaks the contract of SPEC §3.2: ``gettoken`` and ``access_token`` on every call, the
+``errcode``/``errmsg`` envelope, cursor paging of ``externalcontact/batch/get_by_user``, one
+aggregated total when several userids are asked for behaviour data, ≤30-day windows, ≤100
+users or contacts a call, and the group-robot webhook. Faults (``salesops.standins.base.Faults``):
+``5xx``, ``busy`` (-1), ``rate_limit`` (45009), ``expired_token`` (42001: every token expires),
+``truncated`` (half a body) and ``slow``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import socket
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from salesops.standins.base import Faults, Request, Response, StandIn
+
+DAY = 86400
+MAX_SPAN = 30 * DAY
+INVALID_PARAM = 40058  # 不合法的参数: limit, list size or time span out of range
+
+
+def _ok(payload: dict[str, Any] | None = None) -> Response:
+    return Response.json({"errcode": 0, "errmsg": "ok", **(payload or {})})
+
+
+def _err(code: int, message: str) -> Response:
+    return Response.json({"errcode": code, "errmsg": message})
+
+
+class WeComStandIn(StandIn):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        corp_id: str = "wwstandin",
+        corp_secret: str = "standin-secret",
+        faults: Faults | None = None,
+        token_ttl: int = 7200,
+        webhook_keys: tuple[str, ...] = ("standin-robot",),
+    ) -> None:
+        super().__init__(faults)
+        self.data_dir = Path(data_dir)
+        self.corp_id = corp_id
+        self.corp_secret = corp_secret
+        self.token_ttl = token_ttl
+        self.webhook_keys = set(webhook_keys)
+        self.webhook_messages: list[dict[str, Any]] = []
+        self.tokens_issued = 0
+        self._tokens: dict[str, float] = {}
+        self._data_lock = threading.Lock()
+        self._loaded_mtime = 0.0
+        self._follow: list[str] = []
+        self._contacts: list[dict[str, Any]] = []
+        self._behaviour: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._checkins: list[dict[str, Any]] = []
+
+    def start(self) -> WeComStandIn:
+        super().start()
+        assert self._server is not None
+        self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/cgi-bin/"
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+    # -- data -------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        """(Re-)read the folder when a file changed, so tests can append a day between runs."""
+        files = [
+            self.data_dir / n
+            for n in ("follow_users.json", "contacts.jsonl", "behavior.jsonl", "checkins.jsonl")
+        ]
+        mtime = max((f.stat().st_mtime for f in files if f.exists()), default=0.0)
+        with self._data_lock:
+            if mtime == self._loaded_mtime:
+                return
+            self._follow = json.loads(files[0].read_text(encoding="utf-8"))["follow_user"]
+            self._contacts = _jsonl(files[1])
+            self._behaviour = defaultdict(list)
+            for row in _jsonl(files[2]):
+                self._behaviour[row["userid"]].append(row)
+            self._checkins = _jsonl(files[3])
+            self._loaded_mtime = mtime
+
+    # -- dispatch ---------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        path = request.path.removeprefix("/cgi-bin/")
+        if path == "gettoken":
+            return self._gettoken(request)
+        if path == "webhook/send":
+            return self._webhook(request)
+        token = request.query.get("access_token")
+        with self._lock:
+            expires = self._tokens.get(token or "")
+        if expires is None:
+            return _err(40014, "invalid access_token")
+        if expires < time.monotonic():
+            return _err(42001, "access_token expired")
+        fault = self.faults.draw()
+        if fault == "5xx":
+            return Response(
+                status=502, body=b"<html>502 Bad Gateway</html>", content_type="text/html"
+            )
+        if fault == "busy":
+            return _err(-1, "system busy")
+        if fault == "rate_limit":
+            return _err(45009, "api freq out of limit")
+        if fault == "expired_token":
+            self.expire_tokens()
+            return _err(42001, "access_token expired")
+        if fault == "slow":
+            self.slow()
+        self._load()
+        handler = {
+            "externalcontact/get_follow_user_list": self._follow_users,
+            "externalcontact/batch/get_by_user": self._contacts_by_user,
+            "externalcontact/get_user_behavior_data": self._behaviour_data,
+            "checkin/getcheckindata": self._checkin_data,
+        }.get(path)
+        if handler is None:
+            return Response.json({"errcode": 404, "errmsg": f"unknown api {path}"}, status=404)
+        try:
+            body = request.json() if request.method == "POST" else {}
+        except json.JSONDecodeError:
+            return _err(47001, "data format error")
+        response = handler(body)
+        response.truncate = fault == "truncated"
+        return response
+
+    def _gettoken(self, request: Request) -> Response:
+        if request.query.get("corpid") != self.corp_id:
+            return _err(40013, "invalid corpid")
+        if request.query.get("corpsecret") != self.corp_secret:
+            return _err(40001, "invalid credential, access_token is invalid or not latest")
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = time.monotonic() + self.token_ttl
+            self.tokens_issued += 1
+        return _ok({"access_token": token, "expires_in": self.token_ttl})
+
+    def _webhook(self, request: Request) -> Response:
+        if request.query.get("key") not in self.webhook_keys:
+            return _err(93000, "invalid webhook url")
+        try:
+            body = request.json()
+        except json.JSONDecodeError:
+            return _err(47001, "data format error")
+        kind = body.get("msgtype")
+        if kind not in ("text", "markdown"):
+            return _err(40008, "invalid message type")
+        content = (body.get(kind) or {}).get("content") or ""
+        limit = 2048 if kind == "text" else 4096
+        if len(content.encode("utf-8")) > limit:
+            return _err(40058, f"content exceeds {limit} bytes")
+        with self._lock:
+            self.webhook_messages.append(body)
+        return _ok()
+
+    # -- endpoints --------------------------------------------------------------------------------
+    def _follow_users(self, _body: dict[str, Any]) -> Response:
+        return _ok({"follow_user": list(self._follow)})
+
+    def _contacts_by_user(self, body: dict[str, Any]) -> Response:
+        users = body.get("userid_list") or []
+        limit = int(body.get("limit") or 50)
+        if not users or len(users) > 100:
+            return _err(INVALID_PARAM, "userid_list size must be 1..100")
+        if limit > 100:
+            return _err(INVALID_PARAM, "limit must be <= 100")
+        wanted = set(users)
+        matches = [c for c in self._contacts if c["follow_info"]["userid"] in wanted]
+        offset = _decode_cursor(body.get("cursor"))
+        if offset is None:
+            return _err(INVALID_PARAM, "invalid cursor")
+        page = matches[offset : offset + limit]
+        nxt = offset + limit
+        return _ok(
+            {
+                "external_contact_list": page,
+                "next_cursor": _encode_cursor(nxt) if nxt < len(matches) else "",
+            }
+        )
+
+    def _behaviour_data(self, body: dict[str, Any]) -> Response:
+        users = body.get("userid") or []
+        start, end = int(body.get("start_time") or 0), int(body.get("end_time") or 0)
+        if not users:
+            return _err(INVALID_PARAM, "userid required")
+        if end < start or end - start > MAX_SPAN:
+            return _err(INVALID_PARAM, "time span must be within 30 days")
+        by_day: dict[int, dict[str, Any]] = {}
+        for user in users:
+            for row in self._behaviour.get(user, []):
+                if start <= row["stat_time"] <= end:
+                    day = by_day.setdefault(row["stat_time"], {"stat_time": row["stat_time"]})
+                    for k, v in row.items():
+                        if k not in ("userid", "stat_time"):
+                            day[k] = day.get(k, 0) + v
+        # several userids give ONE aggregated total per day, as the real API does
+        return _ok({"behavior_data": [by_day[k] for k in sorted(by_day)]})
+
+    def _checkin_data(self, body: dict[str, Any]) -> Response:
+        users = body.get("useridlist") or []
+        start, end = int(body.get("starttime") or 0), int(body.get("endtime") or 0)
+        if not users or len(users) > 100:
+            return _err(INVALID_PARAM, "useridlist size must be 1..100")
+        if end < start or end - start > MAX_SPAN:
+            return _err(INVALID_PARAM, "time span must be within 30 days")
+        wanted = set(users)
+        rows = [
+            c for c in self._checkins if c["userid"] in wanted and start <= c["checkin_time"] <= end
+        ]
+        return _ok({"checkindata": rows})
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        return int(text.removeprefix("o:"))
+    except ValueError:
+        return None
