@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -80,13 +81,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 # -- demo -----------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _demo_sources(src_dir: Path, as_of: date) -> Iterator[dict[str, dict]]:
-    """Source sections for the demo org (file-based sources; API stand-ins when present)."""
-    sections: dict[str, dict] = {
-        "crm": {"export_dir": str(src_dir / "crm_export")},
-        "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},
-        "sheets": {"dir": str(src_dir / "sheets")},
-    }
-    yield sections
+    """Source sections for the demo org. File sources are read where they lie; WeCom is served
+    over HTTP by its contract stand-in for as long as the run lasts (the API path is the one a
+    real company uses)."""
+    import secrets as _secrets
+
+    from salesops.standins.wecom import WeComStandIn
+
+    corp_secret = _secrets.token_urlsafe(16)
+    with WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret) as wecom:
+        os.environ["SOURCES__WECOM__CORP_SECRET"] = corp_secret
+        try:
+            yield {
+                "crm": {"export_dir": str(src_dir / "crm_export")},
+                "wecom": {
+                    "base_url": wecom.api_url,
+                    "corp_id": "wwdemo",
+                    "chat_archive_dir": str(src_dir / "chat_archive"),
+                    "end_date": as_of.isoformat(),
+                },
+                "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},
+                "sheets": {"dir": str(src_dir / "sheets")},
+            }
+        finally:
+            os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from salesops import config as salesops_config
 
@@ -50,3 +51,26 @@ def demo_run(tmp_path_factory) -> DemoRun:
     path.write_text(salesops_config.dump(cfg), encoding="utf-8")
     outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
     return DemoRun(root, src, path, salesops_config.load(path), outcome)
+
+
+@pytest.fixture(scope="session")
+def demo_run_with_wecom(demo_run) -> DemoRun:
+    """The same org after WeCom is added to the configuration (served by its stand-in)."""
+    from salesops import runner
+    from salesops.standins.wecom import WeComStandIn
+
+    src = demo_run.sources
+    with WeComStandIn(src / "wecom", corp_id="wwtest", corp_secret="test-secret") as wecom:
+        os.environ["SOURCES__WECOM__CORP_SECRET"] = "test-secret"
+        data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
+        data["sources"]["wecom"] = {
+            "base_url": wecom.api_url,
+            "corp_id": "wwtest",
+            "chat_archive_dir": str(src / "chat_archive"),
+            "end_date": AS_OF.isoformat(),
+        }
+        path = demo_run.root / "salesops_wecom.yml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+        os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
+    return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)

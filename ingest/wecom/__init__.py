@@ -220,8 +220,8 @@ def chat_messages(folder: Path) -> DltResource:
 
 CONTACT_SCHEMA = pa.schema(
     [
-        ("external_userid", pa.string()),
-        ("userid", pa.string()),
+        pa.field("external_userid", pa.string(), nullable=False),
+        pa.field("userid", pa.string(), nullable=False),
         ("name", pa.string()),
         ("type", pa.int64()),
         ("corp_name", pa.string()),
@@ -236,8 +236,8 @@ CONTACT_SCHEMA = pa.schema(
 )
 BEHAVIOUR_SCHEMA = pa.schema(
     [
-        ("userid", pa.string()),
-        ("stat_date", pa.date32()),
+        pa.field("userid", pa.string(), nullable=False),
+        pa.field("stat_date", pa.date32(), nullable=False),
         ("stat_time", pa.timestamp("us", "UTC")),
         ("chat_cnt", pa.int64()),
         ("message_cnt", pa.int64()),
@@ -250,11 +250,11 @@ BEHAVIOUR_SCHEMA = pa.schema(
 )
 CHECKIN_SCHEMA = pa.schema(
     [
-        ("userid", pa.string()),
+        pa.field("userid", pa.string(), nullable=False),
         ("groupname", pa.string()),
-        ("checkin_type", pa.string()),
+        pa.field("checkin_type", pa.string(), nullable=False),
         ("exception_type", pa.string()),
-        ("checkin_time", pa.timestamp("us", "UTC")),
+        pa.field("checkin_time", pa.timestamp("us", "UTC"), nullable=False),
         ("location_title", pa.string()),
         ("location_detail", pa.string()),
         ("notes", pa.string()),
@@ -266,7 +266,7 @@ CHECKIN_SCHEMA = pa.schema(
 MESSAGE_SCHEMA = pa.schema(
     [
         ("seq", pa.int64()),
-        ("msgid", pa.string()),
+        pa.field("msgid", pa.string(), nullable=False),
         ("action", pa.string()),
         ("sender", pa.string()),
         ("recipients", pa.string()),

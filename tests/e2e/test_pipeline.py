@@ -102,3 +102,30 @@ def test_a_rerun_adds_no_rows(demo_run):
     outcome = runner.run(demo_run.config_path, exclude_groups=("bi",), echo=lambda _m: None)
     assert outcome.success, outcome.errors
     assert counts() == before
+
+
+def test_adding_wecom_finds_the_earlier_touches(demo_run_with_wecom):
+    """With WeCom messages as touches, each lead's response equals the full truth."""
+    run = demo_run_with_wecom
+    assert run.outcome.success, run.outcome.errors
+    truth = _truth(run)
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select lead_id, response_hours, response_band from marts.fct_lead_response"
+    ).fetchall()
+    sources = dict(con.execute(
+        "select table_name, 1 from information_schema.tables where table_schema = 'raw_wecom'"
+    ).fetchall())  # fmt: skip
+    con.close()
+    assert {"chat_messages", "external_contacts", "checkins"} <= set(sources)
+    faster = 0
+    for lead_id, hours, band in rows:
+        t = truth[lead_id]
+        assert band == t["response_band"], lead_id
+        if t["response_hours"]:
+            assert math.isclose(hours, float(t["response_hours"]), abs_tol=1e-6)
+            if not t["response_hours_crm"] or float(t["response_hours"]) < float(
+                t["response_hours_crm"]
+            ):
+                faster += 1
+    assert faster > 0  # WeCom shows responses the CRM never recorded, or recorded late

@@ -11,6 +11,10 @@ events as (
     select * from {{ ref('stg_crm__events') }}
 ),
 
+wecom_messages as (
+    select * from {{ ref('int_wecom_messages_joined_to_leads') }}
+),
+
 crm_tasks as (
     select
         task_id as touch_id,
@@ -41,6 +45,14 @@ unioned as (
     select * from crm_tasks
     union all
     select * from crm_events
+    union all
+    select
+        touch_id,
+        lead_id,
+        user_id,
+        touch_source,
+        touched_at
+    from wecom_messages
 )
 
 select * from unioned

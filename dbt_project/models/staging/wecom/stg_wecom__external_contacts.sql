@@ -1,0 +1,35 @@
+-- One row per customer x following rep x saved mobile. Mobiles leave staging only as a hash
+-- (the same hash stg_crm__leads computes), which is how WeCom contacts meet CRM leads.
+with
+
+source as (
+    select * from {{ optional_source('wecom', 'external_contacts', {
+        'external_userid': 'varchar', 'userid': 'varchar', 'corp_name': 'varchar',
+        'remark_mobiles': 'varchar', 'add_way': 'bigint',
+        'createtime': 'timestamp with time zone'}) }}
+),
+
+mobiles as (
+    select
+        external_userid,
+        userid,
+        corp_name,
+        add_way,
+        createtime,
+        unnest(string_split(coalesce(remark_mobiles, ''), ',')) as mobile
+    from source
+),
+
+renamed as (
+    select
+        external_userid,
+        userid as wecom_userid,
+        {{ dbt.hash("regexp_replace(mobile, '[^0-9]', '', 'g')") }} as mobile_phone_hash,
+        corp_name as company_name,
+        add_way,
+        createtime as added_at
+    from mobiles
+    where mobile <> ''
+)
+
+select * from renamed
