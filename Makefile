@@ -26,7 +26,7 @@ unit: $(INSTALLED)
 	$(BIN)/pytest -q -m "not slow"
 
 dev: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
-	SALESOPS_CONFIG=$(CURDIR)/$(DEMO_DIR)/salesops.yml $(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/salesops dev --out $(DEMO_DIR)
 
 bi-serve:
 	@echo "BI site on http://127.0.0.1:4173/"

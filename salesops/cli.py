@@ -3,6 +3,7 @@
 salesops demo                      generate the demo org, run everything, build the BI site
 salesops run --config FILE         run the whole pipeline against the sources FILE names
 salesops generate --out DIR        write a demo org in every source's real shape
+salesops dev                       dagster dev on the demo org, its API stand-ins served meanwhile
 """
 
 from __future__ import annotations
@@ -143,6 +144,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+# -- dev ------------------------------------------------------------------------------------------
+def cmd_dev(args: argparse.Namespace) -> int:
+    """``dagster dev`` on the demo org, with the WeCom stand-in serving it meanwhile."""
+    import subprocess
+
+    out = Path(args.out).resolve()
+    cfg_path = out / "salesops.yml"
+    if not cfg_path.exists():
+        echo(f"no demo in {out}: run `make demo` first")
+        return 2
+    cfg = salesops_config.load(cfg_path)
+    as_of = cfg.as_of or today()
+    with _demo_sources(out / "sources", as_of) as sections:
+        dev_cfg = salesops_config.from_dict(
+            {
+                "warehouse": {"path": str(cfg.warehouse), "bi_path": str(cfg.bi_warehouse)},
+                "as_of": as_of.isoformat(),
+                "sources": sections,
+                "bi": {"out_dir": str(cfg.bi_out_dir)},
+            },
+            base=out,
+        )
+        dev_path = out / "salesops.dev.yml"
+        dev_path.write_text(salesops_config.dump(dev_cfg), encoding="utf-8")
+        echo(f"WeCom stand-in on {sections['wecom']['base_url']}; configuration {dev_path}")
+        env = dict(os.environ, SALESOPS_CONFIG=str(dev_path))
+        cmd = [
+            str(Path(sys.executable).with_name("dagster")),
+            "dev",
+            "-m",
+            "orchestration.definitions",
+            *args.dagster_args,
+        ]
+        try:
+            return subprocess.call(cmd, env=env, cwd=ROOT)
+        except KeyboardInterrupt:
+            return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date)
     p.add_argument("--no-bi", action="store_true", help="skip publishing and the site build")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("dev", help="dagster dev on the demo org (stand-ins served meanwhile)")
+    p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))
+    p.add_argument("dagster_args", nargs="*", help="passed on to `dagster dev`")
+    p.set_defaults(func=cmd_dev)
     return parser
 
 

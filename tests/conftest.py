@@ -26,7 +26,8 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:
-    """A scale-XS org generated, loaded (CRM, U8, sheets), transformed and checked, no BI."""
+    """A scale-S org (the default demo size) generated, loaded (CRM, U8, sheets),
+    transformed and checked; no BI."""
     from salesops import runner
     from salesops.demo.generate import generate
 
@@ -34,7 +35,7 @@ def demo_run(tmp_path_factory) -> DemoRun:
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir()
     src = root / "sources"
-    generate(src, seed=3, scale="XS", as_of=AS_OF)
+    generate(src, seed=3, scale="S", as_of=AS_OF)
     cfg = salesops_config.from_dict(
         {
             "warehouse": {"path": str(root / "warehouse.duckdb")},

@@ -49,5 +49,18 @@
 
 {# Hours between two timestamps, fractional. #}
 {% macro hours_between(start_ts, end_ts) -%}
-    ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 3600.0)
+    ({{ seconds_between(start_ts, end_ts) }} / 3600.0)
+{%- endmacro %}
+
+{# Whole seconds from start_ts to end_ts. #}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('seconds_between')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start_ts, end_ts) -%}
+    (epoch({{ end_ts }}) - epoch({{ start_ts }}))
 {%- endmacro %}

@@ -109,8 +109,8 @@ ARCHETYPES: dict[str, dict[str, float]] = {
 # Regional line-ups, cycled: every region gets a hunter and a veteran; backfillers and new hires
 # sit in some regions only, as in real teams.
 LINEUPS = [
-    ["hunter", "steady", "backfiller", "veteran", "steady", "new_hire"],
-    ["steady", "hunter", "veteran", "steady", "new_hire", "steady"],
+    ["hunter", "backfiller", "steady", "veteran", "steady", "new_hire"],
+    ["steady", "new_hire", "veteran", "steady", "hunter", "steady"],
     ["hunter", "veteran", "steady", "backfiller", "steady", "steady"],
     ["steady", "veteran", "hunter", "steady", "steady", "new_hire"],
 ]
@@ -752,9 +752,9 @@ class Simulator:
                             seconds=i * step + rng.uniform(0, step / 2)
                         )
                         a["fake"] = a["kind"] == "visit" and rng.random() < 0.5
-                        ids.append(self._log(rep, a))
+                        ids.extend((rid, a) for rid in self._log(rep, a))
                     if span >= 2:
-                        for rid, a in zip(ids, items, strict=True):
+                        for rid, a in ids:
                             table = "events" if a["kind"] == "visit" else "tasks"
                             self.anomaly(
                                 "backfill_burst",
@@ -771,24 +771,26 @@ class Simulator:
         for a in activities:
             self._log(rep, a)
 
-    def _log(self, rep: Person, a: dict[str, Any]) -> str:
+    def _log(self, rep: Person, a: dict[str, Any]) -> list[str]:
+        """Write one activity; returns the ids written (a keyed-in-twice copy included)."""
         rng = self.rng
         logged = a.get("logged") or min(
             a["at"] + timedelta(minutes=rng.randint(1, 45)), self.org.end
         )
         if a["kind"] == "visit":
-            return self.event(rep, a, logged)
+            return [self.event(rep, a, logged)]
         task = self.task(rep, a["who"], a["what"], a["at"], a["kind"], a["text"], logged)
         if rng.random() < 0.01:  # the same call keyed in twice
-            dup = dict(
-                task,
-                Id=self.next_id("00T"),
-                CreatedDate=task["CreatedDate"] + timedelta(minutes=rng.randint(1, 30)),
+            # keyed in again minutes later (seconds later inside a backfill session)
+            again = timedelta(
+                seconds=rng.randint(1, 5) if a.get("logged") else rng.randint(60, 1800)
             )
+            dup = dict(task, Id=self.next_id("00T"), CreatedDate=task["CreatedDate"] + again)
             dup["LastModifiedDate"] = dup["SystemModstamp"] = dup["CreatedDate"]
             self.org.crm["Task"].append(dup)
             self.anomaly("duplicate_activity", "tasks", dup["Id"], rep, duplicate_of=task["Id"])
-        return task["Id"]
+            return [task["Id"], dup["Id"]]
+        return [task["Id"]]
 
     def task(
         self,
@@ -1007,7 +1009,8 @@ class Simulator:
             # matches the stage-config probability (SPEC §4)
             p_adv = 0.95 if stage == 5 else stages[stage][3] / stages[stage + 1][3]
             if rng.random() >= p_adv:
-                lost_at = nxt_at
+                if stage < 5:  # a signed contract stays won, even when payment is slow
+                    lost_at = nxt_at
                 break
             skipped = None
             new_stage = stage + 1

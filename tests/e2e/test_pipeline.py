@@ -9,6 +9,8 @@ import duckdb
 import pytest
 
 from salesops import runner
+from salesops.demo.scoring import score_findings
+from salesops.demo.scoring import table as score_table
 
 pytestmark = pytest.mark.slow
 # SPEC §7: the published marts and the columns each must include (the slice's two so far)
@@ -85,6 +87,15 @@ def test_rpt_lead_response_adds_up_to_the_fact(demo_run):
     assert tuple(fact) == tuple(rpt)
 
 
+def test_without_wecom_the_visit_rule_does_not_apply(demo_run):
+    """Every source is optional: with no check-ins, no visit is called unverified."""
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    rules = {r[0] for r in con.execute("select distinct rule from marts.dq_findings").fetchall()}
+    con.close()
+    assert "unverified_visit" not in rules
+    assert "backfill_burst" in rules
+
+
 def test_a_rerun_adds_no_rows(demo_run):
     def counts() -> dict[str, int]:
         con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
@@ -129,3 +140,15 @@ def test_adding_wecom_finds_the_earlier_touches(demo_run_with_wecom):
             ):
                 faster += 1
     assert faster > 0  # WeCom shows responses the CRM never recorded, or recorded late
+
+
+def test_truthfulness_findings_match_the_planted_anomalies(demo_run_with_wecom):
+    """SPEC §6 rules on the demo org: recall >= 95% and precision >= 90% for every rule."""
+    run = demo_run_with_wecom
+    scores = score_findings(run.config.warehouse, run.sources / "truth")
+    print("\n" + score_table(scores))
+    rules = {s.rule for s in scores if s.planted}
+    assert {"backfill_burst", "short_visit", "unverified_visit", "duplicate_activity"} <= rules
+    for s in scores:
+        assert s.recall >= 0.95, s
+        assert s.precision >= 0.90, s

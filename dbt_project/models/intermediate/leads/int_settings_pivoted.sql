@@ -26,7 +26,31 @@ pivoted as (
         coalesce(
             max(case when setting_name = 'followup_window_hours' then numeric_value end),
             72
-        ) as followup_window_hours
+        ) as followup_window_hours,
+        coalesce(
+            max(case when setting_name = 'burst_min_records' then numeric_value end),
+            10
+        ) as burst_min_records,
+        coalesce(
+            max(case when setting_name = 'burst_window_minutes' then numeric_value end),
+            60
+        ) as burst_window_minutes,
+        coalesce(
+            max(case when setting_name = 'burst_span_days' then numeric_value end),
+            2
+        ) as burst_span_days,
+        coalesce(
+            max(case when setting_name = 'short_visit_seconds' then numeric_value end),
+            40
+        ) as short_visit_seconds,
+        coalesce(
+            max(case when setting_name = 'checkin_window_hours' then numeric_value end),
+            2
+        ) as checkin_window_hours,
+        coalesce(
+            max(case when setting_name = 'erp_mismatch_tolerance' then numeric_value end),
+            0.01
+        ) as erp_mismatch_tolerance
     from typed
 )
 

@@ -13,7 +13,7 @@ renamed as (
         nullif(trim(cast(u8_person_code as varchar)), '') as u8_person_code,
         trim(cast(rep_name as varchar)) as rep_name,
         trim(cast(region as varchar)) as region,
-        lower(trim(cast(role as varchar))) as rep_role,  -- noqa: RF04 (the sheet names it role)
+        lower(trim(cast(role as varchar))) as rep_role,
         cast(hire_date as date) as hire_date,
         cast(leave_date as date) as leave_date
     from source

@@ -1,0 +1,17 @@
+with
+
+source as (
+    select * from {{ source('sheets', 'stage_config') }}
+),
+
+renamed as (
+    select
+        trim(cast(crm_stage_name as varchar)) as crm_stage_name,
+        lower(trim(cast(stage as varchar))) as stage,
+        nullif(trim(cast(required_evidence as varchar)), '') as required_evidence,
+        cast(stage_order as integer) as stage_order,
+        cast(win_probability as decimal(9, 4)) as win_probability
+    from source
+)
+
+select * from renamed

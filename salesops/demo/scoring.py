@@ -1,0 +1,60 @@
+"""Score the warehouse's truthfulness findings against a demo org's planted anomalies."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass
+class RuleScore:
+    rule: str
+    planted: int
+    found: int
+    matched: int
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.planted if self.planted else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.found if self.found else 1.0
+
+
+def score_findings(warehouse: Path, truth_dir: Path) -> list[RuleScore]:
+    """Per rule: planted records (truth/anomalies.csv), findings (marts.dq_findings), overlap."""
+    planted: dict[str, set[str]] = {}
+    with (Path(truth_dir) / "anomalies.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            planted.setdefault(row["rule"], set()).add(row["record_id"])
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found: dict[str, set[str]] = {}
+        for rule, record_id in con.execute(
+            "select rule, record_id from marts.dq_findings"
+        ).fetchall():
+            found.setdefault(rule, set()).add(record_id)
+    finally:
+        con.close()
+    return [
+        RuleScore(
+            rule,
+            len(planted.get(rule, ())),
+            len(found.get(rule, ())),
+            len(planted.get(rule, set()) & found.get(rule, set())),
+        )
+        for rule in sorted(set(planted) | set(found))
+    ]
+
+
+def table(scores: list[RuleScore]) -> str:
+    lines = ["| rule | planted | found | recall | precision |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {s.rule} | {s.planted} | {s.found} | {s.recall:.1%} | {s.precision:.1%} |"
+        for s in scores
+    ]
+    return "\n".join(lines)
