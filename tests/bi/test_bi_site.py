@@ -53,8 +53,21 @@ def test_lead_response_page_shows_the_warehouse_numbers(demo_run, site):
 
 def test_screenshot_of_each_page(site, tmp_path):
     _, site_dir = site
-    for page in ("", "lead-response"):
+    for page in ("", "lead-response", "data-quality"):
         png = bi.screenshot(site_dir, tmp_path / f"{page or 'index'}.png", page=page)
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert len(data) > 30_000  # a rendered page, not a blank one
+
+
+def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
+    _, site_dir = site
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    top_rule, top_rep = con.execute(
+        "select f.rule, r.rep_name from marts.dq_findings f join marts.dim_rep r using (rep_id) "
+        "group by all order by count(*) desc limit 1"
+    ).fetchone()
+    con.close()
+    html = bi.page_text(site_dir, "data-quality")
+    assert "数据质量" in html
+    assert top_rule in html and top_rep in html

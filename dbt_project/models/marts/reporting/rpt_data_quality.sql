@@ -1,0 +1,28 @@
+-- The data-quality page: one row per finding, with the rep's name and region.
+with
+
+findings as (
+    select * from {{ ref('dq_findings') }}
+),
+
+reps as (
+    select * from {{ ref('dim_rep') }}
+),
+
+final as (
+    select
+        findings.finding_id,
+        findings.record_id,
+        coalesce(findings.rep_id, '-') as rep_id,
+        coalesce(reps.rep_name, '未知') as rep_name,
+        coalesce(reps.region, '未知') as region,
+        findings.rule,
+        findings.severity,
+        findings.source_table,
+        findings.details,
+        findings.detected_at
+    from findings
+    left join reps on findings.rep_id = reps.rep_id
+)
+
+select * from final
