@@ -64,3 +64,18 @@
 {% macro duckdb__seconds_between(start_ts, end_ts) -%}
     (epoch({{ end_ts }}) - epoch({{ start_ts }}))
 {%- endmacro %}
+
+{# One row per day from start_date to end_date (dates), column date_day. #}
+{% macro day_series(start_date, end_date) -%}
+    {{ return(adapter.dispatch('day_series')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__day_series(start_date, end_date) -%}
+    {{ dbt.date_spine('day', start_date, end_date ~ ' + 1') }}
+{%- endmacro %}
+
+{% macro duckdb__day_series(start_date, end_date) -%}
+    select cast(unnest(generate_series(
+        cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day
+    )) as date) as date_day
+{%- endmacro %}

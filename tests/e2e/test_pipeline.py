@@ -64,10 +64,14 @@ def test_lead_response_equals_the_truth(demo_run):
 def test_published_marts_meet_the_contract(demo_run):
     con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
     for table, columns in CONTRACT.items():
-        have = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ?", [table]
-        ).fetchall()}  # fmt: skip
+        have = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
         assert set(columns.split()) <= have, table
         assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
     con.close()
@@ -103,8 +107,10 @@ def test_a_rerun_adds_no_rows(demo_run):
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw_crm', 'raw_u8', 'marts') and table_name not like '_dlt%'"
         ).fetchall()
-        out = {f"{s}.{t}": con.execute(f'select count(*) from {s}."{t}"').fetchone()[0]
-               for s, t in tables}  # fmt: skip
+        out = {
+            f"{s}.{t}": con.execute(f'select count(*) from {s}."{t}"').fetchone()[0]
+            for s, t in tables
+        }
         con.close()
         return out
 
@@ -124,9 +130,11 @@ def test_adding_wecom_finds_the_earlier_touches(demo_run_with_wecom):
     rows = con.execute(
         "select lead_id, response_hours, response_band from marts.fct_lead_response"
     ).fetchall()
-    sources = dict(con.execute(
-        "select table_name, 1 from information_schema.tables where table_schema = 'raw_wecom'"
-    ).fetchall())  # fmt: skip
+    sources = dict(
+        con.execute(
+            "select table_name, 1 from information_schema.tables where table_schema = 'raw_wecom'"
+        ).fetchall()
+    )
     con.close()
     assert {"chat_messages", "external_contacts", "checkins"} <= set(sources)
     faster = 0
@@ -152,3 +160,52 @@ def test_truthfulness_findings_match_the_planted_anomalies(demo_run_with_wecom):
     for s in scores:
         assert s.recall >= 0.95, s
         assert s.precision >= 0.90, s
+
+
+def test_stage_history_equals_the_truth(demo_run_with_wecom):
+    """Every stage entered, with its evidence and skips, as the generator recorded it."""
+    run = demo_run_with_wecom
+    with (run.sources / "truth" / "stage_entries.csv").open(encoding="utf-8") as fh:
+        truth = {(r["opportunity_id"], r["stage"]): r for r in csv.DictReader(fh)}
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select opportunity_id, stage, has_evidence, skipped_from, entered_at, exited_at "
+        "from marts.fct_stage_history"
+    ).fetchall()
+    con.close()
+    assert len(rows) == len(truth)
+    for opp, stage, has_evidence, skipped_from, entered_at, exited_at in rows:
+        t = truth[(opp, stage)]
+        assert has_evidence == (t["has_evidence"] == "true"), (opp, stage)
+        assert (skipped_from or "") == t["skipped_from"], (opp, stage)
+        assert entered_at.strftime("%Y-%m-%dT%H:%M:%SZ") == t["entered_at"], (opp, stage)
+        assert (exited_at.strftime("%Y-%m-%dT%H:%M:%SZ") if exited_at else "") == t["exited_at"]
+
+
+def test_every_published_mart_is_there_with_rows(demo_run_with_wecom):
+    """SPEC §7's ten marts, checked by the shared contract script when it is beside the repo."""
+    warehouse = demo_run_with_wecom.config.warehouse
+    con = duckdb.connect(str(warehouse), read_only=True)
+    marts = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    for table in (
+        "dim_rep",
+        "dim_customer",
+        "fct_lead_response",
+        "fct_stage_history",
+        "rpt_funnel_conversion",
+        "rpt_process_health",
+        "fct_pipeline_daily",
+        "rpt_forecast_vs_actual",
+        "alerts",
+        "dq_findings",
+    ):
+        assert table in marts, table
+        assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
+    phi = con.execute("select min(phi), max(phi) from marts.rpt_process_health").fetchone()
+    con.close()
+    assert 0 <= phi[0] <= phi[1] <= 100

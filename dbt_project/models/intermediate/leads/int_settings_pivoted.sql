@@ -50,7 +50,27 @@ pivoted as (
         coalesce(
             max(case when setting_name = 'erp_mismatch_tolerance' then numeric_value end),
             0.01
-        ) as erp_mismatch_tolerance
+        ) as erp_mismatch_tolerance,
+        coalesce(
+            max(case when setting_name = 'stagnation_alert_days' then numeric_value end),
+            3
+        ) as stagnation_alert_days,
+        coalesce(
+            max(case when setting_name = 'stagnation_escalate_days' then numeric_value end),
+            7
+        ) as stagnation_escalate_days,
+        coalesce(
+            max(case when setting_name = 'phi_weight_response' then numeric_value end),
+            30
+        ) as phi_weight_response,
+        coalesce(
+            max(case when setting_name = 'phi_weight_key_action' then numeric_value end),
+            40
+        ) as phi_weight_key_action,
+        coalesce(
+            max(case when setting_name = 'phi_weight_info' then numeric_value end),
+            30
+        ) as phi_weight_info
     from typed
 )
 

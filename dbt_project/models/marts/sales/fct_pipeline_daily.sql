@@ -1,0 +1,54 @@
+-- One row per day x open opportunity (before contract): its stage that day, amount, the
+-- stage's win probability from the stage-config sheet and the weighted amount.
+with
+
+stage_history as (
+    select * from {{ ref('fct_stage_history') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+days as (
+    {{ day_series("cast('2020-01-01' as date)", as_of_date()) }}
+),
+
+open_stages as (
+    select
+        stage_history.opportunity_id,
+        stage_history.rep_id,
+        stage_history.region,
+        stage_history.stage,
+        stage_history.win_probability,
+        stage_history.entered_date as valid_from,
+        coalesce(
+            cast({{ to_local('stage_history.exited_at') }} as date) - 1, {{ as_of_date() }}
+        ) as valid_to
+    from stage_history
+    where stage_history.stage in (
+        'lead_confirmed', 'needs_diagnosed', 'solution_demo', 'quote_negotiation'
+    )
+),
+
+daily as (
+    select
+        cast(days.date_day as date) as pipeline_date,
+        open_stages.opportunity_id,
+        open_stages.rep_id,
+        open_stages.region,
+        open_stages.stage,
+        opportunities.amount,
+        open_stages.win_probability,
+        cast(opportunities.amount * open_stages.win_probability as decimal(18, 2))
+            as weighted_amount,
+        opportunities.close_date as expected_close_date
+    from open_stages
+    inner join days
+        on
+            open_stages.valid_from <= cast(days.date_day as date)
+            and open_stages.valid_to >= cast(days.date_day as date)
+    inner join opportunities on open_stages.opportunity_id = opportunities.opportunity_id
+)
+
+select * from daily

@@ -1,0 +1,14 @@
+with
+
+source as (
+    select * from {{ source('sheets', 'dict_effective_actions') }}
+),
+
+renamed as (
+    select
+        trim(cast(keyword as varchar)) as keyword,
+        trim(cast(activity_type as varchar)) as activity_type
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ source('u8', 'salebillvouch') }}
+),
+
+renamed as (
+    select
+        cast(sbvid as bigint) as invoice_id,
+        trim(csbvcode) as invoice_code,
+        trim(ccuscode) as u8_customer_code,
+        trim(cpersoncode) as u8_person_code,
+        trim(csocode) as sales_order_code,
+        cast(ddate as date) as invoice_date
+    from source
+)
+
+select * from renamed
