@@ -71,3 +71,22 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
     html = bi.page_text(site_dir, "data-quality")
     assert "数据质量" in html
     assert top_rule in html and top_rep in html
+
+
+@pytest.mark.parametrize(
+    ("page", "heading", "table"),
+    [
+        ("funnel", "销售漏斗", "rpt_funnel_conversion"),
+        ("process-health", "过程健康", "rpt_process_health"),
+        ("forecast", "预测与实际", "rpt_forecast_vs_actual"),
+    ],
+)
+def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, table):
+    _, site_dir = site
+    html = bi.page_text(site_dir, page)
+    assert heading in html
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0
+    con.close()
+    # a query that failed in the browser shows Evidence's error card instead of its output
+    assert "Query Error" not in html and "SQL Error" not in html
