@@ -85,7 +85,7 @@ def main(scale: str = "M", work: Path | None = None) -> None:
     sheet_rows = 0
     for path in sheets.glob("*.xlsx"):
         wb = load_workbook(path, read_only=True)
-        sheet_rows += sum(ws.max_row - 1 for ws in wb.worksheets)
+        sheet_rows += sum(sum(1 for _ in ws.iter_rows(min_row=2)) for ws in wb.worksheets)
         wb.close()
 
     def read_sheets() -> None:
