@@ -77,7 +77,13 @@ def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> Dlt
                 spec.table,
             )
             return
-        yield from read_export_file(path, spec)
+        landed = False
+        for table in read_export_file(path, spec):
+            landed = True
+            yield table
+        if not landed:
+            # an object with no records still lands (empty), so models over it can run
+            yield spec.schema.empty_table()
 
     return dlt.resource(rows, **_resource_hints(spec))
 
@@ -91,8 +97,12 @@ def _api_resource(
         since = parse_datetime(cursor.last_value) if cursor.last_value is not None else None
         fields = queryable_fields(spec, client.describe_fields(spec.name))
         soql = build_soql(spec, since, fields)
+        landed = False
         for page in client.query(soql, include_deleted=include_deleted):
+            landed = True
             yield records_to_arrow(page, spec)
+        if not landed and since is None:
+            yield spec.schema.empty_table()
 
     return dlt.resource(rows, **_resource_hints(spec))
 

@@ -1,7 +1,8 @@
 with
 
 source as (
-    select * from {{ source('sheets', 'dict_effective_actions') }}
+    select * from {{ optional_source('sheets', 'dict_effective_actions', {
+        'keyword': 'varchar', 'activity_type': 'varchar'}) }}
 ),
 
 renamed as (

@@ -1,7 +1,8 @@
 with
 
 source as (
-    select * from {{ source('sheets', 'dict_filler_patterns') }}
+    select * from {{ optional_source('sheets', 'dict_filler_patterns', {
+        'pattern': 'varchar'}) }}
 ),
 
 renamed as (

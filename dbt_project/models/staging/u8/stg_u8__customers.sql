@@ -1,7 +1,9 @@
 with
 
 source as (
-    select * from {{ source('u8', 'customer') }}
+    select * from {{ optional_source('u8', 'customer', {
+        'ccuscode': 'varchar', 'ccusname': 'varchar', 'ccusabbname': 'varchar',
+        'ccusdepart': 'varchar', 'ccuspperson': 'varchar', 'dcusdevdate': 'timestamp'}) }}
 ),
 
 renamed as (

@@ -1,7 +1,8 @@
 with
 
 source as (
-    select * from {{ source('u8', 'salebillvouchs') }}
+    select * from {{ optional_source('u8', 'salebillvouchs', {
+        'autoid': 'bigint', 'sbvid': 'bigint', 'isosid': 'bigint', 'isum': 'decimal(20,2)'}) }}
 ),
 
 renamed as (

@@ -1,7 +1,9 @@
 with
 
 source as (
-    select * from {{ source('u8', 'salebillvouch') }}
+    select * from {{ optional_source('u8', 'salebillvouch', {
+        'sbvid': 'bigint', 'csbvcode': 'varchar', 'ccuscode': 'varchar',
+        'cpersoncode': 'varchar', 'csocode': 'varchar', 'ddate': 'timestamp'}) }}
 ),
 
 renamed as (

@@ -2,7 +2,10 @@
 with
 
 source as (
-    select * from {{ source('u8', 'ap_closebill') }}
+    select * from {{ optional_source('u8', 'ap_closebill', {
+        'iid': 'bigint', 'cvouchid': 'varchar', 'cdwcode': 'varchar', 'cperson': 'varchar',
+        'iamount': 'decimal(20,2)', 'dvouchdate': 'timestamp', 'cvouchtype': 'varchar',
+        'cflag': 'varchar'}) }}
 ),
 
 renamed as (

@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('u8', 'so_sodetails') }}
+    select * from {{ optional_source('u8', 'so_sodetails', {
+        'isosid': 'bigint', 'id': 'bigint', 'cinvcode': 'varchar',
+        'iquantity': 'decimal(20,6)', 'imoney': 'decimal(20,2)', 'itax': 'decimal(20,2)',
+        'isum': 'decimal(20,2)', 'dpredate': 'timestamp'}) }}
 ),
 
 renamed as (

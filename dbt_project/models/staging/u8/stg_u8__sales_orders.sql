@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('u8', 'so_somain') }}
+    select * from {{ optional_source('u8', 'so_somain', {
+        'id': 'bigint', 'csocode': 'varchar', 'ccuscode': 'varchar', 'cpersoncode': 'varchar',
+        'cdepcode': 'varchar', 'cverifier': 'varchar', 'istatus': 'bigint',
+        'ddate': 'timestamp', 'dverifysystime': 'timestamp', 'dmodifysystime': 'timestamp'}) }}
 ),
 
 renamed as (

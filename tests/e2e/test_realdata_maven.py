@@ -1,0 +1,219 @@
+"""A real (third-party) CRM sample through the CRM export path: win rates per agent and per
+manager from the marts equal those computed straight from the raw CSV.
+
+The Maven "CRM Sales Opportunities" sample (public domain; ../shared/realdata) is reshaped into
+a Salesforce Data Export in a temporary folder; nothing of it is kept in the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from ingest.crm.settings import OBJECTS
+from salesops import runner
+from salesops.demo.org import sf_id
+
+HERE = Path(__file__).resolve()
+CANDIDATES = [p / "shared" / "realdata" / "maven_crm_sales_opportunities" for p in HERE.parents]
+MAVEN = next((p for p in CANDIDATES if p.is_dir()), None)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(MAVEN is None, reason="the shared real-data folder is not beside the repo"),
+]
+STAGES = {
+    "Prospecting": ("lead_confirmed", 1),
+    "Engaging": ("needs_diagnosed", 2),
+    "Won": ("contract_signed", 5),
+    "Lost": ("lost", 99),
+}
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (MAVEN / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write(path: Path, header: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def maven_warehouse(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("maven")
+    export, sheets = root / "export", root / "sheets"
+    export.mkdir()
+    sheets.mkdir()
+    teams = _read("sales_teams.csv")
+    people = sorted({t["manager"] for t in teams}) + sorted({t["sales_agent"] for t in teams})
+    ids = {name: sf_id("005", i + 1) for i, name in enumerate(people)}
+    team = {t["sales_agent"]: t for t in teams}
+    stamp = "2016-10-01T00:00:00.000Z"
+    users = [
+        {
+            "Id": ids[n],
+            "Name": n,
+            "IsActive": "true",
+            "CreatedDate": stamp,
+            "LastModifiedDate": stamp,
+            "SystemModstamp": stamp,
+            "ManagerId": ids[team[n]["manager"]] if n in team else "",
+        }
+        for n in people
+    ]
+    accounts = {a["account"]: sf_id("001", i + 1) for i, a in enumerate(_read("accounts.csv"))}
+    account_rows = [
+        {
+            "Id": v,
+            "Name": k,
+            "IsDeleted": "false",
+            "CreatedDate": stamp,
+            "LastModifiedDate": stamp,
+            "SystemModstamp": stamp,
+        }
+        for k, v in accounts.items()
+    ]
+    opps, history = [], []
+    for i, row in enumerate(_read("sales_pipeline.csv")):
+        created = f"{row['engage_date'] or '2016-10-01'}T09:00:00.000Z"
+        changed = f"{row['close_date']}T09:00:00.000Z" if row["close_date"] else created
+        opp_id = sf_id("006", i + 1)
+        opps.append(
+            {
+                "Id": opp_id,
+                "Name": row["opportunity_id"],
+                "AccountId": accounts.get(row["account"], ""),
+                "OwnerId": ids[row["sales_agent"]],
+                "StageName": row["deal_stage"],
+                "Amount": row["close_value"],
+                "CloseDate": row["close_date"],
+                "IsClosed": "true" if row["deal_stage"] in ("Won", "Lost") else "false",
+                "IsWon": "true" if row["deal_stage"] == "Won" else "false",
+                "IsDeleted": "false",
+                "CreatedDate": created,
+                "LastModifiedDate": changed,
+                "SystemModstamp": changed,
+            }
+        )
+        history.append(
+            {
+                "Id": sf_id("008", i + 1),
+                "OpportunityId": opp_id,
+                "StageName": row["deal_stage"],
+                "CreatedDate": changed,
+                "SystemModstamp": changed,
+                "IsDeleted": "false",
+            }
+        )
+    files = {
+        "User": users,
+        "Account": account_rows,
+        "Opportunity": opps,
+        "OpportunityHistory": history,
+    }
+    for obj, spec in OBJECTS.items():
+        _write(export / f"{obj}.csv", list(spec["fields"]), files.get(obj, []))
+    # the team's own sheets, as CSV with English headers
+    reps = [
+        {
+            "rep_id": f"M{i:02d}",
+            "rep_name": n,
+            "region": next(t["regional_office"] for t in teams if t["manager"] == n),
+            "role": "manager",
+            "crm_user_id": ids[n],
+        }
+        for i, n in enumerate(sorted({t["manager"] for t in teams}))
+    ]
+    manager_ids = {r["rep_name"]: r["rep_id"] for r in reps}
+    reps += [
+        {
+            "rep_id": f"A{i:02d}",
+            "rep_name": t["sales_agent"],
+            "region": t["regional_office"],
+            "manager_id": manager_ids[t["manager"]],
+            "role": "rep",
+            "crm_user_id": ids[t["sales_agent"]],
+        }
+        for i, t in enumerate(teams)
+    ]
+    _write(
+        sheets / "org_reps.csv",
+        ["rep_id", "rep_name", "region", "manager_id", "role", "crm_user_id"],
+        reps,
+    )
+    _write(
+        sheets / "stage_config.csv",
+        ["crm_stage_name", "stage", "stage_order", "win_probability"],
+        [
+            {"crm_stage_name": k, "stage": v[0], "stage_order": v[1], "win_probability": "0"}
+            for k, v in STAGES.items()
+        ],
+    )
+    _write(
+        sheets / "settings.csv", ["name", "value"], [{"name": "response_red_hours", "value": "24"}]
+    )
+    config = {
+        "warehouse": {"path": str(root / "warehouse.duckdb")},
+        "as_of": "2017-12-31",
+        "sources": {"crm": {"export_dir": str(export)}, "sheets": {"dir": str(sheets)}},
+    }
+    path = root / "salesops.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    os.environ.setdefault("DAGSTER_HOME", str(root))
+    outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+    assert outcome.success, outcome.errors
+    return root / "warehouse.duckdb"
+
+
+def _direct() -> tuple[dict[str, float], dict[str, float]]:
+    manager = {t["sales_agent"]: t["manager"] for t in _read("sales_teams.csv")}
+    counts = {"agent": defaultdict(lambda: [0, 0]), "manager": defaultdict(lambda: [0, 0])}
+    for row in _read("sales_pipeline.csv"):
+        if row["deal_stage"] not in ("Won", "Lost"):
+            continue
+        for level, key in (("agent", row["sales_agent"]), ("manager", manager[row["sales_agent"]])):
+            counts[level][key][0] += row["deal_stage"] == "Won"
+            counts[level][key][1] += 1
+    return tuple(
+        {k: w / n for k, (w, n) in counts[level].items()} for level in ("agent", "manager")
+    )
+
+
+def test_win_rates_per_agent_and_manager_equal_the_raw_csv(maven_warehouse):
+    agents, managers = _direct()
+    con = duckdb.connect(str(maven_warehouse), read_only=True)
+    closed = """
+        select r.rep_name as agent, m.rep_name as manager, s.stage
+        from marts.fct_stage_history s
+        join marts.dim_rep r on s.rep_id = r.rep_id
+        join marts.dim_rep m on r.manager_id = m.rep_id
+        where s.stage in ('contract_signed', 'lost') and s.exited_at is null
+    """
+    by_agent = dict(
+        con.execute(
+            f"select agent, avg(case when stage = 'contract_signed' then 1.0 else 0 end) "
+            f"from ({closed}) group by agent"
+        ).fetchall()
+    )
+    by_manager = dict(
+        con.execute(
+            f"select manager, avg(case when stage = 'contract_signed' then 1.0 else 0 end) "
+            f"from ({closed}) group by manager"
+        ).fetchall()
+    )
+    con.close()
+    assert len(agents) >= 30 and len(managers) == 6
+    assert by_agent.keys() == agents.keys()
+    for name, rate in agents.items():
+        assert float(by_agent[name]) == pytest.approx(rate, abs=1e-12), name
+    for name, rate in managers.items():
+        assert float(by_manager[name]) == pytest.approx(rate, abs=1e-12), name
