@@ -79,6 +79,7 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
         ("funnel", "销售漏斗", "rpt_funnel_conversion"),
         ("process-health", "过程健康", "rpt_process_health"),
         ("forecast", "预测与实际", "rpt_forecast_vs_actual"),
+        ("alerts", "停滞预警", "rpt_alerts"),
     ],
 )
 def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, table):
