@@ -3,6 +3,8 @@
 salesops demo                      generate the demo org, run everything, build the BI site
 salesops run --config FILE         run the whole pipeline against the sources FILE names
 salesops generate --out DIR        write a demo org in every source's real shape
+salesops generate --out DIR --append-day
+                                   move that org's sources on by one day
 salesops dev                       dagster dev on the demo org, its API stand-ins served meanwhile
 """
 
@@ -42,12 +44,32 @@ def _parse_date(text: str) -> date:
 
 # -- generate -------------------------------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
-    from salesops.demo.generate import generate
+    from salesops.demo.generate import append_day, generate
 
-    as_of = args.as_of or today()
-    echo(f"generating scale {args.scale} org (seed {args.seed}, as of {as_of}) into {args.out}")
     started = time.monotonic()
-    summary = generate(Path(args.out), seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
+    if args.append_day:
+        echo(f"appending a day to the org in {args.out}")
+        try:
+            summary = append_day(Path(args.out), progress=echo)
+        except ValueError as exc:
+            echo(f"salesops: {exc}")
+            return 2
+        echo(f"sources now reach {summary['through']} (org ends {summary['as_of']})")
+    else:
+        as_of = args.as_of or today()
+        through = f", sources through {args.through}" if args.through else ""
+        echo(
+            f"generating scale {args.scale} org (seed {args.seed}, as of {as_of}{through}) "
+            f"into {args.out}"
+        )
+        summary = generate(
+            Path(args.out),
+            seed=args.seed,
+            scale=args.scale,
+            as_of=as_of,
+            progress=echo,
+            through=args.through,
+        )
     echo(f"done in {time.monotonic() - started:.1f}s")
     for source, counts in (summary.get("counts") or {}).items():
         echo(f"  {source}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -192,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", default="S", help="XS, S (default), M or L")
     p.add_argument("--as-of", type=_parse_date, help="last day of the org (default: today)")
+    p.add_argument(
+        "--through",
+        type=_parse_date,
+        help="write the sources as they stood at the end of this day (default: --as-of)",
+    )
+    p.add_argument(
+        "--append-day",
+        action="store_true",
+        help="move the org already in --out on by one day (see --through)",
+    )
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("run", help="run the whole pipeline against a config file's sources")

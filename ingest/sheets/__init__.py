@@ -72,7 +72,21 @@ def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A0
                 resource.apply_hints(write_disposition="append")
         return resource
 
-    @dlt.resource(name="sheet_quarantine", write_disposition="append")
+    @dlt.resource(
+        name="sheet_quarantine",
+        write_disposition="append",
+        # typed up front: a first quarantine whose values are all blank still makes every column
+        columns={
+            "file": {"data_type": "text"},
+            "sheet": {"data_type": "text"},
+            "table_name": {"data_type": "text"},
+            "row_number": {"data_type": "bigint"},
+            "column_name": {"data_type": "text"},
+            "value": {"data_type": "text"},
+            "reason": {"data_type": "text"},
+            "loaded_at": {"data_type": "timestamp"},
+        },
+    )
     def sheet_quarantine() -> Iterator[list[dict[str, Any]]]:
         rows = [dict(q, loaded_at=loaded_at) for r in results().values() for q in r.quarantine]
         if rows:

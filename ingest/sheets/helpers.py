@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -164,20 +166,50 @@ def raw_rows(path: Path, sheet_name: str) -> Iterator[tuple[int, tuple[Any, ...]
     workbook has no such sheet."""
     if path.suffix.lower() == ".csv":
         return _csv_rows(path)
-    wb = load_workbook(path, read_only=True, data_only=True)
+    merged = _has_merged_cells(path)
+    # read-only mode streams large sheets but cannot see merged ranges: used when there are none
+    wb = load_workbook(path, read_only=not merged, data_only=True)
     names = {n.strip(): n for n in wb.sheetnames}
     if sheet_name not in names:
         wb.close()
         return None
     ws = wb[names[sheet_name]]
+    fill: dict[tuple[int, int], Any] = {}
+    if merged:
+        # a merged range shows its value in every cell it covers, as the user sees it
+        for rng in ws.merged_cells.ranges:
+            value = ws.cell(rng.min_row, rng.min_col).value
+            for r in range(rng.min_row, rng.max_row + 1):
+                for c in range(rng.min_col, rng.max_col + 1):
+                    fill[(r, c)] = value
 
     def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
         try:
-            yield from enumerate(ws.iter_rows(values_only=True), start=1)
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if fill:
+                    values = tuple(fill.get((number, c), v) for c, v in enumerate(values, start=1))
+                yield number, values
         finally:
             wb.close()
 
     return rows()
+
+
+def _has_merged_cells(path: Path) -> bool:
+    """Whether any worksheet of the .xlsx declares merged cells (a scan of its XML)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    with zf.open(name) as fh:
+                        tail = b""
+                        while chunk := fh.read(1 << 20):
+                            if b"<mergeCell " in tail + chunk:
+                                return True
+                            tail = chunk[-16:]
+    except zipfile.BadZipFile:
+        return False  # openpyxl names the problem when it opens the file
+    return False
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -208,22 +240,30 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
         result.quarantine.append(_q(result, None, None, None, "the sheet is empty"))
         return result
 
-    by_header = {}
-    for col in sheet.columns:
-        by_header[norm_header(col.zh)] = col
-        by_header[norm_header(col.name)] = col
-    positions: dict[int, Column] = {}
-    extras: dict[int, str] = {}
-    for i, text in enumerate(header_row):
-        key = norm_header(text)
-        if not key:
-            continue
-        col = by_header.get(key)
-        if col is not None and col not in positions.values():
-            positions[i] = col
-        else:
-            extras[i] = str(text).strip()
+    positions, extras = _match_header(sheet, header_row)
+    # a two-row header (a merged group title such as 目标 above 签约目标 | 回款目标): the
+    # second row names the columns, the first fills in where the second is blank. Taken when
+    # it names more of the sheet's columns than the first row alone and all required ones.
+    pending: list[tuple[int, tuple[Any, ...]]] = []
+    for number, values in rows:
+        pending.append((number, values))
+        if any(v not in (None, "") for v in values):
+            break
+    if pending and any(v not in (None, "") for v in pending[-1][1]):
+        second_no, second = pending[-1]
+        combined = tuple(
+            (second[i] if i < len(second) and second[i] not in (None, "") else None)
+            or (header_row[i] if i < len(header_row) else None)
+            for i in range(max(len(header_row), len(second)))
+        )
+        positions2, extras2 = _match_header(sheet, combined)
+        if len(positions2) > len(positions) and all(
+            c in positions2.values() for c in sheet.columns if c.required
+        ):
+            header_row, header_no = combined, second_no
+            positions, extras, pending = positions2, extras2, []
     missing = [c for c in sheet.columns if c.required and c not in positions.values()]
+    rows = itertools.chain(pending, rows)
     if missing:
         result.status = "missing_columns"
         names = ", ".join(f"{c.zh} ({c.name})" for c in missing)
@@ -265,6 +305,26 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
             )  # fmt: skip
         result.rows.append(record)
     return result
+
+
+def _match_header(sheet: Sheet, header_row: tuple[Any, ...]) -> tuple[dict, dict]:
+    """Columns of ``sheet`` found in ``header_row`` by position, and the extra headers."""
+    by_header = {}
+    for col in sheet.columns:
+        by_header[norm_header(col.zh)] = col
+        by_header[norm_header(col.name)] = col
+    positions: dict[int, Column] = {}
+    extras: dict[int, str] = {}
+    for i, text in enumerate(header_row):
+        key = norm_header(text)
+        if not key:
+            continue
+        col = by_header.get(key)
+        if col is not None and col not in positions.values():
+            positions[i] = col
+        else:
+            extras[i] = str(text).strip()
+    return positions, extras
 
 
 def _q(result: SheetResult, row: int | None, column: str | None, value: Any, reason: str):

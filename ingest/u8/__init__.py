@@ -4,6 +4,11 @@ Reads ``UFDATA_<set>_<year>`` over SQLAlchemy (SQL Server in production; a SQLit
 same tables works too). Tables land in ``raw_u8`` lower-cased with U8's own column names
 lower-cased (``cCusCode`` -> ``ccuscode``), incrementally on the rowversion cursor and merged
 on the primary key, so reruns and overlapping windows never duplicate rows.
+
+U8 deletes unaudited documents outright, which no rowversion shows. Each run therefore also
+reads the table's keys and compares them with the keys already landed: rows whose key is gone
+from U8 are deleted from the raw table too (``detect_deletes``; a tombstone with
+``_u8_deleted`` = true goes through dlt's merge), so ERP revenue never counts a deleted order.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ _DLT_TYPES = {
     "qty": {"data_type": "decimal", "precision": 20, "scale": 6},
     "datetime": {"data_type": "timestamp", "timezone": False},
 }
-_CONFIG_KEYS = ("url", "tables", "chunk_size")
+_CONFIG_KEYS = ("url", "tables", "chunk_size", "detect_deletes")
+DELETED = "_u8_deleted"
 
 
 class U8Error(Exception):
@@ -88,14 +94,22 @@ def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -
 
 
 def _table_resource(
-    engine_factory, url: str, name: str, spec: dict[str, Any], chunk_size: int
+    engine_factory,
+    url: str,
+    name: str,
+    spec: dict[str, Any],
+    chunk_size: int,
+    detect_deletes: bool,
 ) -> DltResource:
     cursor = spec["cursor"].lower()
     kinds = {c.lower(): k for c, k in spec["columns"].items()}
     pk = spec["primary_key"].lower()
     schema = pa.schema([pa.field(c, _ARROW[k], nullable=c != pk) for c, k in kinds.items()])
 
-    incremental = dlt.sources.incremental(cursor, initial_value=-1, last_value_func=max)
+    incremental = dlt.sources.incremental(
+        cursor, initial_value=-1, last_value_func=max, on_cursor_value_missing="include"
+    )
+    table_name = name.lower()
 
     def rows(
         position: dlt.sources.incremental[int] = incremental,
@@ -119,15 +133,26 @@ def _table_resource(
                 columns = result.keys()
                 names = [c.lower() for c in columns]
                 yielded = False
+                seen: set[Any] = set()
                 while batch := result.fetchmany(chunk_size):
                     data = {
                         col: [_cell(r[i], kinds[col]) for r in batch] for i, col in enumerate(names)
                     }
                     yielded = True
+                    seen.update(data[pk])
                     yield pa.table(data, schema=schema)
                 if not yielded and position.last_value == -1:
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
+                if detect_deletes and position.last_value != -1:
+                    pk_col = table.c[[c.name for c in table.c if c.name.lower() == pk][0]]
+                    in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
+                    gone = sorted(_landed_keys(table_name, pk) - in_u8 - seen)
+                    if gone:
+                        logger.info(
+                            "U8 %s: %d row(s) deleted in U8 since the last run", name, len(gone)
+                        )
+                        yield _tombstones(schema, pk, gone)
         except sa.exc.SQLAlchemyError as exc:
             raise U8Error(
                 f"reading U8 table {name} from {mask_url(url)} failed: {str(exc).splitlines()[0]}"
@@ -144,8 +169,42 @@ def _table_resource(
         write_disposition="merge",
         # U8 times are local wall-clock times: land them without a zone
         # (fresh dicts: dlt writes each column's name into its hint)
-        columns={c: dict(_DLT_TYPES[k]) for c, k in kinds.items() if k == "datetime"},
+        columns={
+            **{c: dict(_DLT_TYPES[k]) for c, k in kinds.items() if k == "datetime"},
+            DELETED: {"data_type": "bool", "hard_delete": True},
+        },
     )
+
+
+def _tombstones(schema: pa.Schema, pk: str, keys: list[Any]) -> pa.Table:
+    """Rows that delete ``keys`` on merge: the key, ``_u8_deleted`` true, all else null."""
+    columns = {
+        f.name: pa.array(keys, type=f.type) if f.name == pk else pa.nulls(len(keys), f.type)
+        for f in schema
+    }
+    columns[DELETED] = pa.array([True] * len(keys))
+    return pa.table(columns, schema=schema.append(pa.field(DELETED, pa.bool_())))
+
+
+def _landed_keys(table: str, pk: str) -> set[Any]:
+    """The keys of ``table`` already in the destination (none before its first load)."""
+    pipeline = dlt.current.pipeline()
+    name = pipeline.default_schema_name
+    if name is None or table not in pipeline.schemas[name].tables:
+        return set()
+    with pipeline.sql_client() as client:
+        qualified = client.make_qualified_table_name(table)
+        try:
+            return {
+                k
+                for (k,) in client.execute_sql(
+                    f"select {client.escape_column_name(pk)} from {qualified}"
+                )
+            }
+        except Exception as exc:  # the table was dropped by hand: nothing to reconcile
+            if client.is_dbapi_exception(exc) and "exist" in str(exc).lower():
+                return set()
+            raise
 
 
 @dlt.source(name="u8")
@@ -153,8 +212,10 @@ def u8_source(
     url: str = dlt.secrets.value,
     tables: list[str] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    detect_deletes: bool = True,
 ) -> list[DltResource]:
-    """One resource per U8 table (``tables``: a subset of ``ingest.u8.settings.TABLES``)."""
+    """One resource per U8 table (``tables``: a subset of ``ingest.u8.settings.TABLES``);
+    ``detect_deletes`` reconciles keys each run (one key-only read of every table)."""
     unknown = sorted(set(tables or ()) - set(TABLES))
     if unknown:
         raise U8Error(f"unknown U8 table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
@@ -166,14 +227,15 @@ def u8_source(
             raise U8Error(f"cannot open U8 database {mask_url(url)}: {exc}") from exc
 
     return [
-        _table_resource(engine_factory, url, name, spec, chunk_size)
+        _table_resource(engine_factory, url, name, spec, chunk_size, detect_deletes)
         for name, spec in TABLES.items()
         if not tables or name in tables
     ]
 
 
 def source_from_config(section: dict[str, Any]) -> DltSource:
-    """The U8 source from its run-configuration section (``url``, ``tables``, ``chunk_size``).
+    """The U8 source from its run-configuration section (``url``, ``tables``, ``chunk_size``,
+    ``detect_deletes``).
 
     A password never goes in the section: put the whole URL in ``SOURCES__U8__URL`` (or
     ingest/.dlt/secrets.toml) instead.

@@ -1,18 +1,20 @@
-"""``generate(out_dir, seed, scale, as_of)``: write a demo sales org in every source's shape."""
+"""``generate(out_dir, seed, scale, as_of, through)``: write a demo sales org in every source's
+shape; ``append_day(out_dir)``: move its sources on by one day, as a day of business would."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from salesops.demo import writers
-from salesops.demo.org import SCALES, Simulator
+from salesops.demo.org import SCALES, Simulator, as_seen
 
-__all__ = ["SCALES", "generate"]
+__all__ = ["SCALES", "append_day", "generate"]
 
 SOURCE_DIRS = ("crm_export", "wecom", "chat_archive", "u8", "sheets", "truth")
 
@@ -23,21 +25,26 @@ def generate(
     scale: str = "S",
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
+    through: date | None = None,
 ) -> dict[str, Any]:
-    """Simulate the org and write it under ``out_dir`` (layout in docs/sources.md).
+    """Simulate the org up to ``as_of`` and write its sources as they stood at the end of
+    ``through`` (default: ``as_of``) under ``out_dir`` (layout in docs/sources.md).
 
-    Deterministic for (seed, scale, as_of). Existing source folders under ``out_dir`` are
-    replaced. Returns the truth manifest (counts per source and planted anomalies).
+    Deterministic for (seed, scale, as_of, through). Existing source folders under
+    ``out_dir`` are replaced. Returns the truth manifest (counts per source as written,
+    planted anomalies of the whole org).
     """
     say = progress or (lambda _msg: None)
     as_of = as_of or date.today()
+    through = through or as_of
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in SOURCE_DIRS:
         shutil.rmtree(out_dir / name, ignore_errors=True)
 
     started = time.monotonic()
-    org = Simulator(seed, scale, as_of).run()
+    world = Simulator(seed, scale, as_of).run()
+    org = as_seen(world, through)
     say(
         f"  simulated {len(org.reps)} reps, {len(org.crm['Lead']):,} leads, "
         f"{len(org.crm['Opportunity']):,} opportunities in {time.monotonic() - started:.1f}s"
@@ -51,5 +58,32 @@ def generate(
     say(f"  u8/UFDATA_001_2026.db: {counts['u8']['so_somain']:,} sales orders")
     counts["sheets"] = writers.write_sheets(org, out_dir / "sheets")
     say("  sheets/: 7 workbooks")
-    manifest = writers.write_truth(org, out_dir / "truth", counts)
+    manifest = writers.write_truth(world, out_dir / "truth", counts, through=through)
     return manifest
+
+
+def append_day(out_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Move the sources under ``out_dir`` on by one day: the next day's leads, activities,
+    messages, check-ins and ERP documents appear, records changed that day carry its stamps,
+    and ERP documents deleted that day disappear. Raises ``ValueError`` once the sources
+    reach the org's last day (generate with ``through`` before ``as_of`` to leave room)."""
+    manifest_path = Path(out_dir) / "truth" / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{manifest_path} not found: generate an org there first") from None
+    as_of = date.fromisoformat(manifest["as_of"])
+    through = date.fromisoformat(manifest.get("through") or manifest["as_of"])
+    if through >= as_of:
+        raise ValueError(
+            f"the sources in {out_dir} already reach the org's last day {as_of}; "
+            "generate with an earlier `through` to leave days to append"
+        )
+    return generate(
+        Path(out_dir),
+        seed=manifest["seed"],
+        scale=manifest["scale"],
+        as_of=as_of,
+        progress=progress,
+        through=through + timedelta(days=1),
+    )

@@ -12,6 +12,7 @@ SPEC §6 with the ids of the records involved.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from dataclasses import dataclass, field
@@ -198,6 +199,7 @@ class Simulator:
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
         self.rng = random.Random(seed)
+        self.rng_erp = random.Random(seed * 7919 + 1)  # its own stream: extras leave the rest
         self.scale = SCALES[scale]
         start_month = _add_months(as_of.replace(day=1), -(self.scale.months - 1))
         self.org = Org(
@@ -362,6 +364,7 @@ class Simulator:
         for rep in self.org.reps:
             self.simulate_rep(rep)
         self.simulate_u8_master()
+        self.stamp_u8()
         self.build_targets()
         self.build_legacy_visits()
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
@@ -1171,6 +1174,7 @@ class Simulator:
                 "cCusPPerson": rep.u8_person_code,
                 "dCusDevDate": since.date(),
                 "pubufts": self.ufts(),
+                "_at": since,
             }
         )
         return code
@@ -1214,6 +1218,7 @@ class Simulator:
                 "dverifysystime": order_at,
                 "dmodifysystime": order_at,
                 "ufts": self.ufts(),
+                "_at": order_at,
             }
         )
         shares = [0.6, 0.25, 0.15] if total > 150_000 else [1.0]
@@ -1237,8 +1242,10 @@ class Simulator:
                     "iNatSum": line_sum,
                     "dPreDate": (order_at + timedelta(days=30)).date(),
                     "ufts": self.ufts(),
+                    "_at": order_at,
                 }
             )
+        self.mistaken_order(rep, code, order_at, detail_ids)
         invoice_at = order_at + timedelta(days=rng.uniform(5, 30))
         if invoice_at <= org.end:
             sbv_id = len(org.u8["SaleBillVouch"]) + 1
@@ -1251,6 +1258,7 @@ class Simulator:
                     "cPersonCode": rep.u8_person_code,
                     "cSOCode": so_code,
                     "ufts": self.ufts(),
+                    "_at": invoice_at,
                 }
             )
             for detail_id, line_sum in detail_ids:
@@ -1262,6 +1270,7 @@ class Simulator:
                         "iNatSum": line_sum,
                         "iSOsID": detail_id,
                         "ufts": self.ufts(),
+                        "_at": invoice_at,
                     }
                 )
         if final_stage == 6:
@@ -1279,6 +1288,7 @@ class Simulator:
                         "cPerson": rep.u8_person_code,
                         "iAmount": round(total, 2),
                         "ufts": self.ufts(),
+                        "_at": paid_at,
                     }
                 )
                 org.u8["Ap_CloseBills"].append(
@@ -1287,8 +1297,58 @@ class Simulator:
                         "iID": bill_id,
                         "iAmt": round(total, 2),
                         "ufts": self.ufts(),
+                        "_at": paid_at,
                     }
                 )
+
+    def mistaken_order(self, rep, code, order_at, detail_ids) -> None:
+        """Now and then an order is keyed in twice and the copy deleted a little later (U8
+        deletes unaudited documents outright). Only copies deleted by the org's last day are
+        made, so the sources at that day never hold them; earlier views do
+        (``as_seen``), which is what key reconciliation in the U8 loader is for."""
+        rng, org = self.rng_erp, self.org
+        if rng.random() >= 0.04:
+            return
+        keyed_at = order_at + timedelta(minutes=rng.randint(10, 90))
+        deleted_at = keyed_at + timedelta(hours=rng.uniform(2, 72))
+        if deleted_at > org.end:
+            return
+        so_id = len(org.u8["SO_SOMain"]) + 1
+        main = dict(org.u8["SO_SOMain"][-1])
+        main.update(
+            ID=so_id,
+            cSOCode=f"SO{keyed_at:%Y%m}{so_id:05d}",
+            iStatus=0,
+            cVerifier=None,
+            dverifysystime=None,
+            dmodifysystime=keyed_at,
+            ufts=self.ufts(),
+            _at=keyed_at,
+            _deleted_at=deleted_at,
+        )
+        org.u8["SO_SOMain"].append(main)
+        for detail_id, _ in detail_ids:
+            line = dict(org.u8["SO_SODetails"][detail_id - 1])
+            line.update(
+                iSOsID=len(org.u8["SO_SODetails"]) + 1,
+                ID=so_id,
+                ufts=self.ufts(),
+                _at=keyed_at,
+                _deleted_at=deleted_at,
+            )
+            org.u8["SO_SODetails"].append(line)
+
+    def stamp_u8(self) -> None:
+        """Rowversions in the order rows were written, as SQL Server assigns them, so a view
+        of an earlier day holds exactly the lower ones."""
+        rows = [
+            (r["_at"], t_index, i, r)
+            for t_index, table in enumerate(U8_TABLES)
+            for i, r in enumerate(self.org.u8[table])
+        ]
+        rows.sort(key=lambda x: x[:3])
+        for n, (_, _, _, r) in enumerate(rows, start=1000):
+            r["pubufts" if "pubufts" in r else "ufts"] = n
 
     def simulate_u8_master(self) -> None:
         org = self.org
@@ -1298,6 +1358,7 @@ class Simulator:
                     "cDepCode": _dep_code(region),
                     "cDepName": f"{region}销售部",
                     "pubufts": self.ufts(),
+                    "_at": org.start - timedelta(days=800),
                 }
             )
         for p in org.people:
@@ -1308,6 +1369,7 @@ class Simulator:
                         "cPersonName": p.name,
                         "cDepCode": _dep_code(p.region),
                         "pubufts": self.ufts(),
+                        "_at": datetime.combine(min(p.hire_date, org.start.date()), time(9)),
                     }
                 )
         # customers from before the CRM, never seen by it
@@ -1371,6 +1433,43 @@ class Simulator:
                         "duration_s": rng.randint(300, 5400),
                     }
                 )
+
+
+def as_seen(org: Org, through: date) -> Org:
+    """The sources as they stood at the end of ``through`` (at most the org's last day).
+
+    Records created later are not there yet; U8 documents deleted by then are gone. A CRM
+    record created by then but changed afterwards shows with its creation stamp (the earlier
+    view keeps its final field values: the generator keeps no versions), so the next day's
+    export carries it again as a change. Truth and targets stay those of the whole org.
+    """
+    if through > org.as_of:
+        raise ValueError(f"the org ends on {org.as_of}; it cannot be seen through {through}")
+    cut = datetime.combine(through, time(23, 59, 59))
+
+    def crm_row(r: dict[str, Any]) -> dict[str, Any]:
+        if "SystemModstamp" in r and r["SystemModstamp"] > cut:
+            return {**r, "SystemModstamp": r["CreatedDate"], "LastModifiedDate": r["CreatedDate"]}
+        return r
+
+    view = copy.copy(org)
+    view.as_of, view.end = through, cut
+    view.crm = {
+        obj: [crm_row(r) for r in rows if r["CreatedDate"] <= cut] for obj, rows in org.crm.items()
+    }
+    view.wecom_contacts = [c for c in org.wecom_contacts if c["follow_info"]["createtime"] <= cut]
+    view.messages = [m for m in org.messages if m["msgtime"] <= cut]
+    view.checkins = [c for c in org.checkins if c["checkin_time"] <= cut]
+    view.u8 = {
+        table: [
+            r
+            for r in rows
+            if r["_at"] <= cut and (r.get("_deleted_at") is None or r["_deleted_at"] > cut)
+        ]
+        for table, rows in org.u8.items()
+    }
+    view.legacy_visits = [v for v in org.legacy_visits if v["visit_date"] <= through]
+    return view
 
 
 def vocab_objects() -> list[str]:

@@ -131,7 +131,7 @@ def _behaviour(org: Org) -> list[dict[str, Any]]:
     rows = []
     for userid, p in reps.items():
         day = max(org.start.date(), p.hire_date)
-        last = p.leave_date or org.as_of
+        last = min(p.leave_date or org.as_of, org.as_of)
         while day <= last:
             msgs = sent.get((userid, day), [])
             chats = len({t for m in msgs for t in m["tolist"]})
@@ -210,7 +210,7 @@ def write_u8(org: Org, db_path: Path) -> dict[str, int]:
             con.execute(f"CREATE TABLE {table} ({ddl})")
             rows = org.u8[table]
             if rows:
-                cols = list(rows[0])
+                cols = [c for c in rows[0] if not c.startswith("_")]
                 con.executemany(
                     f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
                     f"({', '.join('?' for _ in cols)})",
@@ -355,8 +355,11 @@ def _band(hours: float | None, waited_h: float, green: float, red: float) -> str
     return "yellow" if hours <= red else "red"
 
 
-def write_truth(org: Org, out: Path, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """Ground truth for tests. The pipeline never reads this folder."""
+def write_truth(
+    org: Org, out: Path, counts: dict[str, dict[str, int]], through: date | None = None
+) -> dict[str, Any]:
+    """Ground truth for tests (of the whole org, up to ``org.as_of``; the sources show it
+    through ``through``). The pipeline never reads this folder."""
     out.mkdir(parents=True, exist_ok=True)
     settings = {k: float(v) for k, v, _ in vocab.SETTINGS}
     green, red = settings["response_green_hours"], settings["response_red_hours"]
@@ -451,6 +454,7 @@ def write_truth(org: Org, out: Path, counts: dict[str, dict[str, int]]) -> dict[
         "seed": org.seed,
         "scale": org.scale_name,
         "as_of": org.as_of.isoformat(),
+        "through": (through or org.as_of).isoformat(),
         "period_start": org.start.date().isoformat(),
         "timezone": "Asia/Shanghai",
         "counts": counts,

@@ -73,12 +73,14 @@ class StandIn:
     """Base class: subclasses implement ``handle(request) -> Response``.
 
     Use as a context manager; ``base_url`` is ``http://127.0.0.1:<port>``. ``requests`` counts
-    every request by path, so tests can check call volumes and rate limits.
+    every request by path, so tests can check call volumes and rate limits; ``log`` keeps
+    (path, JSON body) of every POST so tests can check what was asked for.
     """
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
         self.requests: Counter = Counter()
+        self.log: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -116,6 +118,11 @@ class StandIn:
                 )
                 with standin._lock:
                     standin.requests[req.path] += 1
+                    if req.method == "POST":
+                        try:
+                            standin.log.append((req.path, json.loads(body or b"null")))
+                        except ValueError:
+                            standin.log.append((req.path, None))
                 try:
                     resp = standin.handle(req)
                 except Exception as exc:  # a bug in the stand-in shows as a 500 with the reason

@@ -114,3 +114,120 @@ def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
     con.close()
     con = _load(demo_sheets, tmp_path)
     assert con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0] == before
+
+
+# -- malformed workbooks: each names its problem and loses no good row ---------------------------
+def _targets(con) -> list[tuple]:
+    return con.execute(
+        "select strftime(month, '%Y-%m'), region, rep_id, booking_target, collection_target "
+        "from raw_sheets.targets order by all"
+    ).fetchall()
+
+
+def _reason(con, table: str) -> tuple:
+    return con.execute(
+        "select file, sheet, row_number, column_name, value, reason "
+        "from raw_sheets.sheet_quarantine where table_name = ? "
+        "order by loaded_at desc, row_number limit 1",
+        [table],
+    ).fetchone()
+
+
+def test_merged_header_cells_over_two_rows_load(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "月度目标"
+    ws.append(["月份", "区域", "员工编号", "目标", None])
+    ws.append([None, None, None, "签约目标", "回款目标"])
+    ws.append(["2026-10", "华东", "S001", 300000, 200000])
+    ws.append(["2026-10", None, "S002", 250000, 150000])  # 区域 merged down from the row above
+    ws.append(["2026-11", "华南", "S003", 280000, 180000])
+    for cells in ("A1:A2", "B1:B2", "C1:C2", "D1:E1", "B3:B4"):
+        ws.merge_cells(cells)
+    wb.save(folder / "targets.xlsx")
+    con = _load(folder, tmp_path)
+    assert _targets(con) == [
+        ("2026-10", "华东", "S001", Decimal("300000.00"), Decimal("200000.00")),
+        ("2026-10", "华东", "S002", Decimal("250000.00"), Decimal("150000.00")),
+        ("2026-11", "华南", "S003", Decimal("280000.00"), Decimal("180000.00")),
+    ]
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_quarantined, status from raw_sheets.sheet_load_report "
+        "where table_name = 'targets'"
+    ).fetchone() == (3, 3, 0, "loaded")
+
+
+def test_a_merged_header_hiding_a_required_column_is_named_and_keeps_the_snapshot(
+    demo_sheets, tmp_path
+):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    before = _targets(_load(folder, tmp_path))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "月度目标"
+    ws.append(["月份", None, "员工编号", "签约目标", "回款目标"])  # 月份 merged over 区域
+    ws.append(["2026-10", "华东", "S001", 300000, 200000])
+    ws.merge_cells("A1:B1")
+    wb.save(folder / "targets.xlsx")
+    con = _load(folder, tmp_path)
+    assert _targets(con) == before
+    file, sheet, row, column, _, reason = _reason(con, "targets")
+    assert (file, sheet, row) == ("targets.xlsx", "月度目标", 1)
+    assert column == "区域 (region)" and "required column(s) missing" in reason
+
+
+def test_an_empty_sheet_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    before = _targets(_load(folder, tmp_path))
+    _write(folder / "targets.xlsx", "月度目标", [])
+    con = _load(folder, tmp_path)
+    assert _targets(con) == before
+    assert _reason(con, "targets")[:2] == ("targets.xlsx", "月度目标")
+    assert _reason(con, "targets")[5] == "the sheet is empty"
+    # the other workbooks loaded as usual
+    statuses = dict(con.execute(
+        "select table_name, status from raw_sheets.sheet_load_report "
+        "where loaded_at = (select max(loaded_at) from raw_sheets.sheet_load_report)"
+    ).fetchall())  # fmt: skip
+    assert statuses.pop("targets") == "empty"
+    assert set(statuses.values()) == {"loaded"}
+
+
+def test_a_renamed_column_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    before = _targets(_load(folder, tmp_path))
+    _write(folder / "targets.xlsx", "月度目标", [
+        ["月度", "区域", "员工编号", "签约目标", "回款目标"],  # 月份 renamed
+        ["2026-10", "华东", "S001", 300000, 200000],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    assert _targets(con) == before
+    file, sheet, row, column, _, reason = _reason(con, "targets")
+    assert (file, sheet, row, column) == ("targets.xlsx", "月度目标", 1, "月份 (month)")
+    assert "missing" in reason
+
+
+def test_text_in_a_number_column_quarantines_that_row_only(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    _write(folder / "targets.xlsx", "月度目标", [
+        ["月份", "区域", "员工编号", "签约目标", "回款目标"],
+        ["2026-10", "华东", "S001", 300000, 200000],
+        ["2026-10", "华东", "S002", "三十万", 200000],
+        ["2026-11", "华南", "S003", "280,000", None],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    assert [r[2] for r in _targets(con)] == ["S001", "S003"]
+    file, sheet, row, column, value, reason = _reason(con, "targets")
+    assert (file, sheet, row, column) == ("targets.xlsx", "月度目标", 3, "签约目标")
+    assert value == "三十万"
+    assert "number" in reason
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
+        "where table_name = 'targets'"
+    ).fetchone() == (3, 2, 1)
