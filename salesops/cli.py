@@ -69,6 +69,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             as_of=as_of,
             progress=echo,
             through=args.through,
+            anomaly_rate=args.anomaly_rate,
         )
     echo(f"done in {time.monotonic() - started:.1f}s")
     for source, counts in (summary.get("counts") or {}).items():
@@ -104,19 +105,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 # -- demo -----------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _demo_sources(src_dir: Path, as_of: date) -> Iterator[dict[str, dict]]:
-    """Source sections for the demo org. File sources are read where they lie; WeCom is served
-    over HTTP by its contract stand-in for as long as the run lasts (the API path is the one a
-    real company uses)."""
+    """Source sections for the demo org. The CRM and WeCom are served over HTTP by their
+    contract stand-ins for as long as the run lasts (the API paths are the ones a real company
+    uses; the stand-ins' secrets are made up per run and passed as the real ones are, through
+    the environment); U8 and the spreadsheets are read where they lie."""
     import secrets as _secrets
 
+    from salesops.standins.salesforce import SalesforceStandIn
     from salesops.standins.wecom import WeComStandIn
 
     corp_secret = _secrets.token_urlsafe(16)
-    with WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret) as wecom:
-        os.environ["SOURCES__WECOM__CORP_SECRET"] = corp_secret
+    client_secret = _secrets.token_urlsafe(16)
+    secrets_env = {
+        "SOURCES__WECOM__CORP_SECRET": corp_secret,
+        "SOURCES__CRM__CLIENT_ID": "salesops-demo",
+        "SOURCES__CRM__CLIENT_SECRET": client_secret,
+    }
+    with (
+        WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret) as wecom,
+        SalesforceStandIn(
+            src_dir / "crm_export", client_id="salesops-demo", client_secret=client_secret
+        ) as crm,
+    ):
+        os.environ.update(secrets_env)
         try:
             yield {
-                "crm": {"export_dir": str(src_dir / "crm_export")},
+                "crm": {"instance_url": crm.base_url},
                 "wecom": {
                     "base_url": wecom.api_url,
                     "corp_id": "wwdemo",
@@ -127,7 +141,8 @@ def _demo_sources(src_dir: Path, as_of: date) -> Iterator[dict[str, dict]]:
                 "sheets": {"dir": str(src_dir / "sheets")},
             }
         finally:
-            os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
+            for name in secrets_env:
+                os.environ.pop(name, None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -223,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--append-day",
         action="store_true",
         help="move the org already in --out on by one day (see --through)",
+    )
+    p.add_argument(
+        "--anomaly-rate",
+        type=float,
+        default=1.0,
+        help="scale the planted anomalies: 0 a clean org, 2 twice the usual (default 1)",
     )
     p.set_defaults(func=cmd_generate)
 

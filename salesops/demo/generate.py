@@ -26,12 +26,14 @@ def generate(
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
     through: date | None = None,
+    anomaly_rate: float = 1.0,
 ) -> dict[str, Any]:
     """Simulate the org up to ``as_of`` and write its sources as they stood at the end of
     ``through`` (default: ``as_of``) under ``out_dir`` (layout in docs/sources.md).
 
     Deterministic for (seed, scale, as_of, through). Existing source folders under
-    ``out_dir`` are replaced. Returns the truth manifest (counts per source as written,
+    ``out_dir`` are replaced. ``anomaly_rate`` scales the planted anomalies (0: none).
+    Returns the truth manifest (counts per source as written,
     planted anomalies of the whole org).
     """
     say = progress or (lambda _msg: None)
@@ -43,7 +45,7 @@ def generate(
         shutil.rmtree(out_dir / name, ignore_errors=True)
 
     started = time.monotonic()
-    world = Simulator(seed, scale, as_of).run()
+    world = Simulator(seed, scale, as_of, anomaly_rate).run()
     org = as_seen(world, through)
     say(
         f"  simulated {len(org.reps)} reps, {len(org.crm['Lead']):,} leads, "
@@ -58,7 +60,9 @@ def generate(
     say(f"  u8/UFDATA_001_2026.db: {counts['u8']['so_somain']:,} sales orders")
     counts["sheets"] = writers.write_sheets(org, out_dir / "sheets")
     say("  sheets/: 7 workbooks")
-    manifest = writers.write_truth(world, out_dir / "truth", counts, through=through)
+    manifest = writers.write_truth(
+        world, out_dir / "truth", counts, through=through, anomaly_rate=anomaly_rate
+    )
     return manifest
 
 
@@ -86,4 +90,5 @@ def append_day(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
         as_of=as_of,
         progress=progress,
         through=through + timedelta(days=1),
+        anomaly_rate=manifest.get("anomaly_rate", 1.0),
     )

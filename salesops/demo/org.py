@@ -195,9 +195,15 @@ class Org:
 
 
 class Simulator:
-    def __init__(self, seed: int, scale: str, as_of: date) -> None:
+    def __init__(self, seed: int, scale: str, as_of: date, anomaly_rate: float = 1.0) -> None:
+        """``anomaly_rate`` scales how often every planted anomaly happens: 0 gives a clean
+        org, 2 twice the usual (backfill bursts: every week of the backfilling reps at ≥ 1,
+        that share of their weeks below)."""
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
+        if anomaly_rate < 0:
+            raise ValueError(f"anomaly_rate must be ≥ 0, not {anomaly_rate}")
+        self.rate = anomaly_rate
         self.rng = random.Random(seed)
         self.rng_erp = random.Random(seed * 7919 + 1)  # its own stream: extras leave the rest
         self.scale = SCALES[scale]
@@ -542,7 +548,7 @@ class Simulator:
                 lead["Status"] = "无效线索"
                 lead["LastModifiedDate"] = lead["SystemModstamp"] = self.work_time(closed)
         # a duplicate of the lead, keyed in again a few days later and never worked
-        if rng.random() < 0.02:
+        if rng.random() < 0.02 * self.rate:
             dup_at = self.work_time(created + timedelta(days=rng.uniform(0.2, 3)))
             if dup_at <= org.end:
                 dup = dict(
@@ -588,7 +594,7 @@ class Simulator:
             if t > lead["CreatedDate"]:
                 task = self.task(rep, lead["Id"], None, t, "call", "电话沟通", t)
                 task["IsDeleted"] = True
-        elif roll < 0.016:
+        elif roll < 0.01 + 0.006 * self.rate:
             t = lead["CreatedDate"] - timedelta(days=rng.uniform(1, 20))
             task = self.task(rep, lead["Id"], None, t, "call", "电话沟通", first)
             self.anomaly(
@@ -599,7 +605,7 @@ class Simulator:
                 lead_id=lead["Id"],
                 completed=t.isoformat(),
             )
-        elif roll < 0.02:
+        elif roll < 0.01 + 0.01 * self.rate:
             t = first.replace(year=first.year + 1)
             task = self.task(rep, lead["Id"], None, t, "call", "电话沟通", first)
             self.anomaly("future_timestamp", "tasks", task["Id"], rep, completed=t.isoformat())
@@ -747,14 +753,20 @@ class Simulator:
             for monday, items in sorted(weeks.items()):
                 friday = datetime.combine(monday + timedelta(days=4), time(15, rng.randint(0, 40)))
                 span = (items[-1]["at"] - items[0]["at"]).total_seconds() / 86400
-                if len(items) >= 10 and friday > items[-1]["at"] and friday <= org.end:
+                backfills = self.rate >= 1 or rng.random() < self.rate
+                if (
+                    backfills
+                    and len(items) >= 10
+                    and friday > items[-1]["at"]
+                    and friday <= org.end
+                ):
                     step = 50 * 60 / len(items)
                     ids = []
                     for i, a in enumerate(items):
                         a["logged"] = friday + timedelta(
                             seconds=i * step + rng.uniform(0, step / 2)
                         )
-                        a["fake"] = a["kind"] == "visit" and rng.random() < 0.5
+                        a["fake"] = a["kind"] == "visit" and rng.random() < min(0.5 * self.rate, 1)
                         ids.extend((rid, a) for rid in self._log(rep, a))
                     if span >= 2:
                         for rid, a in ids:
@@ -783,7 +795,7 @@ class Simulator:
         if a["kind"] == "visit":
             return [self.event(rep, a, logged)]
         task = self.task(rep, a["who"], a["what"], a["at"], a["kind"], a["text"], logged)
-        if rng.random() < 0.01:  # the same call keyed in twice
+        if rng.random() < 0.01 * self.rate:  # the same call keyed in twice
             # keyed in again minutes later (seconds later inside a backfill session)
             again = timedelta(
                 seconds=rng.randint(1, 5) if a.get("logged") else rng.randint(60, 1800)
@@ -839,7 +851,7 @@ class Simulator:
         cust: Customer = a["cust"]
         start = a["at"]
         seconds = a["minutes"] * 60
-        short = rng.random() < 0.025
+        short = rng.random() < 0.025 * self.rate
         if short:
             seconds = rng.randint(8, 35)
         end = start + timedelta(seconds=seconds)
@@ -867,9 +879,9 @@ class Simulator:
         if short:
             self.anomaly("short_visit", "events", row["Id"], rep, seconds=seconds)
         roll = rng.random()
-        if a.get("fake") or roll < 0.04:
+        if a.get("fake") or roll < 0.04 * self.rate:
             self.anomaly("unverified_visit", "events", row["Id"], rep, reason="no check-in")
-        elif roll < 0.07:
+        elif roll < 0.07 * self.rate:
             self.checkin(rep, cust, start, far=True)
             self.anomaly("unverified_visit", "events", row["Id"], rep, reason="check-in far away")
         else:
@@ -1017,7 +1029,7 @@ class Simulator:
                 break
             skipped = None
             new_stage = stage + 1
-            if stage in (2, 3) and rng.random() < traits["skip"]:
+            if stage in (2, 3) and rng.random() < traits["skip"] * self.rate:
                 skipped, new_stage = stage, stage + 2
             # the substantive activity that moves the deal on
             self.touch(
@@ -1040,7 +1052,7 @@ class Simulator:
             name, canonical, order, prob, *_rest, evidence = stages[st]
             has_evidence = True
             if evidence:
-                has_evidence = rng.random() >= traits["no_evidence"]
+                has_evidence = rng.random() >= traits["no_evidence"] * self.rate
                 if has_evidence:
                     ev_at = when - timedelta(hours=rng.uniform(1, 40))
                     org.crm["ContentVersion"].append(
@@ -1186,11 +1198,11 @@ class Simulator:
             account["ERP_Customer_Code__c"] = code
             account["LastModifiedDate"] = account["SystemModstamp"] = won_at
         account["Type"] = "客户"
-        if rng.random() < 0.05:
+        if rng.random() < 0.05 * self.rate:
             self.anomaly("won_without_order", "opportunities", opp["Id"], rep, amount=opp["Amount"])
             return
         total = opp["Amount"]
-        if rng.random() < 0.08:
+        if rng.random() < 0.08 * self.rate:
             total = round(total * (1 + rng.choice([-1, 1]) * rng.uniform(0.03, 0.15)), 2)
             self.anomaly(
                 "erp_amount_mismatch",

@@ -356,7 +356,11 @@ def _band(hours: float | None, waited_h: float, green: float, red: float) -> str
 
 
 def write_truth(
-    org: Org, out: Path, counts: dict[str, dict[str, int]], through: date | None = None
+    org: Org,
+    out: Path,
+    counts: dict[str, dict[str, int]],
+    through: date | None = None,
+    anomaly_rate: float = 1.0,
 ) -> dict[str, Any]:
     """Ground truth for tests (of the whole org, up to ``org.as_of``; the sources show it
     through ``through``). The pipeline never reads this folder."""
@@ -455,6 +459,7 @@ def write_truth(
         "scale": org.scale_name,
         "as_of": org.as_of.isoformat(),
         "through": (through or org.as_of).isoformat(),
+        "anomaly_rate": anomaly_rate,
         "period_start": org.start.date().isoformat(),
         "timezone": "Asia/Shanghai",
         "counts": counts,
