@@ -1,8 +1,19 @@
-"""Run a Great Expectations suite against a DataFrame in an ephemeral GX context.
+"""Run the Great Expectations suites against the warehouse; write GX Data Docs.
 
-Suites live in ``expectations/suites/<model>.py`` as ``build_suite() -> gx.ExpectationSuite``.
-The runner is deliberately small: Dagster asset checks (``orchestration/defs/quality.py``) and
-tests call ``validate`` and read the summary.
+A suite lives in ``expectations/suites/<name>.py`` and declares:
+
+- ``GUARDS``: the dbt model (= Dagster asset) it guards; its check is attached there.
+- ``BLOCKING``: whether a failure stops everything downstream of that asset from publishing.
+- ``QUERY``: the SQL that builds the frame it validates (or a function
+  ``frame(con, settings, as_of)``). ``{model_name}`` placeholders are replaced with the
+  model's table in the warehouse; ``{as_of_end}`` with the run's as-of instant (UTC). Rule
+  columns come from ``marts.dq_findings`` (the row-level rules of SPEC §6 run there, as SQL,
+  so each finding keeps its evidence); a rule column holds the finding's details for a
+  flagged record and is null otherwise.
+- ``build_suite(settings) -> gx.ExpectationSuite``: thresholds from the settings sheet.
+
+``validate_all`` runs every suite; with ``docs_dir`` it runs them through a GX checkpoint in
+a file context there and rebuilds the HTML Data Docs (``<docs_dir>/gx/uncommitted/data_docs``).
 """
 
 from __future__ import annotations
@@ -10,9 +21,15 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import duckdb
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -20,22 +37,39 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from expectations import suites as suites_pkg
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+TZ = ZoneInfo("Asia/Shanghai")
+SHOWN = 20  # sample records kept per failed expectation
+
+# SPEC defaults of the settings the suites read; the settings sheet overrides them
+DEFAULT_SETTINGS = {
+    "short_visit_seconds": 40.0,
+    "erp_mismatch_tolerance": 0.01,
+    "freshness_max_hours": 26.0,
+    "freshness_max_hours_u8": 24.0,
+    "volume_drop_max": 0.15,
+}
 
 
 @dataclass
 class ExpectationOutcome:
     expectation: str
     column: str | None
+    rule: str | None
     success: bool
     unexpected_count: int | None
     observed: Any
     sample: list[Any] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
 class ValidationSummary:
     suite: str
+    guards: str
+    blocking: bool
     success: bool
+    rows: int
     evaluated: int
     failed: int
     outcomes: list[ExpectationOutcome]
@@ -43,10 +77,28 @@ class ValidationSummary:
     def failures(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
 
+    def lines(self) -> list[str]:
+        """One line per failed expectation, for logs and check metadata."""
+        out = []
+        for o in self.failures():
+            what = o.rule or f"{o.expectation}({o.column or ''})"
+            if o.error:
+                out.append(f"{what}: could not be evaluated: {o.error}")
+            else:
+                shown = o.records or o.sample
+                out.append(f"{what}: {o.unexpected_count} unexpected, e.g. {shown[:3]}")
+        return out
+
 
 def suite_names() -> list[str]:
-    """The suites in ``expectations/suites`` (module name = the guarded model)."""
-    return sorted(m.name for m in pkgutil.iter_modules(suites_pkg.__path__))
+    """The suites in ``expectations/suites``."""
+    return sorted(
+        m.name for m in pkgutil.iter_modules(suites_pkg.__path__) if not m.name.startswith("_")
+    )
+
+
+def suite_module(name: str) -> ModuleType:
+    return importlib.import_module(f"expectations.suites.{name}")
 
 
 _context = None
@@ -61,12 +113,113 @@ def get_context():
     return _context
 
 
-def build_suite(name: str) -> gx.ExpectationSuite:
-    get_context()
-    return importlib.import_module(f"expectations.suites.{name}").build_suite()
+# -- reading the warehouse ------------------------------------------------------------------------
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """model/table name -> qualified name; ``marts`` wins over other schemas."""
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "order by table_schema = 'marts', table_schema"
+    ).fetchall()
+    return {name: f'"{schema}"."{name}"' for schema, name in rows}
 
 
-def validate(suite: gx.ExpectationSuite, df: pd.DataFrame) -> ValidationSummary:
+def settings(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """The thresholds the suites read: the settings sheet over the SPEC defaults."""
+    out = dict(DEFAULT_SETTINGS)
+    table = _tables(con).get("stg_sheets__settings")
+    if table:
+        for name, value in con.execute(
+            f"select setting_name, setting_value from {table}"
+        ).fetchall():
+            try:
+                out[name] = float(value)
+            except (TypeError, ValueError):
+                continue
+    return out
+
+
+def as_of_end(as_of: date | None) -> datetime:
+    """The end of the as-of day in Asia/Shanghai, as naive UTC (how the marts store time)."""
+    if as_of is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    local = datetime.combine(as_of + timedelta(days=1), time(), TZ)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection,
+    module: ModuleType,
+    as_of: date | None,
+    limits: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """The suite's frame: its ``frame(con, settings, as_of)`` or its ``QUERY``."""
+    if hasattr(module, "frame"):
+        return module.frame(con, limits or settings(con), as_of)
+    tables = _tables(con)
+
+    def table(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "as_of_end":
+            return f"timestamp '{as_of_end(as_of):%Y-%m-%d %H:%M:%S}'"
+        if name not in tables:
+            raise LookupError(f"suite {module.__name__}: table {name} is not in the warehouse")
+        return tables[name]
+
+    return con.execute(re.sub(r"\{(\w+)\}", table, module.QUERY)).df()
+
+
+# -- validating -----------------------------------------------------------------------------------
+def _summary(name: str, module: ModuleType, rows: int, result) -> ValidationSummary:
+    outcomes = []
+    for r in result.results:
+        cfg = r.expectation_config
+        res = r.result or {}
+        error = None
+        info = r.exception_info or {}
+        infos = [info] if "raised_exception" in info else list(info.values())
+        raised = [i for i in infos if isinstance(i, dict) and i.get("raised_exception")]
+        if raised:
+            error = "; ".join(str(i.get("exception_message")) for i in raised)[:300]
+        records = [
+            str(i.get("record_id"))
+            for i in (res.get("partial_unexpected_index_list") or [])
+            if isinstance(i, dict) and i.get("record_id") is not None
+        ]
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column"),
+                rule=(cfg.meta or {}).get("rule"),
+                success=bool(r.success),
+                unexpected_count=res.get("unexpected_count"),
+                observed=res.get("observed_value"),
+                sample=list(res.get("partial_unexpected_list") or [])[:SHOWN],
+                records=records[:SHOWN],
+                error=error,
+            )
+        )
+    failed = sum(not o.success for o in outcomes)
+    return ValidationSummary(
+        suite=name,
+        guards=module.GUARDS,
+        blocking=bool(getattr(module, "BLOCKING", False)),
+        success=failed == 0,
+        rows=rows,
+        evaluated=len(outcomes),
+        failed=failed,
+        outcomes=outcomes,
+    )
+
+
+def _result_format(df: pd.DataFrame) -> dict[str, Any]:
+    fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SHOWN}
+    if "record_id" in df.columns:
+        fmt["unexpected_index_column_names"] = ["record_id"]
+    return fmt
+
+
+def validate_frame(suite: gx.ExpectationSuite, df: pd.DataFrame):
+    """Validate ``df`` in the ephemeral context; the GX validation result."""
     context = get_context()
     source_name = f"frame_{suite.name}"
     if source_name in [ds.name for ds in context.data_sources.all().values()]:
@@ -76,20 +229,76 @@ def validate(suite: gx.ExpectationSuite, df: pd.DataFrame) -> ValidationSummary:
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
         batch_parameters={"dataframe": df}
     )
-    result = batch.validate(suite, result_format="SUMMARY")
-    outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        res = r.result or {}
-        outcomes.append(
-            ExpectationOutcome(
-                expectation=cfg.type,
-                column=cfg.kwargs.get("column"),
-                success=bool(r.success),
-                unexpected_count=res.get("unexpected_count"),
-                observed=res.get("observed_value"),
-                sample=list(res.get("partial_unexpected_list") or [])[:10],
+    return batch.validate(suite, result_format=_result_format(df))
+
+
+def validate(
+    name: str,
+    warehouse: str | Path,
+    as_of: date | None = None,
+    docs_dir: str | Path | None = None,
+) -> ValidationSummary:
+    """Run suite ``name`` against the warehouse (read-only)."""
+    return validate_all(warehouse, as_of=as_of, docs_dir=docs_dir, names=[name])[0]
+
+
+def validate_all(
+    warehouse: str | Path,
+    as_of: date | None = None,
+    docs_dir: str | Path | None = None,
+    names: list[str] | None = None,
+) -> list[ValidationSummary]:
+    """Run the suites (default: all) and, with ``docs_dir``, rebuild GX Data Docs there."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        limits = settings(con)
+        work = []
+        for name in names or suite_names():
+            module = suite_module(name)
+            work.append((name, module, frame(con, module, as_of, limits)))
+    finally:
+        con.close()
+    get_context()
+    if docs_dir is None:
+        return [
+            _summary(n, m, len(df), validate_frame(m.build_suite(limits), df)) for n, m, df in work
+        ]
+    return _validate_with_docs(work, limits, Path(docs_dir))
+
+
+def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]:
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_or_update_pandas("warehouse")
+    out = []
+    for name, module, df in work:
+        suite = context.suites.add_or_update(module.build_suite(limits))
+        try:
+            asset = source.get_asset(name)
+        except LookupError:
+            asset = source.add_dataframe_asset(name=name)
+        try:
+            batch_definition = asset.get_batch_definition("whole")
+        except KeyError:
+            batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"warehouse_{name}",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                result_format=_result_format(df),
             )
         )
-    failed = sum(not o.success for o in outcomes)
-    return ValidationSummary(suite.name, bool(result.success), len(outcomes), failed, outcomes)
+        result = checkpoint.run(batch_parameters={"dataframe": df})
+        (validation,) = result.run_results.values()
+        out.append(_summary(name, module, len(df), validation))
+    return out
+
+
+def docs_index(docs_dir: str | Path) -> Path:
+    """The Data Docs entry page under ``docs_dir``."""
+    return Path(docs_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -36,6 +36,47 @@ def source_from_config(src: str, section: dict[str, Any]) -> DltSource:
     return module.source_from_config(section)
 
 
+VOLUMES_DDL = """
+create schema if not exists ops;
+create table if not exists ops.table_volumes (
+    observed_at timestamp with time zone,
+    source varchar,
+    table_name varchar,
+    row_count bigint
+)
+"""
+
+
+def record_volumes(warehouse: str | Path, src: str) -> dict[str, int]:
+    """Append the row count of every ``raw_<src>`` table to ``ops.table_volumes`` (read by the
+    day-over-day volume check, expectations/suites/source_volume.py). Call after a load, with
+    the warehouse free for writing."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(VOLUMES_DDL)
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? and table_name not like '\_dlt%' escape '\\' "
+                "order by 1",
+                [f"raw_{src}"],
+            ).fetchall()
+        ]
+        counts = {
+            t: con.execute(f'select count(*) from "raw_{src}"."{t}"').fetchone()[0] for t in tables
+        }
+        con.executemany(
+            "insert into ops.table_volumes values (current_timestamp, ?, ?, ?)",
+            [(src, f"raw_{src}.{t}", n) for t, n in counts.items()],
+        )
+        return counts
+    finally:
+        con.close()
+
+
 def run_source(
     src: str,
     section: dict[str, Any],
@@ -43,4 +84,6 @@ def run_source(
     pipelines_dir: str | Path | None = None,
 ) -> LoadInfo:
     pipeline = make_pipeline(src, warehouse, pipelines_dir)
-    return pipeline.run(source_from_config(src, section))
+    info = pipeline.run(source_from_config(src, section))
+    record_volumes(warehouse, src)
+    return info

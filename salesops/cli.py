@@ -88,6 +88,12 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
         echo(f"  error in {err}")
     if outcome.failed_checks:
         echo(f"  {len(outcome.failed_checks)} checks failed: {', '.join(outcome.failed_checks)}")
+    if outcome.warned_checks:
+        echo(
+            f"  {len(outcome.warned_checks)} checks found untruthful records (marts.dq_findings): "
+            + ", ".join(outcome.warned_checks)
+        )
+    echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
     echo(f"  BI file:   {cfg.bi_warehouse}")
     return 0 if outcome.success else 1

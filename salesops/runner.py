@@ -27,7 +27,8 @@ class RunOutcome:
     run_id: str
     seconds: float
     steps: dict[str, str] = field(default_factory=dict)
-    failed_checks: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # ERROR severity: a real failure
+    warned_checks: list[str] = field(default_factory=list)  # WARN: findings in the data
     errors: list[str] = field(default_factory=list)
 
 
@@ -116,5 +117,9 @@ def run(
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                outcome.failed_checks.append(evaluation.asset_check_key.to_user_string())
+                key = evaluation.asset_check_key.to_user_string()
+                if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                    outcome.warned_checks.append(key)
+                else:
+                    outcome.failed_checks.append(key)
     return outcome

@@ -75,3 +75,66 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
         os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
     return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)
+
+
+def run_org(root: Path, seed: int, scale: str, anomaly_rate: float, **settings) -> DemoRun:
+    """Generate an org, load every source (WeCom through its stand-in), transform, check; no
+    BI. ``settings`` overrides rows of the org's settings sheet (name=value)."""
+    from openpyxl import load_workbook
+
+    from salesops import runner
+    from salesops.demo.generate import generate
+    from salesops.standins.wecom import WeComStandIn
+
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir(exist_ok=True)
+    src = root / "sources"
+    generate(src, seed=seed, scale=scale, as_of=AS_OF, anomaly_rate=anomaly_rate)
+    if settings:
+        book = load_workbook(src / "sheets" / "settings.xlsx")
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(min_row=2):
+            if row[0].value in settings:
+                row[1].value = str(settings[row[0].value])
+        book.save(src / "sheets" / "settings.xlsx")
+    with WeComStandIn(src / "wecom", corp_id="wwtest", corp_secret="test-secret") as wecom:
+        os.environ["SOURCES__WECOM__CORP_SECRET"] = "test-secret"
+        cfg = salesops_config.from_dict(
+            {
+                "warehouse": {
+                    "path": str(root / "warehouse.duckdb"),
+                    "bi_path": str(root / "warehouse_bi.duckdb"),
+                },
+                "as_of": AS_OF.isoformat(),
+                "sources": {
+                    "crm": {"export_dir": str(src / "crm_export")},
+                    "wecom": {
+                        "base_url": wecom.api_url,
+                        "corp_id": "wwtest",
+                        "chat_archive_dir": str(src / "chat_archive"),
+                        "end_date": AS_OF.isoformat(),
+                    },
+                    "u8": {"url": f"sqlite:///{src / 'u8' / 'UFDATA_001_2026.db'}"},
+                    "sheets": {"dir": str(src / "sheets")},
+                },
+                "bi": {"out_dir": str(root / "site")},
+            },
+            base=root,
+        )
+        path = root / "salesops.yml"
+        path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+        os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
+    return DemoRun(root, src, path, salesops_config.load(path), outcome)
+
+
+@pytest.fixture(scope="session")
+def clean_org_run(tmp_path_factory) -> DemoRun:
+    """An org with no planted anomaly (anomaly_rate 0), every source."""
+    return run_org(tmp_path_factory.mktemp("clean_org"), seed=21, scale="XS", anomaly_rate=0.0)
+
+
+@pytest.fixture(scope="session")
+def second_org_run(tmp_path_factory) -> DemoRun:
+    """Another seed with twice the usual anomaly rates, every source."""
+    return run_org(tmp_path_factory.mktemp("second_org"), seed=11, scale="S", anomaly_rate=2.0)

@@ -6,7 +6,12 @@ import great_expectations.expectations as gxe
 BANDS = ["green", "yellow", "red", "pending", "unassigned"]
 
 
-def build_suite() -> gx.ExpectationSuite:
+GUARDS = "fct_lead_response"
+BLOCKING = False
+QUERY = "select * from {fct_lead_response}"
+
+
+def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="fct_lead_response")
     for column in ("lead_id", "created_at", "response_band"):
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))

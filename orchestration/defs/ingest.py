@@ -11,7 +11,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from ingest.pipelines import make_pipeline, source_from_config
+from ingest.pipelines import make_pipeline, record_volumes, source_from_config
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
 
@@ -64,6 +64,8 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             dlt_source=source_from_config(src, cfg.sources[src]),
             dlt_pipeline=pipeline,
         )
+        counts = record_volumes(cfg.warehouse, src)
+        context.log.info(f"raw_{src}: {sum(counts.values()):,} rows in {len(counts)} tables")
 
     return _assets
 

@@ -1,60 +1,58 @@
 """GX-backed asset checks: one factory turns every suite in ``expectations/suites`` into a check.
 
 dagster-ge does not support Great Expectations 1.x, so checks call GX directly through
-``expectations.runner``. A suite named ``<model>`` guards the asset ``[<model>]``; checks on
-``rpt_`` models are blocking, so a failed check stops publication downstream.
+``expectations.runner``. A suite's check is attached to the asset it ``GUARDS``; suites that
+read ``marts.dq_findings`` also wait for it. Row-level truthfulness rules warn (findings are
+data: the run goes on and the metrics leave the flagged records out); a ``BLOCKING`` suite
+fails with ERROR severity and stops what is downstream of its asset from publishing (stale U8
+data keeps yesterday's BI site in place instead of a forecast page on old revenue). Every
+check refreshes GX's HTML Data Docs next to the warehouse (``data_docs/``).
 """
 
 import dagster as dg
-import duckdb
 from dagster import AssetCheckExecutionContext
 
 from expectations import runner
 from orchestration.resources import SalesopsConfig
 
-
-def _read_model(warehouse: str, model: str):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        row = con.execute(
-            "select table_schema from information_schema.tables where table_name = ? "
-            "order by table_schema = 'marts' desc limit 1",
-            [model],
-        ).fetchone()
-        if row is None:
-            raise dg.Failure(f"table for model '{model}' not found in {warehouse}")
-        return con.execute(f'select * from "{row[0]}"."{model}"').df()
-    finally:
-        con.close()
+FINDINGS = dg.AssetKey(["dq_findings"])
 
 
-def build_gx_check(model: str) -> dg.AssetChecksDefinition:
+def data_docs_dir(cfg):
+    return cfg.work_dir / "data_docs"
+
+
+def build_gx_check(name: str) -> dg.AssetChecksDefinition:
+    module = runner.suite_module(name)
+    guards = dg.AssetKey([module.GUARDS])
+    blocking = bool(getattr(module, "BLOCKING", False))
+    reads_findings = "{dq_findings}" in getattr(module, "QUERY", "") and guards != FINDINGS
+
     @dg.asset_check(
-        asset=dg.AssetKey([model]),
-        name=f"gx_{model}",
-        blocking=model.startswith("rpt_"),
+        asset=guards,
+        name=f"gx_{name}",
+        blocking=blocking,
+        additional_deps=[FINDINGS] if reads_findings else None,
         pool="duckdb_write",
-        description=f"Great Expectations suite '{model}' (expectations/suites/{model}.py)",
+        description=(module.__doc__ or "").strip().split("\n\n")[0]
+        + f" (Great Expectations suite expectations/suites/{name}.py)",
     )
     def _check(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
         cfg = salesops.load()
-        df = _read_model(str(cfg.warehouse), model)
-        summary = runner.validate(runner.build_suite(model), df)
-        failures = [
-            f"{o.expectation}({o.column or ''}): {o.unexpected_count} unexpected, "
-            f"e.g. {o.sample[:3]}"
-            for o in summary.failures()
-        ]
-        for line in failures:
-            context.log.warning(line)
+        summary = runner.validate(name, cfg.warehouse, as_of=cfg.as_of, docs_dir=data_docs_dir(cfg))
+        for line in summary.lines():
+            context.log.warning(f"{name}: {line}")
         return dg.AssetCheckResult(
             passed=summary.success,
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
             metadata={
-                "rows": len(df),
+                "rows": summary.rows,
                 "expectations": summary.evaluated,
                 "failed": summary.failed,
-                "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures) or "none"),
+                "failures": dg.MetadataValue.md(
+                    "\n".join(f"- {line}" for line in summary.lines()) or "none"
+                ),
+                "data_docs": dg.MetadataValue.path(str(runner.docs_index(data_docs_dir(cfg)))),
             },
         )
 

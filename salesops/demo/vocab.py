@@ -311,5 +311,8 @@ SETTINGS = [
     ("checkin_radius_m", "1000", "打卡匹配半径（米）"),
     ("checkin_window_hours", "2", "打卡匹配时间窗（小时）"),
     ("erp_mismatch_tolerance", "0.01", "CRM/U8 金额差异容忍度"),
+    ("freshness_max_hours", "26", "数据源最长未更新（小时）"),
+    ("freshness_max_hours_u8", "24", "U8 最长未更新（小时），超过则预测页不发布"),
+    ("volume_drop_max", "0.15", "原始表行数日降幅上限"),
     ("lead_grade_a_min", "60", "A 级线索最低分"),
 ]

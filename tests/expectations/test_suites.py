@@ -1,0 +1,170 @@
+"""The Great Expectations suites: each passes on clean data and fails on data with its anomaly;
+a second org with other anomaly rates scores like the demo; freshness, volume and Data Docs."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from expectations import runner
+from salesops.demo.scoring import score_findings
+from salesops.demo.scoring import table as score_table
+
+ROW_SUITES = ("activities", "leads", "stage_history", "won_deals")
+
+
+def _by_rule(summary: runner.ValidationSummary) -> dict[str, runner.ExpectationOutcome]:
+    return {o.rule: o for o in summary.outcomes if o.rule}
+
+
+def test_every_suite_passes_on_a_clean_org(clean_org_run):
+    run = clean_org_run
+    assert run.outcome.success, run.outcome.errors
+    assert run.outcome.failed_checks == [] and run.outcome.warned_checks == []
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    assert con.execute("select count(*) from marts.dq_findings").fetchone()[0] == 0
+    con.close()
+    summaries = {
+        s.suite: s for s in runner.validate_all(run.config.warehouse, as_of=run.config.as_of)
+    }
+    for summary in summaries.values():
+        assert summary.success, (summary.suite, summary.lines())
+        assert summary.evaluated > 0
+    # and the clean org really has what the rules look at
+    assert summaries["activities"].rows > 200 and summaries["stage_history"].rows > 20
+
+
+def test_every_rule_fails_its_suite_on_an_org_with_anomalies(second_org_run):
+    run = second_org_run
+    assert run.outcome.success, run.outcome.errors
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    found = dict(
+        con.execute(
+            "select rule, count(distinct record_id) from marts.dq_findings group by 1"
+        ).fetchall()
+    )
+    con.close()
+    summaries = {s.suite: s for s in runner.validate_all(run.config.warehouse, run.config.as_of)}
+    checked = set()
+    for name in ROW_SUITES:
+        module = runner.suite_module(name)
+        outcomes = _by_rule(summaries[name])
+        for rule in module.RULES:
+            outcome = outcomes[rule]
+            assert not outcome.success, (name, rule)
+            assert outcome.unexpected_count == found[rule], (name, rule)
+            assert outcome.records, (name, rule)
+            checked.add(rule)
+    assert len(checked) == 11
+    # the column-level checks agree with the SQL rules
+    activities = _by_rule(summaries["activities"])
+    assert activities["short_visit (duration)"].unexpected_count == found["short_visit"]
+    assert activities["future_timestamp (time)"].unexpected_count == found["future_timestamp"]
+    stages = _by_rule(summaries["stage_history"])
+    assert stages["stage_skip (column)"].unexpected_count == found["stage_skip"]
+    # and the run went on: findings warn, they do not fail the run
+    assert run.outcome.failed_checks == []
+    assert {c.split(":")[1] for c in run.outcome.warned_checks} == {f"gx_{n}" for n in ROW_SUITES}
+
+
+def test_a_second_org_with_other_rates_scores_like_the_demo(second_org_run):
+    run = second_org_run
+    scores = score_findings(run.config.warehouse, run.sources / "truth")
+    print("\nseed 11, anomaly_rate 2.0\n" + score_table(scores))
+    assert len([s for s in scores if s.planted]) == 11
+    for s in scores:
+        assert s.recall >= 0.95, s
+        assert s.precision >= 0.90, s
+
+
+def _copy(run, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    shutil.copy(run.config.warehouse, wh)
+    return wh
+
+
+def test_freshness_fails_a_source_not_loaded_for_longer_than_its_limit(clean_org_run, tmp_path):
+    wh = _copy(clean_org_run, tmp_path)
+    fresh = runner.validate("source_freshness", wh)
+    assert fresh.success and fresh.rows == 4
+    con = duckdb.connect(str(wh))
+    con.execute("update raw_u8._dlt_loads set inserted_at = inserted_at - interval 30 hour")
+    con.close()
+    stale = runner.validate("source_freshness", wh)
+    assert not stale.success
+    assert _by_rule(stale)["stale_source"].unexpected_count == 1
+    assert not runner.validate("u8_freshness", wh).success
+    con = duckdb.connect(str(wh))
+    con.execute("update raw_u8._dlt_loads set inserted_at = inserted_at + interval 10 hour")
+    con.close()
+    # 20 hours old: within both limits
+    assert runner.validate("u8_freshness", wh).success
+
+
+def test_volume_fails_a_table_that_lost_more_than_its_limit(clean_org_run, tmp_path):
+    wh = _copy(clean_org_run, tmp_path)
+    ok = runner.validate("source_volume", wh)
+    assert ok.success and ok.rows > 10  # first day: nothing to compare with
+    con = duckdb.connect(str(wh))
+    latest = con.execute(
+        "select table_name, row_count, observed_at from ops.table_volumes "
+        "where table_name = 'raw_crm.tasks' order by observed_at desc limit 1"
+    ).fetchone()
+    day, minute = timedelta(days=1), timedelta(minutes=1)
+    con.execute(
+        "insert into ops.table_volumes values (?, 'crm', ?, ?)",
+        [latest[2] - day - 2 * minute, latest[0], int(latest[1] / 0.9)],  # 11% more: fine
+    )
+    con.close()
+    assert runner.validate("source_volume", wh).success
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "insert into ops.table_volumes values (?, 'crm', ?, ?)",
+        [latest[2] - day - minute, latest[0], int(latest[1] / 0.8)],  # later: 25% more
+    )
+    con.close()
+    dropped = runner.validate("source_volume", wh)
+    assert not dropped.success
+    assert _by_rule(dropped)["volume_drop"].records == ["raw_crm.tasks"]
+
+
+def test_each_run_writes_data_docs(clean_org_run):
+    index = runner.docs_index(clean_org_run.config.work_dir / "data_docs")
+    assert index.is_file()
+    html = index.read_text(encoding="utf-8")
+    for name in runner.suite_names():
+        assert name in html, name
+
+
+@pytest.mark.parametrize("limit", [0])
+def test_stale_u8_keeps_the_bi_file_from_publishing(clean_org_run, tmp_path, limit):
+    """U8 older than its limit fails a blocking check on the forecast mart: the BI file is not
+    rewritten (the site keeps its last good build)."""
+    import yaml
+
+    from salesops import runner as job
+
+    run = clean_org_run
+    data = yaml.safe_load(run.config_path.read_text(encoding="utf-8"))
+    data["warehouse"]["path"] = str(_copy(run, tmp_path))
+    data["warehouse"]["bi_path"] = str(tmp_path / "bi.duckdb")
+    data["sources"] = {"sheets": data["sources"]["sheets"]}
+    sheets = tmp_path / "sheets"
+    shutil.copytree(data["sources"]["sheets"]["dir"], sheets)
+    data["sources"]["sheets"]["dir"] = str(sheets)
+    from openpyxl import load_workbook
+
+    book = load_workbook(sheets / "settings.xlsx")
+    for row in book.worksheets[0].iter_rows(min_row=2):
+        if row[0].value == "freshness_max_hours_u8":
+            row[1].value = str(limit)
+    book.save(sheets / "settings.xlsx")
+    path = tmp_path / "salesops.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    outcome = job.run(path, echo=lambda _m: None)
+    assert "rpt_forecast_vs_actual:gx_u8_freshness" in outcome.failed_checks
+    assert "warehouse_bi" not in outcome.steps and "bi_site" not in outcome.steps
+    assert not (tmp_path / "bi.duckdb").exists()
