@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -69,3 +74,165 @@ def send_wecom(
             f"WeCom robot refused the message: errcode {code} {payload.get('errmsg', '')}"
         )
     raise AlertError(f"WeCom robot unreachable after {attempts} attempts: {last}")
+
+
+# -- alerts mart -> the team's robot ---------------------------------------------------------------
+MESSAGES_PER_MINUTE = 20  # WeCom's limit per robot
+SEVERITY_ORDER = {"escalate": 0, "critical": 0, "high": 1, "warning": 2, "medium": 2, "low": 3}
+
+
+@dataclass
+class Dispatch:
+    """What one dispatch did: messages and alerts sent, alerts left for a later call."""
+
+    messages: int = 0
+    alerts: int = 0
+    pending: int = 0
+    groups: list[str] = field(default_factory=list)
+
+
+class Ledger:
+    """Which alerts went out, and when each message went (SQLite file beside the warehouse):
+    the memory that makes every alert go once and keeps a robot under its rate limit."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = sqlite3.connect(self.path)
+        self.con.executescript(
+            "create table if not exists sent_alerts (alert_key text primary key, sent_at real);"
+            "create table if not exists sent_messages (robot text, sent_at real);"
+        )
+
+    def sent(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {
+                k
+                for (k,) in self.con.execute(
+                    f"select alert_key from sent_alerts where alert_key in ({marks})", chunk
+                )
+            }
+        return found
+
+    def messages_since(self, robot: str, since: float) -> int:
+        return self.con.execute(
+            "select count(*) from sent_messages where robot = ? and sent_at > ?", (robot, since)
+        ).fetchone()[0]
+
+    def record(self, robot: str, keys: list[str], at: float) -> None:
+        with self.con:
+            self.con.execute("insert into sent_messages values (?, ?)", (robot, at))
+            self.con.executemany(
+                "insert or ignore into sent_alerts values (?, ?)", [(k, at) for k in keys]
+            )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def alert_key(alert: dict[str, Any]) -> str:
+    """An alert is the same alert while its id, severity and start are: an escalation or a new
+    stagnation episode is news and goes out again."""
+    return f"{alert['alert_id']}|{alert.get('severity') or ''}|{alert.get('since') or ''}"
+
+
+def open_alerts(db_file: str | Path, schema: str = "reporting") -> list[dict[str, Any]]:
+    """Open alerts with the names of rep and manager, from the BI file (or a warehouse with
+    ``schema='marts'``)."""
+    import duckdb
+
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        names = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
+        if "alerts" not in names:
+            return []
+        reps = "dim_rep" in names
+        rows = con.execute(
+            f"""
+            select a.*, {"r.rep_name, m.rep_name" if reps else "null, null"}
+            from {schema}.alerts as a
+            {f"left join {schema}.dim_rep as r on r.rep_id = a.rep_id" if reps else ""}
+            {f"left join {schema}.dim_rep as m on m.rep_id = a.manager_id" if reps else ""}
+            order by a.manager_id, a.since
+            """
+        )
+        columns = [d[0] for d in rows.description]
+        columns[-2:] = ["rep_name", "manager_name"]
+        return [dict(zip(columns, r, strict=True)) for r in rows.fetchall()]
+    finally:
+        con.close()
+
+
+def compose(alerts: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]:
+    """Markdown messages grouped per manager, each ≤ 4096 bytes: (manager, alert keys, text)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for a in alerts:
+        groups.setdefault(a.get("manager_id") or "-", []).append(a)
+    out = []
+    for manager, items in groups.items():
+        items.sort(key=lambda a: (SEVERITY_ORDER.get(a.get("severity") or "", 9), a["since"]))
+        who = items[0].get("manager_name") or manager
+        head = f"**销售过程预警** · {who}（{len(items)} 条新预警）\n"
+        body, keys, part = head, [], 1
+        for a in items:
+            level = "升级" if a.get("severity") in ("escalate", "critical", "high") else "预警"
+            color = "warning" if level == "升级" else "comment"
+            rep = a.get("rep_name") or a.get("rep_id") or ""
+            line = f'> <font color="{color}">{level}</font> {rep}：{a.get("message") or ""}\n'
+            if len((body + line).encode("utf-8")) > MARKDOWN_LIMIT and keys:
+                out.append((manager, keys, body))
+                part += 1
+                body, keys = f"**销售过程预警** · {who}（续 {part}）\n", []
+            body += fit(line, MARKDOWN_LIMIT - len(body.encode("utf-8")))
+            keys.append(alert_key(a))
+        out.append((manager, keys, body))
+    return out
+
+
+def dispatch_alerts(
+    alerts: list[dict[str, Any]],
+    webhook_url: str,
+    ledger: Ledger,
+    robot: str = "default",
+    per_minute: int = MESSAGES_PER_MINUTE,
+    now: Callable[[], float] = time.time,
+    send: Callable[[str, str], None] | None = None,
+) -> Dispatch:
+    """Send the alerts not sent before, grouped per manager, at most ``per_minute`` messages
+    in any minute to this robot; what does not fit waits for the next call."""
+    post = send or (lambda url, text: send_wecom(url, text, msgtype="markdown"))
+    fresh_keys = {alert_key(a) for a in alerts}
+    done = ledger.sent(sorted(fresh_keys))
+    todo = [a for a in alerts if alert_key(a) not in done]
+    result = Dispatch()
+    messages = compose(todo)
+    for manager, keys, text in messages:
+        if ledger.messages_since(robot, now() - 60) >= per_minute:
+            break
+        post(webhook_url, text)
+        ledger.record(robot, keys, now())
+        result.messages += 1
+        result.alerts += len(keys)
+        result.groups.append(manager)
+    result.pending = len(todo) - result.alerts
+    return result
+
+
+def failure_message(job: str, run_id: str, failures: list[tuple[str, str]]) -> str:
+    """A short text for a failed run: the job, the run and each failed step with its error."""
+    lines = [f"【数据管道失败】{job} 运行 {run_id[:8]}"]
+    for step, error in failures[:5]:
+        first = (error or "").strip().splitlines()[0] if error else ""
+        lines.append(f"- {step}: {first[:300]}")
+    if len(failures) > 5:
+        lines.append(f"- …另有 {len(failures) - 5} 个步骤失败")
+    return fit("\n".join(lines), TEXT_LIMIT)

@@ -2,6 +2,8 @@
 
 salesops demo                      generate the demo org, run everything, build the BI site
 salesops run --config FILE         run the whole pipeline against the sources FILE names
+salesops backfill --config FILE --from DAY --to DAY
+                                   recompute the daily marts for those days
 salesops generate --out DIR        write a demo org in every source's real shape
 salesops generate --out DIR --append-day
                                    move that org's sources on by one day
@@ -105,6 +107,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = salesops_config.load(args.config)
     echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
     outcome = runner.run(cfg.path, echo=echo)
+    return _report(outcome, cfg)
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from salesops import runner
+
+    if args.last < args.first:
+        echo(f"salesops: --to {args.last} is before --from {args.first}")
+        return 2
+    cfg = salesops_config.load(args.config)
+    echo(f"backfilling {args.first} .. {args.last} with {cfg.path}")
+    outcome = runner.backfill(cfg.path, args.first.isoformat(), args.last.isoformat(), echo=echo)
     return _report(outcome, cfg)
 
 
@@ -256,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole pipeline against a config file's sources")
     p.add_argument("--config", required=True, help="YAML run configuration")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="recompute the daily marts for a range of days")
+    p.add_argument("--config", required=True, help="YAML run configuration")
+    p.add_argument("--from", dest="first", type=_parse_date, required=True, help="first day")
+    p.add_argument("--to", dest="last", type=_parse_date, required=True, help="last day")
+    p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("demo", help="generate the demo org, run everything, build the BI site")
     p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))

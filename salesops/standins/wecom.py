@@ -44,6 +44,7 @@ class WeComStandIn(StandIn):
         faults: Faults | None = None,
         token_ttl: int = 7200,
         webhook_keys: tuple[str, ...] = ("standin-robot",),
+        clock=time.monotonic,
     ) -> None:
         super().__init__(faults)
         self.data_dir = Path(data_dir)
@@ -52,6 +53,9 @@ class WeComStandIn(StandIn):
         self.token_ttl = token_ttl
         self.webhook_keys = set(webhook_keys)
         self.webhook_messages: list[dict[str, Any]] = []
+        self.webhook_refused: list[int] = []  # errcodes returned to accepted-key calls
+        self._clock = clock  # the robot's minute (tests may share a fake clock)
+        self._webhook_times: dict[str, list[float]] = defaultdict(list)
         self.tokens_issued = 0
         self._tokens: dict[str, float] = {}
         self._data_lock = threading.Lock()
@@ -163,8 +167,16 @@ class WeComStandIn(StandIn):
         content = (body.get(kind) or {}).get("content") or ""
         limit = 2048 if kind == "text" else 4096
         if len(content.encode("utf-8")) > limit:
+            self.webhook_refused.append(40058)
             return _err(40058, f"content exceeds {limit} bytes")
+        key = request.query["key"]
         with self._lock:
+            now = self._clock()
+            recent = [t for t in self._webhook_times[key] if t > now - 60]
+            if len(recent) >= 20:  # 每个机器人发送的消息不能超过20条/分钟
+                self.webhook_refused.append(45009)
+                return _err(45009, "api freq out of limit")
+            self._webhook_times[key] = [*recent, now]
             self.webhook_messages.append(body)
         return _ok()
 

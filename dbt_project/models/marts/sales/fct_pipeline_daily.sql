@@ -1,5 +1,15 @@
 -- One row per day x open opportunity (before contract): its stage that day, amount, the
 -- stage's win probability from the stage-config sheet and the weighted amount.
+-- Rebuilt from the stage history for any day: with vars partition_from / partition_to (a
+-- Dagster daily partition or a backfill range) only those days are recomputed and replace
+-- their rows; without them, every day up to as_of. Either way a day's rows come out the same.
+{{ config(
+    materialized='incremental',
+    unique_key='pipeline_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 stage_history as (
@@ -11,7 +21,14 @@ opportunities as (
 ),
 
 days as (
-    {{ day_series("cast('2020-01-01' as date)", as_of_date()) }}
+    {% if var('partition_from', '') -%}
+        {{ day_series(
+            "cast('" ~ var('partition_from') ~ "' as date)",
+            "cast('" ~ var('partition_to', var('partition_from')) ~ "' as date)",
+        ) }}
+    {%- else -%}
+        {{ day_series("cast('2020-01-01' as date)", as_of_date()) }}
+    {%- endif %}
 ),
 
 open_stages as (
