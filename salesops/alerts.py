@@ -236,3 +236,75 @@ def failure_message(job: str, run_id: str, failures: list[tuple[str, str]]) -> s
     if len(failures) > 5:
         lines.append(f"- …另有 {len(failures) - 5} 个步骤失败")
     return fit("\n".join(lines), TEXT_LIMIT)
+
+
+FILE_LIMIT = 20 * 1024 * 1024  # the robot takes files of 5 B .. 20 MB
+
+
+def send_file(webhook_url: str, path: str | Path, timeout: float = 30.0) -> str:
+    """Upload ``path`` to the robot (``webhook/upload_media``, type file) and post it as a file
+    message; returns the media_id. Errors name the errcode, never the webhook key."""
+    path = Path(path)
+    size = path.stat().st_size
+    if not 5 <= size <= FILE_LIMIT:
+        raise AlertError(f"{path.name}: {size} bytes; the robot takes files of 5 B to 20 MB")
+    base, _, query = webhook_url.partition("?")
+    upload_url = base.replace("/webhook/send", "/webhook/upload_media") + f"?{query}&type=file"
+    try:
+        with path.open("rb") as fh:
+            resp = requests.post(
+                upload_url,
+                files={"media": (path.name, fh, "application/octet-stream")},
+                timeout=timeout,
+            )
+        payload = resp.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise AlertError(
+            f"uploading {path.name} to the WeCom robot failed: {exc.__class__.__name__}"
+        ) from None
+    if payload.get("errcode", 0) != 0 or not payload.get("media_id"):
+        raise AlertError(
+            f"WeCom robot refused the upload of {path.name}: errcode {payload.get('errcode')} "
+            f"{payload.get('errmsg', '')}"
+        )
+    media_id = payload["media_id"]
+    resp = requests.post(
+        webhook_url, json={"msgtype": "file", "file": {"media_id": media_id}}, timeout=timeout
+    )
+    code = resp.json().get("errcode", 0)
+    if code != 0:
+        raise AlertError(f"WeCom robot refused the file message: errcode {code}")
+    return media_id
+
+
+def morning_summary(bi_file: str | Path) -> str:
+    """The short markdown that goes with the morning PDF: the figures of the overview."""
+    import duckdb
+
+    con = duckdb.connect(str(bi_file), read_only=True)
+    try:
+        leads, green, within_24h = con.execute(
+            "select sum(leads), sum(leads) filter (where response_band = 'green'), "
+            "sum(responded_within_24h) from reporting.rpt_lead_response"
+        ).fetchone()
+        month, phi = con.execute(
+            "select month, avg(phi) from reporting.rpt_process_health "
+            "group by month order by month desc limit 1"
+        ).fetchone() or (None, None)
+        alerts, escalated = con.execute(
+            "select count(*), count(*) filter (where severity = 'escalate') "
+            "from reporting.rpt_alerts"
+        ).fetchone()
+        findings = con.execute("select count(*) from reporting.rpt_data_quality").fetchone()[0]
+    finally:
+        con.close()
+    share = (within_24h or 0) / leads if leads else 0
+    lines = [
+        "**销售过程晨报**",
+        f"> 线索 {leads or 0:,} 条，24 小时内响应 {share:.0%}（绿色 {green or 0:,} 条）",
+        f"> {month:%Y-%m} 平均过程健康度 PHI {phi:.1f}" if month is not None else "> PHI 暂无",
+        f'> 停滞预警 {alerts} 条，其中升级 <font color="warning">{escalated}</font> 条',
+        f"> 数据质量问题 {findings:,} 条（已从指标中剔除）",
+        "详见附件 PDF 总览。",
+    ]
+    return "\n".join(lines)

@@ -168,3 +168,23 @@ def page_text(site_dir: Path, page: str = "", timeout: int = 120) -> str:
     if result.returncode != 0:
         raise BiBuildError(f"Chromium could not render /{page}: {result.stderr[-2000:]}")
     return result.stdout
+
+
+def print_pdf(site_dir: Path, pdf: Path, page: str = "", timeout: int = 120) -> Path:
+    """One page of a built site printed to PDF by headless Chromium (A4, backgrounds kept)."""
+    pdf = Path(pdf)
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    pdf.unlink(missing_ok=True)
+    with serve(site_dir) as base:
+        result = _run_chromium(
+            [
+                "--virtual-time-budget=20000",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf.resolve()}",
+                f"{base}/{page.strip('/')}",
+            ],
+            timeout,
+        )
+    if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
+        raise BiBuildError(f"Chromium printed no PDF of /{page}: {result.stderr[-2000:]}")
+    return pdf

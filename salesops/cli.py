@@ -184,7 +184,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 },
                 "as_of": as_of.isoformat(),
                 "sources": sections,
-                **({"bi": {"out_dir": str(out / "site")}} if not args.no_bi else {}),
+                **(
+                    {
+                        "bi": {
+                            "out_dir": str(out / "site"),
+                            "regions": True,
+                            "regions_dir": str(out / "site_regions"),
+                        }
+                    }
+                    if not args.no_bi
+                    else {}
+                ),
             },
             base=out,
         )
@@ -197,6 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = _report(outcome, cfg)
     if not args.no_bi:
         echo(f"  BI site:   {out / 'site'} (serve it: make bi-serve)")
+        echo(f"  regional sites (each region's rows only): {out / 'site_regions'}/<region>")
     echo(f"demo finished in {time.monotonic() - started:.0f}s")
     return code
 
@@ -219,7 +230,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 "warehouse": {"path": str(cfg.warehouse), "bi_path": str(cfg.bi_warehouse)},
                 "as_of": as_of.isoformat(),
                 "sources": sections,
-                "bi": {"out_dir": str(cfg.bi_out_dir)},
+                "bi": {
+                    "out_dir": str(cfg.bi_out_dir),
+                    "regions": cfg.bi_regions,
+                    "regions_dir": str(cfg.regions_out_dir),
+                },
             },
             base=out,
         )

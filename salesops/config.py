@@ -32,6 +32,17 @@ class Config:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     bi_site_dir: Path | None = None
     bi_out_dir: Path | None = None
+    # region-scoped sites: one per sales region, holding only that region's rows
+    bi_regions: bool = False
+    bi_regions_dir: Path | None = None
+
+    def region_bi_file(self, region: str) -> Path:
+        """The BI file published for one region (beside the executive one)."""
+        return self.bi_warehouse.with_name(f"{self.bi_warehouse.stem}.{region}.duckdb")
+
+    @property
+    def regions_out_dir(self) -> Path:
+        return self.bi_regions_dir or self.work_dir / "site_regions"
 
     @property
     def work_dir(self) -> Path:
@@ -91,6 +102,10 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         bi_out_dir=Path(
             _resolve(bi_cfg.get("out_dir", str(warehouse.parent / "site")), "_dir", base)
         ),
+        bi_regions=bool(bi_cfg.get("regions", False)),
+        bi_regions_dir=Path(_resolve(bi_cfg["regions_dir"], "_dir", base))
+        if bi_cfg.get("regions_dir")
+        else None,
     )
 
 
@@ -119,7 +134,13 @@ def dump(config: Config) -> str:
     }
     if config.as_of:
         data["as_of"] = config.as_of.isoformat()
-    bi = {"site_dir": config.bi_site_dir, "out_dir": config.bi_out_dir}
-    if any(bi.values()):
+    bi = {
+        "site_dir": config.bi_site_dir,
+        "out_dir": config.bi_out_dir,
+        "regions_dir": config.bi_regions_dir,
+    }
+    if any(bi.values()) or config.bi_regions:
         data["bi"] = {k: str(v) for k, v in bi.items() if v}
+        if config.bi_regions:
+            data["bi"]["regions"] = True
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -20,8 +20,40 @@ BI_SCHEMA = "reporting"
 EXTRA_MARTS = ("alerts", "dq_findings")
 
 
-def publish_bi(warehouse: str | Path, bi_file: str | Path) -> dict[str, int]:
-    """Copy the BI-facing marts into a fresh v1.4.0 DuckDB file; return rows per table."""
+def regions(warehouse: str | Path) -> list[str]:
+    """The sales regions of the org (``marts.dim_rep``), for region-scoped sites."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [
+            r
+            for (r,) in con.execute(
+                "select distinct region from marts.dim_rep "
+                "where region is not null and rep_role in ('rep', 'manager') order by 1"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def published_regions(bi_file: str | Path) -> list[str]:
+    """The regions listed in a published BI file."""
+    con = duckdb.connect(str(bi_file), read_only=True)
+    try:
+        query = f"select region from {BI_SCHEMA}.bi_regions order by 1"
+        return [r for (r,) in con.execute(query).fetchall()]
+    finally:
+        con.close()
+
+
+def publish_bi(
+    warehouse: str | Path, bi_file: str | Path, region: str | None = None
+) -> dict[str, int]:
+    """Copy the BI-facing marts into a fresh v1.4.0 DuckDB file; return rows per table.
+
+    With ``region`` the file holds that region's rows only (a regional manager's site): tables
+    with a ``region`` column keep that region's rows, tables with a ``rep_id`` keep the rows of
+    that region's reps, other tables are left out.
+    """
     warehouse, bi_file = Path(warehouse), Path(bi_file)
     bi_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = bi_file.with_name(bi_file.name + ".tmp")
@@ -44,12 +76,38 @@ def publish_bi(warehouse: str | Path, bi_file: str | Path) -> dict[str, int]:
         ]
         counts: dict[str, int] = {}
         for table in tables:
+            where, params = "", []
+            if region is not None:
+                columns = {
+                    c
+                    for (c,) in con.execute(
+                        "select column_name from duckdb_columns() where database_name = 'wh' "
+                        "and schema_name = 'marts' and table_name = ?",
+                        [table],
+                    ).fetchall()
+                }
+                if "region" in columns:
+                    where, params = "where region = ?", [region]
+                elif "rep_id" in columns:
+                    where = "where rep_id in (select rep_id from wh.marts.dim_rep where region = ?)"
+                    params = [region]
+                else:
+                    continue
             con.execute(
-                f'create table bi.{BI_SCHEMA}."{table}" as select * from wh.marts."{table}"'
+                f'create table bi.{BI_SCHEMA}."{table}" as '
+                f'select * from wh.marts."{table}" {where}',
+                params,
             )
             counts[table] = con.execute(
                 f'select count(*) from bi.{BI_SCHEMA}."{table}"'
             ).fetchone()[0]
+        # the regions a region-scoped build makes sites for (read by the site build)
+        con.execute(
+            f"create table bi.{BI_SCHEMA}.bi_regions as select distinct region "
+            "from wh.marts.dim_rep where region is not null "
+            "and rep_role in ('rep', 'manager')" + (" and region = ?" if region else ""),
+            [region] if region else [],
+        )
         con.execute("detach bi")
     finally:
         con.close()

@@ -7,10 +7,12 @@ step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import dagster as dg
 
 from salesops import config as salesops_config
 
-JOB_NAME = "refresh_all_job"
+JOB_NAME = "salesops_run_job"
 
 
 @dataclass
@@ -30,10 +32,14 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity: a real failure
     warned_checks: list[str] = field(default_factory=list)  # WARN: findings in the data
     errors: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
 
 
-def _progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
+def _progress_logger(
+    echo: Callable[[str], None], timings: dict[str, float] | None = None
+) -> dg.LoggerDefinition:
     started = time.monotonic()
+    step_started: dict[str, float] = {}
 
     @dg.logger(description="one line per step")
     def step_logger(_init_context):
@@ -45,6 +51,10 @@ def _progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
                 stamp = f"[{time.monotonic() - started:6.1f}s]"
                 if event is not None:
                     kind = event.event_type_value
+                    if kind == "STEP_START":
+                        step_started[step] = time.monotonic()
+                    elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and timings is not None:
+                        timings[step] = time.monotonic() - step_started.get(step, started)
                     if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
                         word = {
                             "STEP_START": "start",
@@ -61,11 +71,30 @@ def _progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
 
         log = logging.getLogger("salesops.run")
         log.handlers = [Handler()]
-        log.setLevel(logging.INFO)
+        log.setLevel(logging.DEBUG)  # step events come at DEBUG; the handler picks its lines
         log.propagate = False
         return log
 
     return step_logger
+
+
+@contextlib.contextmanager
+def warehouse_lock(warehouse: Path, echo: Callable[[str], None]) -> Iterator[None]:
+    """One in-process run per warehouse at a time: DuckDB allows one writer per file, and an
+    in-process run writes from several steps. A second ``salesops run`` (or a thread) on the
+    same warehouse waits here for the first to finish. (Runs launched by the Dagster daemon are
+    serialised by the ``duckdb_write`` pool instead.)"""
+    lock_path = Path(f"{warehouse}.lock")
+    with lock_path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            echo(f"another run is writing {warehouse}: waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def backfill(
@@ -106,6 +135,8 @@ def run(
     from orchestration.defs.automation import configured_selection
 
     job = defs.resolve_job_def(JOB_NAME)
+    if "bi" in exclude_groups:  # the morning report is printed from the site
+        exclude_groups = (*exclude_groups, "report")
     if asset_keys is None:
         selection = configured_selection(cfg)
         if exclude_groups:
@@ -117,25 +148,28 @@ def run(
     if instance is None:
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     started = time.monotonic()
-    job = job.with_logger_defs({"progress": _progress_logger(echo)})
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=list(asset_keys),
-        raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
-        tags={
-            "salesops/config": str(config_path),
-            **(
-                {
-                    "dagster/asset_partition_range_start": partitions[0],
-                    "dagster/asset_partition_range_end": partitions[1],
-                }
-                if partitions
-                else {}
-            ),
-        },
-    )
+    timings: dict[str, float] = {}
+    job = job.with_logger_defs({"progress": _progress_logger(echo, timings)})
+    with warehouse_lock(cfg.warehouse, echo):
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=list(asset_keys),
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={
+                "salesops/config": str(config_path),
+                **(
+                    {
+                        "dagster/asset_partition_range_start": partitions[0],
+                        "dagster/asset_partition_range_end": partitions[1],
+                    }
+                    if partitions
+                    else {}
+                ),
+            },
+        )
     outcome = RunOutcome(result.success, result.run_id, time.monotonic() - started)
+    outcome.step_seconds = timings
     for event in result.all_events:
         if event.is_step_success or event.is_step_failure:
             outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"

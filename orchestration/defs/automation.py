@@ -27,14 +27,48 @@ def configured_selection(cfg: Config) -> dg.AssetSelection:
 
 refresh_all_job = dg.define_asset_job(
     "refresh_all_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("report"),
     description="Load every configured source, build the models, run the checks, publish BI.",
+)
+
+# what `salesops run` / `salesops demo` execute in-process (a subset of it, per configuration)
+salesops_run_job = dg.define_asset_job(
+    "salesops_run_job",
+    selection=dg.AssetSelection.all(),
+    description="Everything, the morning report included (salesops run; sends only with a robot).",
 )
 
 refresh_all_job_schedule = dg.ScheduleDefinition(
     name="refresh_all_job_schedule",
     job=refresh_all_job,
     cron_schedule="0 6 * * *",
+    execution_timezone=TIMEZONE,
+)
+
+u8_job = dg.define_asset_job(
+    "u8_job",
+    selection=dg.AssetSelection.groups("ingest_u8").downstream() - dg.AssetSelection.groups("bi"),
+    description="Load U8's new and changed documents and rebuild the models that read them.",
+)
+u8_job_schedule = dg.ScheduleDefinition(
+    name="u8_job_schedule",
+    job=u8_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone=TIMEZONE,
+)
+
+bi_job = dg.define_asset_job(
+    "bi_job",
+    selection=dg.AssetSelection.groups("bi", "report"),
+    description=(
+        "Publish the BI file, rebuild the sites from the warehouse as it stands and send the "
+        "morning report."
+    ),
+)
+bi_job_schedule = dg.ScheduleDefinition(
+    name="bi_job_schedule",
+    job=bi_job,
+    cron_schedule="0 8 * * *",
     execution_timezone=TIMEZONE,
 )
 
@@ -101,7 +135,7 @@ def run_failure_to_wecom(context: dg.RunFailureSensorContext):
 
 
 defs = dg.Definitions(
-    jobs=[refresh_all_job],
-    schedules=[refresh_all_job_schedule],
+    jobs=[refresh_all_job, u8_job, bi_job, salesops_run_job],
+    schedules=[refresh_all_job_schedule, u8_job_schedule, bi_job_schedule],
     sensors=[alerts_to_wecom, run_failure_to_wecom],
 )

@@ -1,12 +1,15 @@
 """Publishing: the read-only BI file Evidence opens, and the static site built from it."""
 
 import json
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.resources import ROOT, SalesopsConfig, dbt_project
-from salesops import bi, publish
+from salesops import alerts, bi, publish
 from salesops.dbt import ensure_manifest
 
 
@@ -34,8 +37,16 @@ def warehouse_bi(context: AssetExecutionContext, salesops: SalesopsConfig):
     cfg = salesops.load()
     counts = publish.publish_bi(cfg.warehouse, cfg.bi_warehouse)
     context.log.info(f"published {len(counts)} tables to {cfg.bi_warehouse}")
+    regions = publish.regions(cfg.warehouse) if cfg.bi_regions else []
+    for region in regions:
+        scoped = publish.publish_bi(cfg.warehouse, cfg.region_bi_file(region), region=region)
+        context.log.info(f"published {sum(scoped.values()):,} rows of {region} only")
     return dg.MaterializeResult(
-        metadata={"path": str(cfg.bi_warehouse), **{f"rows.{t}": n for t, n in counts.items()}}
+        metadata={
+            "path": str(cfg.bi_warehouse),
+            "regions": ", ".join(regions) or "none",
+            **{f"rows.{t}": n for t, n in counts.items()},
+        }
     )
 
 
@@ -50,7 +61,49 @@ def bi_site(context: AssetExecutionContext, salesops: SalesopsConfig):
     site_dir = cfg.bi_site_dir or ROOT / "bi_reports"
     out = bi.build_site(cfg.bi_warehouse, site_dir=site_dir, out_dir=cfg.bi_out_dir)
     context.log.info(f"BI site built in {out}")
-    return dg.MaterializeResult(metadata={"path": str(out)})
+    built = {"executive": str(out)}
+    if cfg.bi_regions:
+        for region in publish.published_regions(cfg.bi_warehouse):
+            region_out = bi.build_site(
+                cfg.region_bi_file(region),
+                site_dir=site_dir,
+                out_dir=cfg.regions_out_dir / region,
+            )
+            built[region] = str(region_out)
+            context.log.info(f"{region} site built in {region_out}")
+    return dg.MaterializeResult(metadata={f"path.{k}": v for k, v in built.items()})
 
 
-defs = dg.Definitions(assets=[warehouse_bi, bi_site])
+@dg.asset(
+    group_name="report",
+    deps=[bi_site],
+    kinds={"pdf"},
+    description=(
+        "The morning report: the overview page printed to PDF by headless Chromium, sent to "
+        "the team's WeCom robot (upload_media, then a file message) after a short markdown "
+        "summary. Without SALESOPS_WECOM_WEBHOOK the PDF is written and nothing is sent."
+    ),
+)
+def morning_report(context: AssetExecutionContext, salesops: SalesopsConfig):
+    cfg = salesops.load()
+    day = cfg.as_of or datetime.now(ZoneInfo(cfg.timezone)).date()
+    pdf = bi.print_pdf(cfg.bi_out_dir, cfg.work_dir / "reports" / f"morning_report_{day}.pdf")
+    summary = alerts.morning_summary(cfg.bi_warehouse)
+    webhook = os.environ.get("SALESOPS_WECOM_WEBHOOK")
+    if webhook:
+        alerts.send_wecom(webhook, summary)
+        alerts.send_file(webhook, pdf)
+        context.log.info(f"morning report {pdf.name} sent to the WeCom robot")
+    else:
+        context.log.info(f"morning report written to {pdf} (SALESOPS_WECOM_WEBHOOK not set)")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(pdf),
+            "bytes": pdf.stat().st_size,
+            "sent": bool(webhook),
+            "summary": dg.MetadataValue.md(summary),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[warehouse_bi, bi_site, morning_report])

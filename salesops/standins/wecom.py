@@ -53,6 +53,7 @@ class WeComStandIn(StandIn):
         self.token_ttl = token_ttl
         self.webhook_keys = set(webhook_keys)
         self.webhook_messages: list[dict[str, Any]] = []
+        self.webhook_media: dict[str, tuple[str, bytes]] = {}  # media_id -> (file name, bytes)
         self.webhook_refused: list[int] = []  # errcodes returned to accepted-key calls
         self._clock = clock  # the robot's minute (tests may share a fake clock)
         self._webhook_times: dict[str, list[float]] = defaultdict(list)
@@ -105,6 +106,8 @@ class WeComStandIn(StandIn):
             return self._gettoken(request)
         if path == "webhook/send":
             return self._webhook(request)
+        if path == "webhook/upload_media":
+            return self._upload_media(request)
         token = request.query.get("access_token")
         with self._lock:
             expires = self._tokens.get(token or "")
@@ -154,6 +157,30 @@ class WeComStandIn(StandIn):
             self.tokens_issued += 1
         return _ok({"access_token": token, "expires_in": self.token_ttl})
 
+    def _upload_media(self, request: Request) -> Response:
+        """``webhook/upload_media?key=..&type=file``: a multipart form with one part ``media``."""
+        if request.query.get("key") not in self.webhook_keys:
+            return _err(93000, "invalid webhook url")
+        if request.query.get("type") != "file":
+            return _err(40004, "invalid media type")
+        ctype = request.headers.get("content-type", "")
+        boundary = ctype.partition("boundary=")[2].strip('"').encode()
+        if not boundary:
+            return _err(47001, "data format error")
+        for part in request.body.split(b"--" + boundary):
+            head, _, data = part.partition(b"\r\n\r\n")
+            if b'name="media"' not in head:
+                continue
+            name = head.partition(b'filename="')[2].partition(b'"')[0].decode("utf-8")
+            data = data.removesuffix(b"\r\n")
+            if not 5 <= len(data) <= 20 * 1024 * 1024:
+                return _err(40006, "invalid file size")
+            media_id = f"media-{secrets.token_hex(8)}"
+            with self._lock:
+                self.webhook_media[media_id] = (name, data)
+            return _ok({"type": "file", "media_id": media_id, "created_at": str(int(time.time()))})
+        return _err(47001, "data format error")
+
     def _webhook(self, request: Request) -> Response:
         if request.query.get("key") not in self.webhook_keys:
             return _err(93000, "invalid webhook url")
@@ -162,6 +189,12 @@ class WeComStandIn(StandIn):
         except json.JSONDecodeError:
             return _err(47001, "data format error")
         kind = body.get("msgtype")
+        if kind == "file":
+            if (body.get("file") or {}).get("media_id") not in self.webhook_media:
+                return _err(40007, "invalid media_id")
+            with self._lock:
+                self.webhook_messages.append(body)
+            return _ok()
         if kind not in ("text", "markdown"):
             return _err(40008, "invalid message type")
         content = (body.get(kind) or {}).get("content") or ""

@@ -91,3 +91,96 @@ def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, tab
     con.close()
     # a query that failed in the browser shows Evidence's error card instead of its output
     assert "Query Error" not in html and "SQL Error" not in html
+
+
+def _site_text(site_dir) -> str:
+    """Every string the built site ships: text files as they are, Parquet data decoded."""
+    parts = []
+    for path in site_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".parquet":
+            con = duckdb.connect()
+            rows = con.execute(f"select * from read_parquet('{path}')").fetchall()
+            con.close()
+            parts.append(repr(rows))
+        else:
+            parts.append(path.read_bytes().decode("utf-8", errors="ignore"))
+    return "\n".join(parts)
+
+
+def test_a_region_site_holds_no_other_regions_row(demo_run, tmp_path):
+    warehouse = demo_run.config.warehouse
+    regions = publish.regions(warehouse)
+    assert len(regions) >= 3
+    region, others = regions[0], regions[1:]
+    bi_file = tmp_path / f"warehouse_bi.{region}.duckdb"
+    counts = publish.publish_bi(warehouse, bi_file, region=region)
+    assert counts["rpt_lead_response"] > 0 and publish.published_regions(bi_file) == [region]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    other_reps = [
+        name
+        for (name,) in con.execute(
+            "select rep_name from marts.dim_rep where region <> ? and region in ?",
+            [region, others],
+        ).fetchall()
+    ]
+    own_reps = [
+        name
+        for (name,) in con.execute(
+            "select rep_name from marts.dim_rep where region = ? and rep_role = 'rep'", [region]
+        ).fetchall()
+    ]
+    con.close()
+    site_dir = bi.build_site(bi_file, tmp_path / "site" / region)
+    text = _site_text(site_dir)
+    assert any(name in text for name in own_reps)  # the region's own figures are there
+    leaks = [r for r in others if r in text] + [n for n in other_reps if n in text]
+    assert leaks == [], f"{region} site holds other regions' rows: {leaks[:10]}"
+    # and the BI file itself holds nothing of the other regions
+    con = duckdb.connect(str(bi_file), read_only=True)
+    for (table,) in con.execute(
+        "select table_name from information_schema.columns "
+        "where table_schema = 'reporting' and column_name = 'region'"
+    ).fetchall():
+        found = con.execute(f"select distinct region from reporting.{table}").fetchall()
+        assert {r for (r,) in found} <= {region}, table
+    con.close()
+
+
+def test_the_morning_report_reaches_the_robot_as_pdf_and_summary(
+    demo_run, site, tmp_path, monkeypatch
+):
+    import dagster as dg
+    import yaml
+
+    from orchestration.defs.bi import morning_report
+    from orchestration.resources import SalesopsConfig
+    from salesops.standins.wecom import WeComStandIn
+
+    bi_file, site_dir = site
+    data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
+    data["warehouse"]["bi_path"] = str(bi_file)
+    data["warehouse"]["path"] = str(tmp_path / "w.duckdb")  # reports go beside it
+    data["bi"] = {"out_dir": str(site_dir)}
+    path = tmp_path / "salesops.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with WeComStandIn(tmp_path, webhook_keys=("robot-am",)) as wecom:
+        monkeypatch.setenv(
+            "SALESOPS_WECOM_WEBHOOK", f"{wecom.base_url}/cgi-bin/webhook/send?key=robot-am"
+        )
+        result = dg.materialize(
+            [morning_report], resources={"salesops": SalesopsConfig(config_path=str(path))}
+        )
+        assert result.success
+        summary, file_message = wecom.webhook_messages
+    assert summary["msgtype"] == "markdown" and "销售过程晨报" in summary["markdown"]["content"]
+    con = duckdb.connect(str(bi_file), read_only=True)
+    leads = con.execute("select sum(leads) from reporting.rpt_lead_response").fetchone()[0]
+    con.close()
+    assert f"线索 {leads:,} 条" in summary["markdown"]["content"]
+    assert file_message["msgtype"] == "file"
+    name, pdf = wecom.webhook_media[file_message["file"]["media_id"]]
+    assert name == f"morning_report_{demo_run.config.as_of}.pdf"
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 20_000
+    assert (tmp_path / "reports" / name).read_bytes() == pdf

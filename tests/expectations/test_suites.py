@@ -168,3 +168,21 @@ def test_stale_u8_keeps_the_bi_file_from_publishing(clean_org_run, tmp_path, lim
     assert "rpt_forecast_vs_actual:gx_u8_freshness" in outcome.failed_checks
     assert "warehouse_bi" not in outcome.steps and "bi_site" not in outcome.steps
     assert not (tmp_path / "bi.duckdb").exists()
+
+
+def test_the_lead_response_suite_fails_on_an_impossible_response(clean_org_run, tmp_path):
+    wh = _copy(clean_org_run, tmp_path)
+    assert runner.validate("fct_lead_response", wh).success
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "update marts.fct_lead_response set first_touch_at = created_at - interval 1 hour, "
+        "response_band = 'fast' "
+        "where lead_id = (select min(lead_id) from marts.fct_lead_response)"
+    )
+    con.close()
+    summary = runner.validate("fct_lead_response", wh)
+    failed = {o.expectation for o in summary.failures()}
+    assert failed == {
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_values_to_be_in_set",
+    }

@@ -37,11 +37,23 @@ def test_gx_and_dbt_checks_guard_the_mart():
     assert "unique_fct_lead_response_lead_id" in checks
 
 
-def test_schedule_and_job_exist():
-    job = defs.resolve_job_def("refresh_all_job")
-    assert job is not None
-    schedules = list(defs.schedules or [])
-    assert any(s.execution_timezone == "Asia/Shanghai" for s in schedules)
+def test_schedules_jobs_sensors_and_partitions():
+    schedules = {s.name: s for s in defs.schedules or []}
+    assert {n: (s.cron_schedule, s.job_name) for n, s in schedules.items()} == {
+        "refresh_all_job_schedule": ("0 6 * * *", "refresh_all_job"),
+        "u8_job_schedule": ("*/15 * * * *", "u8_job"),
+        "bi_job_schedule": ("0 8 * * *", "bi_job"),
+    }
+    assert {s.execution_timezone for s in schedules.values()} == {"Asia/Shanghai"}
+    graph = _graph()
+    u8 = defs.resolve_job_def("u8_job").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["u8", "so_somain"]) in u8 and dg.AssetKey(["bi_site"]) not in u8
+    assert not any(k.path[0] in ("crm", "wecom") for k in u8)
+    partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
+    assert partitioned == [dg.AssetKey(["fct_pipeline_daily"])]
+    daily = graph.get(partitioned[0]).partitions_def
+    assert daily.timezone == "Asia/Shanghai" and daily.get_partition_keys()[0] == "2025-01-01"
+    assert {s.name for s in defs.sensors or []} == {"alerts_to_wecom", "run_failure_to_wecom"}
 
 
 def test_selection_follows_the_configured_sources(tmp_path):

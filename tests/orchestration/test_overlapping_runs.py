@@ -1,0 +1,52 @@
+"""Two runs that overlap both succeed: DuckDB allows one writer per file, so the second run on
+a warehouse waits for the first (the runner's warehouse lock; runs the Dagster daemon launches
+queue on the `duckdb_write` pool, configured in orchestration/dagster.yaml)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import dagster as dg
+import yaml
+
+from orchestration.definitions import defs
+from salesops import runner
+
+
+def test_two_overlapping_runs_both_succeed(demo_run, tmp_path):
+    instance_dir = tmp_path / "dagster_home"
+    instance_dir.mkdir()
+    shutil.copy("orchestration/dagster.yaml", instance_dir / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(instance_dir))
+    assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_run.config.warehouse, wh)
+    data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
+    data["warehouse"]["path"] = str(wh)
+    path = tmp_path / "salesops.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    graph = defs.resolve_asset_graph()
+    keys = sorted(
+        dg.AssetSelection.groups("ingest_sheets").resolve(graph)
+        | {dg.AssetKey(["stg_sheets__org_reps"]), dg.AssetKey(["dim_rep"])},
+        key=lambda k: k.to_user_string(),
+    )
+    outcomes, said = {}, []
+
+    def go(i: int) -> None:
+        outcomes[i] = runner.run(path, asset_keys=keys, echo=said.append, instance=instance)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.5)
+    for t in threads:
+        t.join(timeout=600)
+    assert len(outcomes) == 2
+    for outcome in outcomes.values():
+        assert outcome.success, outcome.errors
+        assert {"ingest_sheets", "dbt_models"} <= set(outcome.steps)
+    assert any("waiting for it to finish" in line for line in said)
