@@ -17,6 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "bi_reports"
 SOURCE_FILE = Path("sources") / "warehouse" / "warehouse_bi.duckdb"
+CACHES = (
+    "build",
+    ".evidence/template/.evidence-queries",
+    ".evidence/template/build",
+    ".evidence/template/static/data",
+    ".evidence/template/.svelte-kit/output",
+)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -59,6 +66,10 @@ def build_site(
         raise BiBuildError(f"BI file not found: {bi_file} (run the publish step first)")
     if not (site_dir / "node_modules").is_dir():
         raise BiBuildError(f"{site_dir}/node_modules is missing: run `make node` first")
+    # Evidence caches query results by the query's text, not the data: a build for other
+    # data (another day, another region) must not ship the last build's results
+    for cache in CACHES:
+        shutil.rmtree(site_dir / cache, ignore_errors=True)
     target = site_dir / SOURCE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(bi_file, target)

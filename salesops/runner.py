@@ -65,7 +65,11 @@ def _progress_logger(
                     elif kind == "ASSET_CHECK_EVALUATION":
                         data = event.event_specific_data
                         if not data.passed:
-                            echo(f"{stamp} check failed: {data.asset_check_key.to_user_string()}")
+                            key = data.asset_check_key.to_user_string()
+                            if data.severity == dg.AssetCheckSeverity.WARN:
+                                echo(f"{stamp} findings: {key} (rows in marts.dq_findings)")
+                            else:
+                                echo(f"{stamp} check failed: {key}")
                 elif record.levelno >= logging.WARNING:
                     echo(f"{stamp} {record.levelname.lower()}: {meta.get('orig_message', '')}")
 
@@ -110,7 +114,8 @@ def backfill(
 
     graph = defs.resolve_asset_graph()
     partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
-    selection = dg.AssetSelection.assets(*partitioned).downstream() - dg.AssetSelection.groups("bi")
+    publishing = dg.AssetSelection.groups("bi", "report")
+    selection = dg.AssetSelection.assets(*partitioned).downstream() - publishing
     keys = sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
     return run(config_path, asset_keys=keys, echo=echo, instance=instance, partitions=(first, last))
 
