@@ -28,12 +28,12 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.pipelines import raw_row_counts
 from salesops import config as salesops_config
 from salesops.demo.generate import append_day, generate
-from salesops.standins.wecom import WeComStandIn
+from salesops.demo.serve import served_sources
 
 AS_OF = date(2026, 11, 20)
-SECRET = "bench-secret"
 
 
 def rss_mb() -> tuple[float, float]:
@@ -54,23 +54,12 @@ def stage(step: str) -> str:
 def run_once(src: Path, root: Path, label: str) -> dict:
     from salesops import runner
 
-    with WeComStandIn(src / "wecom", corp_id="wwbench", corp_secret=SECRET) as wecom:
-        os.environ["SOURCES__WECOM__CORP_SECRET"] = SECRET
+    with served_sources(src, AS_OF, crm="export") as sections:
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {"path": str(root / "warehouse.duckdb")},
                 "as_of": AS_OF.isoformat(),
-                "sources": {
-                    "crm": {"export_dir": str(src / "crm_export")},
-                    "wecom": {
-                        "base_url": wecom.api_url,
-                        "corp_id": "wwbench",
-                        "chat_archive_dir": str(src / "chat_archive"),
-                        "end_date": AS_OF.isoformat(),
-                    },
-                    "u8": {"url": f"sqlite:///{src / 'u8' / 'UFDATA_001_2026.db'}"},
-                    "sheets": {"dir": str(src / "sheets")},
-                },
+                "sources": sections,
             },
             base=root,
         )
@@ -90,15 +79,7 @@ def run_once(src: Path, root: Path, label: str) -> dict:
 def raw_rows(warehouse: Path) -> int:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'raw\\_%' escape '\\' "
-            "and table_schema not like '%\\_staging' escape '\\' "
-            "and table_name not like '\\_dlt%' escape '\\'"
-        ).fetchall()
-        return sum(
-            con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables
-        )
+        return sum(raw_row_counts(con).values())
     finally:
         con.close()
 

@@ -47,6 +47,25 @@ create table if not exists ops.table_volumes (
 """
 
 
+def raw_row_counts(con, src: str | None = None) -> dict[str, int]:
+    """Rows per landed raw table (``raw_<src>.<table>``; every source without ``src``), leaving
+    out dlt's bookkeeping tables and its merge staging datasets."""
+    schema_filter = (
+        "table_schema = ?"
+        if src
+        else "starts_with(table_schema, 'raw_') and not ends_with(table_schema, '_staging')"
+    )
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where {schema_filter} and not starts_with(table_name, '_dlt') order by 1, 2",
+        [f"raw_{src}"] if src else [],
+    ).fetchall()
+    return {
+        f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
+        for s, t in tables
+    }
+
+
 def record_volumes(warehouse: str | Path, src: str) -> dict[str, int]:
     """Append the row count of every ``raw_<src>`` table to ``ops.table_volumes`` (read by the
     day-over-day volume check, expectations/suites/source_volume.py). Call after a load, with
@@ -56,23 +75,12 @@ def record_volumes(warehouse: str | Path, src: str) -> dict[str, int]:
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(VOLUMES_DDL)
-        tables = [
-            t
-            for (t,) in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ? and table_name not like '\_dlt%' escape '\\' "
-                "order by 1",
-                [f"raw_{src}"],
-            ).fetchall()
-        ]
-        counts = {
-            t: con.execute(f'select count(*) from "raw_{src}"."{t}"').fetchone()[0] for t in tables
-        }
+        counts = raw_row_counts(con, src)
         con.executemany(
             "insert into ops.table_volumes values (current_timestamp, ?, ?, ?)",
-            [(src, f"raw_{src}.{t}", n) for t, n in counts.items()],
+            [(src, table, n) for table, n in counts.items()],
         )
-        return counts
+        return {table.split(".", 1)[1]: n for table, n in counts.items()}
     finally:
         con.close()
 

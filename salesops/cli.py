@@ -13,11 +13,9 @@ salesops dev                       dagster dev on the demo org, its API stand-in
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,51 +121,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 # -- demo -----------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _demo_sources(src_dir: Path, as_of: date) -> Iterator[dict[str, dict]]:
-    """Source sections for the demo org. The CRM and WeCom are served over HTTP by their
-    contract stand-ins for as long as the run lasts (the API paths are the ones a real company
-    uses; the stand-ins' secrets are made up per run and passed as the real ones are, through
-    the environment); U8 and the spreadsheets are read where they lie."""
-    import secrets as _secrets
-
-    from salesops.standins.salesforce import SalesforceStandIn
-    from salesops.standins.wecom import WeComStandIn
-
-    corp_secret = _secrets.token_urlsafe(16)
-    client_secret = _secrets.token_urlsafe(16)
-    secrets_env = {
-        "SOURCES__WECOM__CORP_SECRET": corp_secret,
-        "SOURCES__CRM__CLIENT_ID": "salesops-demo",
-        "SOURCES__CRM__CLIENT_SECRET": client_secret,
-    }
-    with (
-        WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret) as wecom,
-        SalesforceStandIn(
-            src_dir / "crm_export", client_id="salesops-demo", client_secret=client_secret
-        ) as crm,
-    ):
-        os.environ.update(secrets_env)
-        try:
-            yield {
-                "crm": {"instance_url": crm.base_url},
-                "wecom": {
-                    "base_url": wecom.api_url,
-                    "corp_id": "wwdemo",
-                    "chat_archive_dir": str(src_dir / "chat_archive"),
-                    "end_date": as_of.isoformat(),
-                },
-                "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},
-                "sheets": {"dir": str(src_dir / "sheets")},
-            }
-        finally:
-            for name in secrets_env:
-                os.environ.pop(name, None)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from salesops import runner
     from salesops.demo.generate import generate
+    from salesops.demo.serve import served_sources
 
     out = Path(args.out).resolve()
     src_dir = out / "sources"
@@ -175,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     echo(f"1/3 generating the demo org (scale {args.scale}, seed {args.seed}, as of {as_of})")
     generate(src_dir, seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
-    with _demo_sources(src_dir, as_of) as sections:
+    with served_sources(src_dir, as_of) as sections:
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {
@@ -214,8 +171,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- dev ------------------------------------------------------------------------------------------
 def cmd_dev(args: argparse.Namespace) -> int:
-    """``dagster dev`` on the demo org, with the WeCom stand-in serving it meanwhile."""
+    """``dagster dev`` on the demo org, with its API stand-ins serving it meanwhile."""
     import subprocess
+
+    from salesops.demo.serve import served_sources
 
     out = Path(args.out).resolve()
     cfg_path = out / "salesops.yml"
@@ -224,7 +183,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return 2
     cfg = salesops_config.load(cfg_path)
     as_of = cfg.as_of or today()
-    with _demo_sources(out / "sources", as_of) as sections:
+    with served_sources(out / "sources", as_of) as sections:
         dev_cfg = salesops_config.from_dict(
             {
                 "warehouse": {"path": str(cfg.warehouse), "bi_path": str(cfg.bi_warehouse)},

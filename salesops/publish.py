@@ -18,6 +18,8 @@ BI_STORAGE_VERSION = "v1.4.0"
 BI_SCHEMA = "reporting"
 # Published marts the pages read besides the rpt_* tables.
 EXTRA_MARTS = ("alerts", "dq_findings")
+# a sales region: one with reps or managers (the director's 总部 is not one)
+SALES_REGION = "region is not null and rep_role in ('rep', 'manager')"
 
 
 def regions(warehouse: str | Path) -> list[str]:
@@ -27,8 +29,7 @@ def regions(warehouse: str | Path) -> list[str]:
         return [
             r
             for (r,) in con.execute(
-                "select distinct region from marts.dim_rep "
-                "where region is not null and rep_role in ('rep', 'manager') order by 1"
+                f"select distinct region from marts.dim_rep where {SALES_REGION} order by 1"
             ).fetchall()
         ]
     finally:
@@ -104,8 +105,7 @@ def publish_bi(
         # the regions a region-scoped build makes sites for (read by the site build)
         con.execute(
             f"create table bi.{BI_SCHEMA}.bi_regions as select distinct region "
-            "from wh.marts.dim_rep where region is not null "
-            "and rep_role in ('rep', 'manager')" + (" and region = ?" if region else ""),
+            f"from wh.marts.dim_rep where {SALES_REGION}" + (" and region = ?" if region else ""),
             [region] if region else [],
         )
         con.execute("detach bi")

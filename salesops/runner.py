@@ -114,8 +114,9 @@ def backfill(
 
     graph = defs.resolve_asset_graph()
     partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
-    publishing = dg.AssetSelection.groups("bi", "report")
-    selection = dg.AssetSelection.assets(*partitioned).downstream() - publishing
+    selection = dg.AssetSelection.assets(*partitioned).downstream() - (
+        dg.AssetSelection.groups("bi").downstream()
+    )
     keys = sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
     return run(config_path, asset_keys=keys, echo=echo, instance=instance, partitions=(first, last))
 
@@ -140,12 +141,11 @@ def run(
     from orchestration.defs.automation import configured_selection
 
     job = defs.resolve_job_def(JOB_NAME)
-    if "bi" in exclude_groups:  # the morning report is printed from the site
-        exclude_groups = (*exclude_groups, "report")
     if asset_keys is None:
         selection = configured_selection(cfg)
         if exclude_groups:
-            selection = selection - dg.AssetSelection.groups(*exclude_groups)
+            # what reads an excluded group goes too (the morning report is printed from the site)
+            selection = selection - dg.AssetSelection.groups(*exclude_groups).downstream()
         asset_keys = sorted(
             selection.resolve(defs.resolve_asset_graph()),
             key=lambda k: k.to_user_string(),

@@ -77,28 +77,18 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
     return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)
 
 
-def run_org(root: Path, seed: int, scale: str, anomaly_rate: float, **settings) -> DemoRun:
-    """Generate an org, load every source (WeCom through its stand-in), transform, check; no
-    BI. ``settings`` overrides rows of the org's settings sheet (name=value)."""
-    from openpyxl import load_workbook
-
+def run_org(root: Path, seed: int, scale: str, anomaly_rate: float) -> DemoRun:
+    """Generate an org, load every source (CRM from its export folder, WeCom through its
+    stand-in), transform, check; no BI."""
     from salesops import runner
     from salesops.demo.generate import generate
-    from salesops.standins.wecom import WeComStandIn
+    from salesops.demo.serve import served_sources
 
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir(exist_ok=True)
     src = root / "sources"
     generate(src, seed=seed, scale=scale, as_of=AS_OF, anomaly_rate=anomaly_rate)
-    if settings:
-        book = load_workbook(src / "sheets" / "settings.xlsx")
-        sheet = book.worksheets[0]
-        for row in sheet.iter_rows(min_row=2):
-            if row[0].value in settings:
-                row[1].value = str(settings[row[0].value])
-        book.save(src / "sheets" / "settings.xlsx")
-    with WeComStandIn(src / "wecom", corp_id="wwtest", corp_secret="test-secret") as wecom:
-        os.environ["SOURCES__WECOM__CORP_SECRET"] = "test-secret"
+    with served_sources(src, AS_OF, crm="export") as sections:
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {
@@ -106,17 +96,7 @@ def run_org(root: Path, seed: int, scale: str, anomaly_rate: float, **settings) 
                     "bi_path": str(root / "warehouse_bi.duckdb"),
                 },
                 "as_of": AS_OF.isoformat(),
-                "sources": {
-                    "crm": {"export_dir": str(src / "crm_export")},
-                    "wecom": {
-                        "base_url": wecom.api_url,
-                        "corp_id": "wwtest",
-                        "chat_archive_dir": str(src / "chat_archive"),
-                        "end_date": AS_OF.isoformat(),
-                    },
-                    "u8": {"url": f"sqlite:///{src / 'u8' / 'UFDATA_001_2026.db'}"},
-                    "sheets": {"dir": str(src / "sheets")},
-                },
+                "sources": sections,
                 "bi": {"out_dir": str(root / "site")},
             },
             base=root,
@@ -124,7 +104,6 @@ def run_org(root: Path, seed: int, scale: str, anomaly_rate: float, **settings) 
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
-        os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
     return DemoRun(root, src, path, salesops_config.load(path), outcome)
 
 

@@ -30,6 +30,15 @@ def dbt_vars(as_of: date | None, timezone: str) -> dict[str, str]:
     return out
 
 
+def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
+    """``dbt build`` of the asset's selection against the configured warehouse and as-of day."""
+    cfg = salesops.load()
+    # profiles.yml reads the warehouse path from the environment (env_var), per run.
+    os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
+    variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
+    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+
+
 PARTITIONED = "fct_pipeline_daily"
 # the first day a partition exists for; history before it is still in an unpartitioned run
 PARTITIONS_START = os.environ.get("SALESOPS_PARTITIONS_START", "2025-01-01")
@@ -48,11 +57,7 @@ daily_partitions = dg.DailyPartitionsDefinition(
 def dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
 ) -> Iterator[Any]:
-    cfg = salesops.load()
-    # profiles.yml reads the warehouse path from the environment (env_var), per run.
-    os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
-    args = ["build", "--vars", json.dumps(dbt_vars(cfg.as_of, cfg.timezone))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from _build(context, dbt, salesops)
 
 
 @dbt_assets(
@@ -68,15 +73,12 @@ def dbt_models(
 def dbt_pipeline_daily(
     context: AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
 ) -> Iterator[Any]:
-    cfg = salesops.load()
-    os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
-    variables = dbt_vars(cfg.as_of, cfg.timezone)
+    days = {}
     if context.has_partition_key_range:
-        days = context.partition_key_range
-        variables.update(partition_from=days.start, partition_to=days.end)
-        context.log.info(f"recomputing {PARTITIONED} for {days.start} .. {days.end}")
-    args = ["build", "--vars", json.dumps(variables)]
-    yield from dbt.cli(args, context=context).stream()
+        key_range = context.partition_key_range
+        days = {"partition_from": key_range.start, "partition_to": key_range.end}
+        context.log.info(f"recomputing {PARTITIONED} for {key_range.start} .. {key_range.end}")
+    yield from _build(context, dbt, salesops, **days)
 
 
 defs = dg.Definitions(assets=[dbt_models, dbt_pipeline_daily])

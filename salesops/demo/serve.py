@@ -1,0 +1,59 @@
+"""The run-configuration source sections for a generated org, its API stand-ins served."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dict[str, dict]]:
+    """Source sections for the org in ``src_dir``. WeCom (and, with ``crm="api"``, the CRM) is
+    served over HTTP by its contract stand-in for as long as the block lasts — the API paths
+    are the ones a real company uses; the stand-ins' secrets are made up per block and passed
+    as real ones are, through the environment. ``crm="export"`` reads the CRM export folder
+    instead; U8 and the spreadsheets are read where they lie."""
+    from salesops.standins.salesforce import SalesforceStandIn
+    from salesops.standins.wecom import WeComStandIn
+
+    if crm not in ("api", "export"):
+        raise ValueError(f"crm must be 'api' or 'export', not {crm!r}")
+    corp_secret = secrets.token_urlsafe(16)
+    client_secret = secrets.token_urlsafe(16)
+    secrets_env = {"SOURCES__WECOM__CORP_SECRET": corp_secret}
+    with contextlib.ExitStack() as stack:
+        wecom = stack.enter_context(
+            WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret)
+        )
+        if crm == "api":
+            sf = stack.enter_context(
+                SalesforceStandIn(
+                    src_dir / "crm_export", client_id="salesops-demo", client_secret=client_secret
+                )
+            )
+            crm_section = {"instance_url": sf.base_url}
+            secrets_env.update(
+                SOURCES__CRM__CLIENT_ID="salesops-demo", SOURCES__CRM__CLIENT_SECRET=client_secret
+            )
+        else:
+            crm_section = {"export_dir": str(src_dir / "crm_export")}
+        os.environ.update(secrets_env)
+        try:
+            yield {
+                "crm": crm_section,
+                "wecom": {
+                    "base_url": wecom.api_url,
+                    "corp_id": "wwdemo",
+                    "chat_archive_dir": str(src_dir / "chat_archive"),
+                    "end_date": as_of.isoformat(),
+                },
+                "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},
+                "sheets": {"dir": str(src_dir / "sheets")},
+            }
+        finally:
+            for name in secrets_env:
+                os.environ.pop(name, None)
