@@ -78,7 +78,15 @@ def send_wecom(
 
 # -- alerts mart -> the team's robot ---------------------------------------------------------------
 MESSAGES_PER_MINUTE = 20  # WeCom's limit per robot
-SEVERITY_ORDER = {"escalate": 0, "critical": 0, "high": 1, "warning": 2, "medium": 2, "low": 3}
+SEVERITY_ORDER = {
+    "escalate": 0,
+    "critical": 0,
+    "high": 1,
+    "warning": 2,
+    "medium": 2,
+    "low": 3,
+    "info": 3,
+}
 
 
 @dataclass

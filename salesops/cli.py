@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = salesops_config.load(args.config)
     echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
-    outcome = runner.run(cfg.path, echo=echo)
+    outcome = runner.run(cfg.path, echo=echo, full_refresh=args.full_refresh)
     return _report(outcome, cfg)
 
 
@@ -243,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the whole pipeline against a config file's sources")
     p.add_argument("--config", required=True, help="YAML run configuration")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from all history (after a keyword-sheet change)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="recompute the daily marts for a range of days")

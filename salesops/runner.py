@@ -128,10 +128,12 @@ def run(
     echo: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
     partitions: tuple[str, str] | None = None,
+    full_refresh: bool = False,
 ) -> RunOutcome:
     """Materialise every asset the configuration allows (or ``asset_keys``) in this process.
     ``partitions`` = (first day, last day) runs the partitioned assets for that range only
-    (one run, as a Dagster single-run backfill does)."""
+    (one run, as a Dagster single-run backfill does); ``full_refresh`` rebuilds the
+    incremental models from all history."""
     config_path = Path(config_path).resolve()
     cfg = salesops_config.load(config_path)
     os.environ["SALESOPS_CONFIG"] = str(config_path)
@@ -139,6 +141,7 @@ def run(
 
     from orchestration.definitions import defs
     from orchestration.defs.automation import configured_selection
+    from orchestration.defs.transform import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def(JOB_NAME)
     if asset_keys is None:
@@ -163,6 +166,7 @@ def run(
             run_config={"loggers": {"progress": {}}},
             tags={
                 "salesops/config": str(config_path),
+                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
                 **(
                     {
                         "dagster/asset_partition_range_start": partitions[0],

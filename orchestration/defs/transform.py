@@ -30,13 +30,20 @@ def dbt_vars(as_of: date | None, timezone: str) -> dict[str, str]:
     return out
 
 
+# A run tagged so rebuilds the incremental models from scratch (after a keyword-sheet change).
+FULL_REFRESH_TAG = "salesops/full_refresh"
+
+
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
     """``dbt build`` of the asset's selection against the configured warehouse and as-of day."""
     cfg = salesops.load()
     # profiles.yml reads the warehouse path from the environment (env_var), per run.
     os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
     variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
-    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+    args = ["build", "--vars", json.dumps(variables)]
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
 
 
 PARTITIONED = "fct_pipeline_daily"

@@ -268,6 +268,7 @@ RISK_WORDS = [
     ("延期", "时间", "确认新的时间表并锁定下一步"),
     ("领导还没批", "决策", "争取与决策人直接沟通"),
     ("比你们低", "竞品", "准备竞品对比材料"),
+    ("报价", "价格", "核对竞品报价明细，准备差异化价值说明"),
 ]
 COMPETITORS = ["金蝶", "鼎捷", "浪潮", "销售易", "纷享销客"]
 EFFECTIVE_ACTIONS = [
@@ -301,6 +302,18 @@ SETTINGS = [
     ("stagnation_alert_days", "3", "停滞预警天数"),
     ("stagnation_escalate_days", "7", "停滞升级天数"),
     ("idle_customer_days", "10", "客户沉睡天数"),
+    ("material_window_hours", "72", "新加微信客户发资料时限（小时）"),
+    ("deal_no_activity_days", "14", "商机无任何活动预警天数"),
+    ("close_push_alert_count", "2", "预计成交日推迟次数预警"),
+    ("single_thread_min_stage_order", "3", "单线联系预警起始阶段顺序"),
+    ("health_window_days", "30", "客户健康度互动统计窗口（天）"),
+    ("health_weight_frequency", "40", "客户健康度：互动频次权重"),
+    ("health_weight_velocity", "30", "客户健康度：阶段推进速度权重"),
+    ("health_weight_payment", "30", "客户健康度：回款占合同额权重"),
+    ("health_red_below", "60", "客户健康度红线"),
+    ("late_arriving_days", "3", "增量模型回看天数（迟到数据）"),
+    ("empirical_min_closed", "10", "经验预测：阶段至少有多少已结束商机才用历史赢率"),
+    ("alert_lookback_days", "14", "线索/新客户/竞品提及预警只看最近天数"),
     ("phi_weight_response", "30", "PHI 响应合规权重"),
     ("phi_weight_key_action", "40", "PHI 关键动作权重"),
     ("phi_weight_info", "30", "PHI 信息完整度权重"),

@@ -347,6 +347,142 @@ def write_sheets(org: Org, out: Path) -> dict[str, int]:
 
 
 # -- truth ----------------------------------------------------------------------------------------
+OPEN_STAGE_ORDERS = (1, 2, 3, 4)  # lead_confirmed .. quote_negotiation: the open pipeline
+
+
+def _month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _mean(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.9f}" if values else ""
+
+
+def _write_process_health_truth(org: Org, out: Path, red: float) -> None:
+    """PHI's three parts per rep x month (SPEC §5), from what the generator did (times are
+    business-local here, so a month is the local calendar month)."""
+    response: dict[tuple[date, str], dict[str, list[float]]] = defaultdict(
+        lambda: {"all": [], "crm": []}
+    )
+    for t in org.truth_leads:
+        if t["assigned_at"] is None or t["assigned_at"] > org.end:
+            continue
+        key = (_month(t["assigned_at"].date()), t["rep_id"])
+        assigned = whole_seconds(t["assigned_at"])
+        waited = (org.end - assigned).total_seconds() / 3600
+        for view, suffix in (("all", ""), ("crm", "_crm")):
+            first = whole_seconds(t[f"first_touch_at{suffix}"])
+            hours = None if first is None else (first - assigned).total_seconds() / 3600
+            if hours is None and waited <= red:
+                continue  # pending: not yet due, not counted
+            response[key][view].append(1.0 if hours is not None and hours <= red else 0.0)
+    key_actions: dict[tuple[date, str], list[float]] = defaultdict(list)
+    for st in org.truth_stages:
+        if st["stage"] in ("lead_confirmed", "lost") or not st["rep_id"]:
+            continue
+        key_actions[(_month(st["entered_at"].date()), st["rep_id"])].append(
+            1.0 if st["has_evidence"] else 0.0
+        )
+    rep_of_user = {p.user_id: p.rep_id for p in org.people}
+    info: dict[tuple[date, str], list[float]] = defaultdict(list)
+    for opp in org.crm["Opportunity"]:
+        if opp["IsDeleted"] or opp["OwnerId"] not in rep_of_user:
+            continue
+        filled = (
+            (opp.get("Decision_Chain__c") is not None)
+            + (opp.get("Objection__c") is not None)
+            + (opp.get("NextStep") is not None and opp.get("Next_Step_Date__c") is not None)
+        )
+        info[(_month(opp["CreatedDate"].date()), rep_of_user[opp["OwnerId"]])].append(filled / 3)
+    with (out / "process_health.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(
+            [
+                "month",
+                "rep_id",
+                "response_compliance",
+                "response_compliance_crm",
+                "key_action_completion",
+                "info_completeness",
+            ]
+        )
+        for month, rep_id in sorted(set(response) | set(key_actions) | set(info)):
+            r = response.get((month, rep_id), {"all": [], "crm": []})
+            w.writerow(
+                [
+                    month.isoformat(),
+                    rep_id,
+                    _mean(r["all"]),
+                    _mean(r["crm"]),
+                    _mean(key_actions.get((month, rep_id), [])),
+                    _mean(info.get((month, rep_id), [])),
+                ]
+            )
+
+
+def _write_forecast_truth(org: Org, out: Path) -> None:
+    """The forecast's inputs (SPEC §5): on the first day of each month, every opportunity
+    open that day (a stage before the contract) whose close date, as it stood that day, falls
+    in that month, with its amount and the stage's win probability."""
+    probability = {s[1]: s[3] for s in vocab.STAGES}
+    region_of = {p.rep_id: p.region for p in org.people}
+    amount_of = {o["Id"]: o["Amount"] for o in org.crm["Opportunity"] if not o["IsDeleted"]}
+    close_changes: dict[str, list[tuple[datetime, str, date]]] = defaultdict(list)
+    for h in org.crm["OpportunityHistory"]:
+        if not h["IsDeleted"] and h.get("CloseDate") is not None:
+            close_changes[h["OpportunityId"]].append((h["CreatedDate"], h["Id"], h["CloseDate"]))
+    for changes in close_changes.values():
+        changes.sort()
+
+    def close_date_on(opp_id: str, day: date) -> date | None:
+        changes = close_changes.get(opp_id)
+        if not changes:
+            return None
+        seen = [c for c in changes if c[0].date() <= day]
+        return (seen[-1] if seen else changes[0])[2]
+
+    months, m = [], _month(org.start.date())
+    while m <= org.as_of:
+        months.append(m)
+        m = (m + timedelta(days=32)).replace(day=1)
+    with (out / "forecast_inputs.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(
+            [
+                "month",
+                "region",
+                "opportunity_id",
+                "stage",
+                "amount",
+                "win_probability",
+                "expected_close_date",
+            ]
+        )
+        for month in months:
+            for st in org.truth_stages:
+                opp_id = st["opportunity_id"]
+                if st["stage_order"] not in OPEN_STAGE_ORDERS or opp_id not in amount_of:
+                    continue
+                exited = st["exited_at"]
+                last_day = exited.date() - timedelta(days=1) if exited else org.as_of
+                if not st["entered_at"].date() <= month <= last_day:
+                    continue
+                close = close_date_on(st["opportunity_id"], month)
+                if close is None or _month(close) != month:
+                    continue
+                w.writerow(
+                    [
+                        month.isoformat(),
+                        region_of.get(st["rep_id"], ""),
+                        st["opportunity_id"],
+                        st["stage"],
+                        f"{amount_of[st['opportunity_id']]:.2f}",
+                        f"{probability[st['stage']]:.4f}",
+                        close.isoformat(),
+                    ]
+                )
+
+
 def _band(hours: float | None, waited_h: float, green: float, red: float) -> str:
     if hours is None:
         return "red" if waited_h > red else "pending"
@@ -451,6 +587,8 @@ def write_truth(
                     json.dumps(a["details"], ensure_ascii=False, sort_keys=True),
                 ]
             )
+    _write_process_health_truth(org, out, red)
+    _write_forecast_truth(org, out)
     by_rule: dict[str, int] = defaultdict(int)
     for a in org.anomalies:
         by_rule[a["rule"]] += 1

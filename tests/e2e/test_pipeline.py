@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -209,3 +211,202 @@ def test_every_published_mart_is_there_with_rows(demo_run_with_wecom):
     phi = con.execute("select min(phi), max(phi) from marts.rpt_process_health").fetchone()
     con.close()
     assert 0 <= phi[0] <= phi[1] <= 100
+
+
+def _truth_csv(run, name: str) -> list[dict[str, str]]:
+    with (run.sources / "truth" / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_process_health_parts_equal_the_truth(demo_run_with_wecom):
+    """PHI's three parts per rep x month equal what the generator did (SPEC §5), and PHI is
+    their weighted mean over the parts the rep had a chance to show."""
+    run = demo_run_with_wecom
+    truth = {(r["month"], r["rep_id"]): r for r in _truth_csv(run, "process_health.csv")}
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select cast(month as varchar), rep_id, response_compliance, key_action_completion, "
+        "info_completeness, phi from marts.rpt_process_health"
+    ).fetchall()
+    con.close()
+    assert {(m, r) for m, r, *_ in rows} == set(truth)
+    compared = 0
+    for month, rep_id, response, key_action, info, phi in rows:
+        t = truth[(month, rep_id)]
+        parts = []
+        for got, want, weight in (
+            (response, t["response_compliance"], 30),
+            (key_action, t["key_action_completion"], 40),
+            (info, t["info_completeness"], 30),
+        ):
+            if want == "":
+                assert got is None, (month, rep_id)
+                continue
+            assert math.isclose(got, float(want), abs_tol=1e-6), (month, rep_id, got, want)
+            parts.append((float(want), weight))
+            compared += 1
+        expected_phi = 100 * sum(v * w for v, w in parts) / sum(w for _, w in parts)
+        assert math.isclose(phi, expected_phi, abs_tol=1e-6), (month, rep_id)
+    assert compared > 100
+
+
+def test_forecast_inputs_equal_the_truth(demo_run_with_wecom):
+    """On each month's first day: the open deals expected to close that month (close date as
+    it stood that day), their stage, amount and weight; the forecast mart adds them up."""
+    run = demo_run_with_wecom
+    truth = _truth_csv(run, "forecast_inputs.csv")
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select cast(pipeline_date as varchar), opportunity_id, stage, amount, win_probability, "
+        "cast(expected_close_date as varchar) from marts.fct_pipeline_daily "
+        "where pipeline_date = date_trunc('month', pipeline_date) "
+        "and date_trunc('month', expected_close_date) = pipeline_date"
+    ).fetchall()
+    forecast = {
+        (str(m), region): float(amount)
+        for m, region, amount in con.execute(
+            "select month, region, forecast_amount from marts.rpt_forecast_vs_actual"
+        ).fetchall()
+    }
+    con.close()
+    want = {
+        (t["month"], t["opportunity_id"]): (
+            t["stage"],
+            float(t["amount"]),
+            float(t["win_probability"]),
+            t["expected_close_date"],
+        )
+        for t in truth
+    }
+    got = {
+        (m, opp): (stage, float(amount), float(p), close)
+        for m, opp, stage, amount, p, close in rows
+    }
+    assert got == want
+    assert len(want) > 20
+    by_region: dict[tuple[str, str], float] = {}
+    for t in truth:
+        key = (t["month"], t["region"])
+        weighted = round(float(t["amount"]) * float(t["win_probability"]), 2)
+        by_region[key] = by_region.get(key, 0.0) + weighted
+    for key, amount in by_region.items():
+        assert math.isclose(forecast[key], amount, abs_tol=0.005), key
+
+
+def test_the_incremental_activity_timeline_equals_a_full_rebuild(demo_run_with_wecom, tmp_path):
+    """Adding WeCom re-ran fct_activities incrementally: months of chat history arrived late and
+    still landed; the table equals one built from scratch."""
+    import shutil
+    import subprocess
+
+    from salesops.dbt import dbt_executable
+
+    run = demo_run_with_wecom
+    copy = tmp_path / "rebuild.duckdb"
+    shutil.copy(run.config.warehouse, copy)
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    subprocess.run(
+        [
+            dbt_executable(),
+            "run",
+            "--select",
+            "fct_activities",
+            "--full-refresh",
+            "--vars",
+            f'{{"as_of": "{run.config.as_of.isoformat()}"}}',
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SALESOPS_WAREHOUSE": str(copy)},
+    )
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    con.execute(f"attach '{copy}' as rebuilt (read_only)")
+    channels = dict(
+        con.execute("select channel, count(*) from marts.fct_activities group by 1").fetchall()
+    )
+    diff = con.execute(
+        "select count(*) from (select * from marts.fct_activities "
+        "except all select * from rebuilt.marts.fct_activities)"
+    ).fetchone()[0]
+    diff_back = con.execute(
+        "select count(*) from (select * from rebuilt.marts.fct_activities "
+        "except all select * from marts.fct_activities)"
+    ).fetchone()[0]
+    con.close()
+    assert {"crm_task", "crm_event", "wecom_message", "wecom_checkin"} <= set(channels)
+    assert (diff, diff_back) == (0, 0)
+
+
+def test_alerts_name_an_owner_and_red_leads_equal_the_truth(demo_run_with_wecom):
+    """Every alert reaches a rep and a manager; the untouched-red-lead alerts are exactly the
+    truth's leads still untouched past 24 h, not converted, assigned within the lookback."""
+    from datetime import datetime, timedelta
+
+    run = demo_run_with_wecom
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rows = con.execute(
+        "select alert_type, entity_id, rep_id, manager_id, severity, since from marts.alerts"
+    ).fetchall()
+    con.close()
+    kinds = {r[0] for r in rows}
+    assert kinds <= {
+        "stagnation",
+        "deal_no_activity",
+        "deal_stalled",
+        "deal_single_threaded",
+        "deal_close_pushed",
+        "new_contact_no_material",
+        "response_red",
+        "customer_health_red",
+        "competitor_price",
+    }
+    assert {"stagnation", "response_red", "new_contact_no_material", "deal_close_pushed"} <= kinds
+    assert all(r[2] and r[3] and r[5] for r in rows), [r for r in rows if not (r[2] and r[3])]
+    # the as-of day ends at 23:59:59 Asia/Shanghai
+    as_of_end = datetime.combine(run.config.as_of, datetime.max.time()).replace(
+        microsecond=0
+    ) - timedelta(hours=8)
+    lookback = as_of_end - timedelta(days=14)
+    want = {
+        t["lead_id"]
+        for t in _truth(run).values()
+        if t["response_band"] == "red"
+        and not t["first_touch_at"]
+        and t["converted"] == "false"
+        and datetime.strptime(t["assigned_at"], "%Y-%m-%dT%H:%M:%SZ") > lookback
+    }
+    assert {r[1] for r in rows if r[0] == "response_red"} == want
+    assert want
+
+
+def test_identity_match_rates(demo_run_with_wecom):
+    """The generated org sheet is complete: every rep finds its CRM user, WeCom account and U8
+    person; every won account its U8 customer; counts add up."""
+    run = demo_run_with_wecom
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    rates = {
+        (e, link): (total, matched, unmatched, rate)
+        for e, link, total, matched, unmatched, rate in con.execute(
+            "select entity, link, total_records, matched_records, unmatched_records, match_rate "
+            "from marts.rpt_identity_match"
+        ).fetchall()
+    }
+    unmatched = con.execute(
+        "select entity, link, count(*) from marts.fct_identity_links where not is_matched "
+        "group by all"
+    ).fetchall()
+    con.close()
+    for link in ("crm_user", "wecom_user", "u8_person"):
+        assert rates[("rep", link)][3] == 1.0, link
+    assert rates[("account", "u8_customer")][3] == 1.0
+    assert rates[("wecom_contact", "crm_person")][0] > 100
+    for total, matched, miss, rate in rates.values():
+        assert total == matched + miss and math.isclose(rate, matched / total)
+    for entity, link, n in unmatched:
+        assert rates[(entity, link)][2] == n

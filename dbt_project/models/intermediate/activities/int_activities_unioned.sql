@@ -1,5 +1,5 @@
 -- Every CRM activity record, tasks and events alike: when it happened (occurred_at, what the
--- rep claims) and when it was logged (logged_at, the record's CreatedDate).
+-- rep claims), when it was logged (logged_at, the record's CreatedDate) and last changed.
 with
 
 tasks as (
@@ -23,7 +23,8 @@ task_activities as (
         call_duration_s as duration_s,
         is_deleted,
         completed_at as occurred_at,
-        created_at as logged_at
+        created_at as logged_at,
+        coalesce(modified_at, created_at) as changed_at
     from tasks
     where is_closed and completed_at is not null
 ),
@@ -41,7 +42,8 @@ event_activities as (
         {{ seconds_between('started_at', 'ended_at') }} as duration_s,
         is_deleted,
         started_at as occurred_at,
-        created_at as logged_at
+        created_at as logged_at,
+        coalesce(modified_at, created_at) as changed_at
     from events
     where started_at is not null
 ),

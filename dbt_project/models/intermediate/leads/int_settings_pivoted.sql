@@ -60,6 +60,67 @@ pivoted as (
             7
         ) as stagnation_escalate_days,
         coalesce(
+            max(case when setting_name = 'idle_customer_days' then numeric_value end),
+            10
+        ) as idle_customer_days,
+        coalesce(
+            max(case when setting_name = 'material_window_hours' then numeric_value end),
+            72
+        ) as material_window_hours,
+        coalesce(
+            max(case when setting_name = 'deal_no_activity_days' then numeric_value end),
+            14
+        ) as deal_no_activity_days,
+        coalesce(
+            max(case when setting_name = 'close_push_alert_count' then numeric_value end),
+            2
+        ) as close_push_alert_count,
+        coalesce(
+            max(case when setting_name = 'single_thread_min_stage_order' then numeric_value end),
+            3
+        ) as single_thread_min_stage_order,
+        coalesce(
+            max(case when setting_name = 'health_window_days' then numeric_value end),
+            30
+        ) as health_window_days,
+        coalesce(
+            max(case when setting_name = 'health_weight_frequency' then numeric_value end),
+            40
+        ) as health_weight_frequency,
+        coalesce(
+            max(case when setting_name = 'health_weight_velocity' then numeric_value end),
+            30
+        ) as health_weight_velocity,
+        coalesce(
+            max(case when setting_name = 'health_weight_payment' then numeric_value end),
+            30
+        ) as health_weight_payment,
+        coalesce(
+            max(case when setting_name = 'health_red_below' then numeric_value end),
+            60
+        ) as health_red_below,
+        coalesce(
+            max(case when setting_name = 'late_arriving_days' then numeric_value end),
+            3
+        ) as late_arriving_days,
+        coalesce(
+            max(case when setting_name = 'empirical_min_closed' then numeric_value end),
+            10
+        ) as empirical_min_closed,
+        coalesce(
+            max(case when setting_name = 'alert_lookback_days' then numeric_value end),
+            14
+        ) as alert_lookback_days,
+        coalesce(
+            max(case when setting_name = 'freshness_max_hours' then numeric_value end),
+            26
+        ) as freshness_max_hours,
+        coalesce(
+            max(case when setting_name = 'freshness_max_hours_u8' then numeric_value end),
+            max(case when setting_name = 'freshness_max_hours' then numeric_value end),
+            26
+        ) as freshness_max_hours_u8,
+        coalesce(
             max(case when setting_name = 'phi_weight_response' then numeric_value end),
             30
         ) as phi_weight_response,

@@ -1,5 +1,6 @@
 -- One row per customer: CRM accounts, matched to U8 by the account's U8 code or, where sales
--- ops left it blank, by name (spaces and full-width brackets ignored); plus U8 customers the
+-- ops left it blank, by company name (macro company_key: brackets, spaces and legal-form
+-- words like 有限公司/集团 ignored); plus U8 customers the
 -- CRM never saw.
 with
 
@@ -20,7 +21,7 @@ u8_keyed as (
         u8_customer_code,
         customer_name,
         u8_person_code,
-        replace(replace(replace(customer_name, '（', '('), '）', ')'), ' ', '') as name_key
+        {{ company_key('customer_name') }} as name_key
     from u8_customers
 ),
 
@@ -40,7 +41,7 @@ crm_customers as (
     from accounts
     left join u8_keyed
         on
-            replace(replace(replace(accounts.account_name, '（', '('), '）', ')'), ' ', '')
+            {{ company_key('accounts.account_name') }}
             = u8_keyed.name_key
     left join reps on accounts.owner_id = reps.crm_user_id
     where not accounts.is_deleted

@@ -385,11 +385,11 @@ unverified_visit as (
 ),
 
 -- CRM wins against U8 sales orders of the same customer around the close date. Customers
--- match by the account's U8 code, else by name (spaces and full-width brackets ignored).
+-- match by the account's U8 code, else by company name (macro company_key).
 u8_customer_names as (
     select
         u8_customer_code,
-        replace(replace(replace(customer_name, '（', '('), '）', ')'), ' ', '') as name_key
+        {{ company_key('customer_name') }} as name_key
     from u8_customers
 ),
 
@@ -416,7 +416,7 @@ won_deals as (
     inner join accounts on opportunities.account_id = accounts.account_id
     left join u8_customer_names
         on
-            replace(replace(replace(accounts.account_name, '（', '('), '）', ')'), ' ', '')
+            {{ company_key('accounts.account_name') }}
             = u8_customer_names.name_key
     where opportunities.is_won and not opportunities.is_deleted
 ),

@@ -20,7 +20,8 @@ final as (
         findings.severity,
         findings.source_table,
         findings.details,
-        findings.detected_at
+        findings.detected_at,
+        cast({{ to_local('findings.detected_at') }} as timestamp) as detected_local
     from findings
     left join reps on findings.rep_id = reps.rep_id
 )

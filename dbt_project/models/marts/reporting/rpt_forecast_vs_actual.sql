@@ -1,6 +1,10 @@
--- Forecast against revenue booked in U8, per month x region: the weighted forecast as it
--- stood on the first day of the month (open opportunities expected to close that month)
--- against invoices (SaleBillVouch) and receipts (收款单) of that month.
+-- Forecast against revenue booked in U8, per month x region: the forecasts as they stood on
+-- the first day of the month (open opportunities expected to close that month) against
+-- invoices (SaleBillVouch) and receipts (收款单) of that month, and the month's targets.
+--   weighted:  amount x the stage's win probability from the stage-config sheet;
+--   empirical: amount x the share of deals that entered the same stage and were won, among
+--              those closed (won or lost) before the month began; the configured probability
+--              until a stage has empirical_min_closed closed deals behind it.
 with
 
 pipeline as (
@@ -23,18 +27,85 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+stage_history as (
+    select * from {{ ref('fct_stage_history') }}
+),
+
+targets as (
+    select * from {{ ref('stg_sheets__targets') }}
+),
+
+settings as (
+    select * from {{ ref('int_settings_pivoted') }}
+),
+
+outcomes as (
+    select
+        opportunity_id,
+        min(case when stage in ({{ won_stages() }}) then entered_date end)
+            as won_date,
+        min(case when stage = 'lost' then entered_date end) as lost_date
+    from stage_history
+    group by opportunity_id
+),
+
+closed_entries as (
+    select
+        stage_history.stage,
+        coalesce(outcomes.won_date, outcomes.lost_date) as closed_date,
+        outcomes.won_date is not null as is_won
+    from stage_history
+    inner join outcomes on stage_history.opportunity_id = outcomes.opportunity_id
+    where
+        coalesce(outcomes.won_date, outcomes.lost_date) is not null
+        and stage_history.stage in ({{ open_stages() }})
+),
+
+forecast_months as (
+    select distinct pipeline_date as month
+    from pipeline
+    where pipeline_date = cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date)
+),
+
+empirical_rates as (
+    select
+        forecast_months.month,
+        closed_entries.stage,
+        count(*) as closed_deals,
+        avg(case when closed_entries.is_won then 1.0 else 0.0 end) as win_rate
+    from forecast_months
+    inner join closed_entries on forecast_months.month > closed_entries.closed_date
+    group by forecast_months.month, closed_entries.stage
+),
+
 forecast as (
     select
-        region,
-        cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date) as month,
-        sum(weighted_amount) as forecast_amount,
-        sum(amount) as pipeline_amount
+        pipeline.region,
+        pipeline.pipeline_date as month,
+        sum(pipeline.weighted_amount) as forecast_amount,
+        -- each deal rounded to the fen first, so the sum does not depend on summation order
+        sum(
+            cast(
+                pipeline.amount * case
+                    when empirical_rates.closed_deals >= settings.empirical_min_closed
+                        then empirical_rates.win_rate
+                    else pipeline.win_probability
+                end as decimal(18, 2)
+            )
+        ) as empirical_forecast_amount,
+        sum(pipeline.amount) as pipeline_amount
     from pipeline
+    cross join settings
+    left join empirical_rates
+        on
+            pipeline.pipeline_date = empirical_rates.month
+            and pipeline.stage = empirical_rates.stage
     where
-        pipeline_date = cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date)
-        and cast({{ dbt.date_trunc('month', 'expected_close_date') }} as date)
-        = cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date)
-    group by 1, 2
+        pipeline.pipeline_date
+        = cast({{ dbt.date_trunc('month', 'pipeline.pipeline_date') }} as date)
+        and cast({{ dbt.date_trunc('month', 'pipeline.expected_close_date') }} as date)
+        = pipeline.pipeline_date
+    group by pipeline.region, pipeline.pipeline_date
 ),
 
 invoiced as (
@@ -45,7 +116,7 @@ invoiced as (
     from invoices
     inner join invoice_lines on invoices.invoice_id = invoice_lines.invoice_id
     left join reps on invoices.u8_person_code = reps.u8_person_code
-    group by 1, 2
+    group by reps.region, cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date)
 ),
 
 received as (
@@ -55,7 +126,18 @@ received as (
         sum(receipts.amount) as actual_received
     from receipts
     left join reps on receipts.u8_person_code = reps.u8_person_code
-    group by 1, 2
+    group by reps.region, cast({{ dbt.date_trunc('month', 'receipts.receipt_date') }} as date)
+),
+
+region_targets as (
+    select
+        target_month as month,
+        region,
+        sum(booking_target) as booking_target,
+        sum(collection_target) as collection_target
+    from targets
+    where rep_id is null
+    group by target_month, region
 ),
 
 keys as (
@@ -73,6 +155,12 @@ keys as (
         region,
         month
     from received
+    union
+    select
+        region,
+        month
+    from region_targets
+    where month <= {{ as_of_date() }}
 ),
 
 final as (
@@ -80,6 +168,8 @@ final as (
         keys.month,
         coalesce(keys.region, '未分配') as region,
         cast(coalesce(forecast.forecast_amount, 0) as decimal(18, 2)) as forecast_amount,
+        cast(coalesce(forecast.empirical_forecast_amount, 0) as decimal(18, 2))
+            as empirical_forecast_amount,
         cast(coalesce(forecast.pipeline_amount, 0) as decimal(18, 2)) as pipeline_amount,
         cast(coalesce(invoiced.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
         cast(coalesce(received.actual_received, 0) as decimal(18, 2)) as actual_received,
@@ -90,11 +180,22 @@ final as (
         cast(
             abs(coalesce(forecast.forecast_amount, 0) - coalesce(invoiced.actual_invoiced, 0))
             / nullif(invoiced.actual_invoiced, 0) as double
-        ) as pct_error
+        ) as pct_error,
+        cast(
+            abs(
+                coalesce(forecast.empirical_forecast_amount, 0)
+                - coalesce(invoiced.actual_invoiced, 0)
+            )
+            / nullif(invoiced.actual_invoiced, 0) as double
+        ) as empirical_pct_error,
+        cast(region_targets.booking_target as decimal(18, 2)) as booking_target,
+        cast(region_targets.collection_target as decimal(18, 2)) as collection_target
     from keys
     left join forecast on keys.region = forecast.region and keys.month = forecast.month
     left join invoiced on keys.region = invoiced.region and keys.month = invoiced.month
     left join received on keys.region = received.region and keys.month = received.month
+    left join region_targets
+        on keys.region = region_targets.region and keys.month = region_targets.month
 )
 
 select * from final

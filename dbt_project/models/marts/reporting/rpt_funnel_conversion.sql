@@ -1,5 +1,6 @@
 -- Funnel page: per month (of entering the stage), region, rep and stage, how many entered,
--- how many moved on to a later stage, and the median days spent in the stage.
+-- how many moved on to a later stage, and the median and p90 days spent in the stage (stays
+-- that ended).
 with
 
 stage_history as (
@@ -8,6 +9,10 @@ stage_history as (
 
 reps as (
     select * from {{ ref('dim_rep') }}
+),
+
+stage_labels as (
+    select * from {{ ref('int_stage_labels') }}
 ),
 
 aggregated as (
@@ -27,7 +32,13 @@ aggregated as (
                 order by
                     case when stage_history.exited_at is not null then stage_history.dwell_days end
             ) as double
-        ) as median_dwell_days
+        ) as median_dwell_days,
+        cast(
+            percentile_cont(0.9) within group (
+                order by
+                    case when stage_history.exited_at is not null then stage_history.dwell_days end
+            ) as double
+        ) as p90_dwell_days
     from stage_history
     left join reps on stage_history.rep_id = reps.rep_id
     where stage_history.stage <> 'lost'
@@ -36,18 +47,21 @@ aggregated as (
 
 final as (
     select
-        month,
-        region,
-        rep_id,
-        rep_name,
-        stage,
-        stage_order,
-        entered,
-        advanced,
-        entered_with_evidence,
-        cast(advanced as double) / entered as conversion_rate,
-        median_dwell_days
+        aggregated.month,
+        aggregated.region,
+        aggregated.rep_id,
+        aggregated.rep_name,
+        aggregated.stage,
+        coalesce(stage_labels.stage_label, aggregated.stage) as stage_label,
+        aggregated.stage_order,
+        aggregated.entered,
+        aggregated.advanced,
+        aggregated.entered_with_evidence,
+        cast(aggregated.advanced as double) / aggregated.entered as conversion_rate,
+        aggregated.median_dwell_days,
+        aggregated.p90_dwell_days
     from aggregated
+    left join stage_labels on aggregated.stage = stage_labels.stage
 )
 
 select * from final

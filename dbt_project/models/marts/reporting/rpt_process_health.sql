@@ -17,7 +17,7 @@ opportunities as (
 ),
 
 activities as (
-    select * from {{ ref('int_activities_classified') }}
+    select * from {{ ref('fct_activities') }}
 ),
 
 reps as (
@@ -81,7 +81,9 @@ interactions as (
         count(*) as trusted_activities
     from activities
     inner join reps on activities.owner_id = reps.crm_user_id
-    where activities.is_trusted and activities.occurred_at <= {{ as_of_end() }}
+    where
+        activities.is_trusted and not activities.is_deleted
+        and activities.occurred_at <= {{ as_of_end() }}
     group by 1, 2
 ),
 

@@ -1,5 +1,6 @@
 -- One row per day x open opportunity (before contract): its stage that day, amount, the
--- stage's win probability from the stage-config sheet and the weighted amount.
+-- stage's win probability from the stage-config sheet, the weighted amount and the close
+-- date the opportunity carried that day (OpportunityHistory).
 -- Rebuilt from the stage history for any day: with vars partition_from / partition_to (a
 -- Dagster daily partition or a backfill range) only those days are recomputed and replace
 -- their rows; without them, every day up to as_of. Either way a day's rows come out the same.
@@ -18,6 +19,10 @@ stage_history as (
 
 opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
+),
+
+close_dates as (
+    select * from {{ ref('int_opportunity_close_dates') }}
 ),
 
 days as (
@@ -43,9 +48,7 @@ open_stages as (
             cast({{ to_local('stage_history.exited_at') }} as date) - 1, {{ as_of_date() }}
         ) as valid_to
     from stage_history
-    where stage_history.stage in (
-        'lead_confirmed', 'needs_diagnosed', 'solution_demo', 'quote_negotiation'
-    )
+    where stage_history.stage in ({{ open_stages() }})
 ),
 
 daily as (
@@ -59,13 +62,21 @@ daily as (
         open_stages.win_probability,
         cast(opportunities.amount * open_stages.win_probability as decimal(18, 2))
             as weighted_amount,
-        opportunities.close_date as expected_close_date
+        coalesce(close_dates.close_date, opportunities.close_date) as expected_close_date
     from open_stages
     inner join days
         on
             open_stages.valid_from <= cast(days.date_day as date)
             and open_stages.valid_to >= cast(days.date_day as date)
     inner join opportunities on open_stages.opportunity_id = opportunities.opportunity_id
+    left join close_dates
+        on
+            open_stages.opportunity_id = close_dates.opportunity_id
+            and close_dates.valid_from <= cast(days.date_day as date)
+            and (
+                close_dates.valid_to is null
+                or close_dates.valid_to >= cast(days.date_day as date)
+            )
 )
 
 select * from daily

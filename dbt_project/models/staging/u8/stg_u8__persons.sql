@@ -1,0 +1,16 @@
+with
+
+source as (
+    select * from {{ optional_source('u8', 'person', {
+        'cpersoncode': 'varchar', 'cpersonname': 'varchar', 'cdepcode': 'varchar'}) }}
+),
+
+renamed as (
+    select
+        trim(cpersoncode) as u8_person_code,
+        trim(cpersonname) as person_name,
+        trim(cdepcode) as u8_department_code
+    from source
+)
+
+select * from renamed
