@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -134,14 +135,38 @@ def chromium() -> str:
     raise BiBuildError("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")
 
 
+@contextlib.contextmanager
+def _chromium(args: list[str], **popen) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """Chromium with a fresh profile, in a process group of its own. On exit the whole group
+    (browser, renderers, crash handler) is killed and waited for before the profile is removed:
+    a helper process still writing into it would otherwise race the removal."""
+    profile = Path(tempfile.mkdtemp(prefix="chromium-"))
+    proc = subprocess.Popen(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        start_new_session=True,
+        **popen,
+    )
+    try:
+        yield proc, profile
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        for _ in range(20):
+            shutil.rmtree(profile, ignore_errors=True)
+            if not profile.exists():
+                break
+            time.sleep(0.25)
+
+
 def _run_chromium(args: list[str], timeout: int) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        return subprocess.run(
-            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+    with _chromium(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as (proc, _):
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise BiBuildError(f"Chromium did not finish within {timeout}s: {args[-1]}") from exc
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def screenshot(
@@ -199,3 +224,127 @@ def print_pdf(site_dir: Path, pdf: Path, page: str = "", timeout: int = 120) -> 
     if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
         raise BiBuildError(f"Chromium printed no PDF of /{page}: {result.stderr[-2000:]}")
     return pdf
+
+
+# -- looking at a page over the DevTools protocol ------------------------------------------------
+CHART_PROBE = """(() => {
+  const charts = [];
+  for (const c of document.querySelectorAll('canvas')) {
+    let painted = 0, sampled = 0;
+    try {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4 * 7) { sampled++; if (d[i] > 0) painted++; }
+    } catch (e) { painted = -1; }
+    charts.push({kind: 'canvas', width: c.width, height: c.height, painted, sampled});
+  }
+  for (const s of document.querySelectorAll('.chart svg, [class*="echarts"] svg')) {
+    const marks = s.querySelectorAll('path, rect, circle, text').length;
+    charts.push({kind: 'svg', width: s.clientWidth, height: s.clientHeight, painted: marks,
+                 sampled: marks});
+  }
+  const errors = [...document.querySelectorAll('.error, [class*="error-"]')]
+    .map(e => e.innerText.trim()).filter(t => t);
+  return JSON.stringify({charts, errors, title: document.title,
+                         text: document.body ? document.body.innerText : ''});
+})()"""
+
+
+class PageReport:
+    """What a browser saw on one page: console errors, page errors, charts and text."""
+
+    def __init__(self, page: str, console: list[str], data: dict) -> None:
+        self.page = page
+        self.console_errors = console
+        self.error_boxes: list[str] = data.get("errors", [])
+        self.charts: list[dict] = data.get("charts", [])
+        self.title: str = data.get("title", "")
+        self.text: str = data.get("text", "")
+
+    @property
+    def blank_charts(self) -> list[dict]:
+        """Charts with (almost) nothing drawn: under 1% of sampled pixels painted."""
+        return [c for c in self.charts if c["painted"] < max(1, c["sampled"] // 100)]
+
+    def __repr__(self) -> str:
+        return (
+            f"PageReport(/{self.page}: {len(self.charts)} charts, {len(self.blank_charts)} "
+            f"blank, console errors {self.console_errors}, error boxes {self.error_boxes})"
+        )
+
+
+def inspect_pages(
+    site_dir: Path,
+    pages: list[str],
+    width: int = 1400,
+    height: int = 4000,
+    settle_seconds: float = 20.0,
+) -> list[PageReport]:
+    """Load each page of a built site in headless Chromium over the DevTools protocol and
+    report its console errors (console.error, uncaught exceptions, failed requests), the
+    error boxes Evidence draws, and how much of each chart's canvas is painted."""
+    import json
+    import urllib.request
+
+    from websockets.sync.client import connect
+
+    reports = []
+    chrome_args = [f"--window-size={width},{height}", "--remote-debugging-port=0", "about:blank"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with serve(site_dir) as base, _chromium(chrome_args, **quiet) as (_proc, profile):
+        port_file = Path(profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.is_file() or not port_file.read_text().strip():
+            if time.monotonic() > deadline:
+                raise BiBuildError("Chromium opened no DevTools port")
+            time.sleep(0.1)
+        port = port_file.read_text().split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as resp:
+            targets = json.load(resp)
+        ws_url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
+        with connect(ws_url, max_size=None, open_timeout=30) as ws:
+            ids = iter(range(1, 1_000_000))
+            pending: list[dict] = []
+
+            def call(method: str, **params) -> dict:
+                msg_id = next(ids)
+                ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+                while True:
+                    msg = json.loads(ws.recv(timeout=60))
+                    if msg.get("id") == msg_id:
+                        return msg.get("result", {})
+                    pending.append(msg)
+
+            for domain in ("Runtime", "Log", "Page", "Network"):
+                call(f"{domain}.enable")
+            for page in pages:
+                pending.clear()
+                call("Page.navigate", url=f"{base}/{page.strip('/')}")
+                data, last, stable_since = {}, None, time.monotonic()
+                deadline = time.monotonic() + settle_seconds
+                while time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    result = call("Runtime.evaluate", expression=CHART_PROBE)
+                    data = json.loads(result.get("result", {}).get("value") or "{}")
+                    shape = json.dumps(data.get("charts"))
+                    if shape != last:
+                        last, stable_since = shape, time.monotonic()
+                    elif time.monotonic() - stable_since > 2.5 and data.get("title"):
+                        break
+                reports.append(PageReport(page, _console_errors(pending), data))
+    return reports
+
+
+def _console_errors(events: list[dict]) -> list[str]:
+    out = []
+    for ev in events:
+        method, params = ev.get("method"), ev.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            args = params.get("args", [])
+            out.append(" ".join(str(a.get("value", a.get("description", ""))) for a in args))
+        elif method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            out.append(details.get("exception", {}).get("description") or details.get("text", ""))
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            out.append(f"{entry.get('text', '')} {entry.get('url', '')}".strip())
+    return out

@@ -18,6 +18,8 @@ BI_STORAGE_VERSION = "v1.4.0"
 BI_SCHEMA = "reporting"
 # Published marts the pages read besides the rpt_* tables.
 EXTRA_MARTS = ("alerts", "dq_findings")
+# Org-wide tables a region's site holds whole: they carry no region's rows (load metadata).
+ORG_WIDE = ("rpt_source_freshness",)
 # a sales region: one with reps or managers (the director's 总部 is not one)
 SALES_REGION = "region is not null and rep_role in ('rep', 'manager')"
 
@@ -53,7 +55,9 @@ def publish_bi(
 
     With ``region`` the file holds that region's rows only (a regional manager's site): tables
     with a ``region`` column keep that region's rows, tables with a ``rep_id`` keep the rows of
-    that region's reps, other tables are left out.
+    that region's reps, the org-wide load metadata (``ORG_WIDE``) stays whole and every other
+    table is published as a single all-null row (same columns, so every page still builds;
+    pages skip null rows).
     """
     warehouse, bi_file = Path(warehouse), Path(bi_file)
     bi_file.parent.mkdir(parents=True, exist_ok=True)
@@ -77,8 +81,8 @@ def publish_bi(
         ]
         counts: dict[str, int] = {}
         for table in tables:
-            where, params = "", []
-            if region is not None:
+            where, params, unscoped = "", [], False
+            if region is not None and table not in ORG_WIDE:
                 columns = {
                     c
                     for (c,) in con.execute(
@@ -93,12 +97,15 @@ def publish_bi(
                     where = "where rep_id in (select rep_id from wh.marts.dim_rep where region = ?)"
                     params = [region]
                 else:
-                    continue
+                    where, unscoped = "where false", True
             con.execute(
                 f'create table bi.{BI_SCHEMA}."{table}" as '
                 f'select * from wh.marts."{table}" {where}',
                 params,
             )
+            if unscoped:
+                # one all-null row: Evidence cannot read a table with no rows at all
+                con.execute(f'insert into bi.{BI_SCHEMA}."{table}" default values')
             counts[table] = con.execute(
                 f'select count(*) from bi.{BI_SCHEMA}."{table}"'
             ).fetchone()[0]

@@ -70,7 +70,8 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
     con.close()
     html = bi.page_text(site_dir, "data-quality")
     assert "数据质量" in html
-    assert top_rule in html and top_rep in html
+    labels = {"backfill_burst": "集中补录", "duplicate_activity": "重复活动"}
+    assert labels.get(top_rule, top_rule) in html and top_rep in html
 
 
 @pytest.mark.parametrize(
@@ -78,8 +79,8 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
     [
         ("funnel", "销售漏斗", "rpt_funnel_conversion"),
         ("process-health", "过程健康", "rpt_process_health"),
-        ("forecast", "预测与实际", "rpt_forecast_vs_actual"),
-        ("alerts", "停滞预警", "rpt_alerts"),
+        ("forecast", "预测与回款", "rpt_forecast_vs_actual"),
+        ("alerts", "预警", "rpt_alerts"),
     ],
 )
 def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, table):
@@ -91,6 +92,65 @@ def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, tab
     con.close()
     # a query that failed in the browser shows Evidence's error card instead of its output
     assert "Query Error" not in html and "SQL Error" not in html
+
+
+# every page, with the charts it must draw (at least)
+PAGES = {
+    "": 4,
+    "funnel": 3,
+    "lead-response": 4,
+    "process-health": 3,
+    "alerts": 1,
+    "forecast": 4,
+    "data-quality": 2,
+    "reps": 0,
+}
+
+
+def test_every_page_loads_without_errors_and_draws_its_charts(demo_run, site):
+    """In Chromium: no console error (script errors, failed requests), no Evidence error box,
+    every chart's canvas painted; one generated page per rep, the rep's own figures on it."""
+    _, site_dir = site
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    rep_ids = [
+        r for (r,) in con.execute("select distinct rep_id from marts.rpt_process_health").fetchall()
+    ]
+    rep_id, rep_name, open_deals = con.execute(
+        "select r.rep_id, r.rep_name, count(o.opportunity_id) from marts.dim_rep r "
+        "join marts.rpt_open_opportunities o using (rep_id) group by all order by 3 desc limit 1"
+    ).fetchone()
+    con.close()
+    built = sorted(p.name for p in (site_dir / "reps").iterdir() if p.is_dir())
+    assert built == sorted(rep_ids)  # one prerendered page per rep
+    reports = bi.inspect_pages(site_dir, [*PAGES, f"reps/{rep_id}"])
+    for report in reports:
+        assert report.console_errors == [], report
+        assert report.error_boxes == [], report
+        assert report.blank_charts == [], report
+        assert len(report.charts) >= PAGES.get(report.page, 2), report
+        assert "Error" not in report.text, report.page
+    rep_page = reports[-1].text
+    assert rep_name in rep_page and "团队平均" in rep_page
+    assert rep_page.count("管理系统项目") >= open_deals
+
+
+def test_overview_figures_equal_the_marts(demo_run, site):
+    _, site_dir = site
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    open_amount = con.execute(
+        "select sum(open_amount) from marts.rpt_pipeline_trend "
+        "where pipeline_date = (select max(pipeline_date) from marts.rpt_pipeline_trend)"
+    ).fetchone()[0]
+    alerts = con.execute("select count(*) from marts.alerts").fetchone()[0]
+    entered = con.execute(
+        "select count(*) from marts.fct_stage_history where stage = 'lead_confirmed'"
+    ).fetchone()[0]
+    con.close()
+    text = bi.page_text(site_dir, "")
+    assert f"¥{round(float(open_amount) / 10000):,}万" in text
+    assert f">{alerts}<" in text
+    funnel = bi.page_text(site_dir, "funnel")
+    assert f"{entered:,}" in funnel
 
 
 def _site_text(site_dir) -> str:
@@ -133,6 +193,12 @@ def test_a_region_site_holds_no_other_regions_row(demo_run, tmp_path):
     ]
     con.close()
     site_dir = bi.build_site(bi_file, tmp_path / "site" / region)
+    # the region's pages build and load cleanly without the other regions (no region filter,
+    # no by-region chart with one bar)
+    for report in bi.inspect_pages(site_dir, ["", "lead-response", "forecast", "data-quality"]):
+        assert report.console_errors == [] and report.error_boxes == [], report
+        assert report.blank_charts == [], report
+        assert "各区域" not in report.text and "按区域" not in report.text, report.page
     text = _site_text(site_dir)
     assert any(name in text for name in own_reps)  # the region's own figures are there
     leaks = [r for r in others if r in text] + [n for n in other_reps if n in text]

@@ -1,0 +1,1 @@
+select * from reporting.bi_regions
