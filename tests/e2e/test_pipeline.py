@@ -410,3 +410,32 @@ def test_identity_match_rates(demo_run_with_wecom):
         assert total == matched + miss and math.isclose(rate, matched / total)
     for entity, link, n in unmatched:
         assert rates[(entity, link)][2] == n
+
+
+def test_every_raw_table_has_a_staging_model(demo_run_with_wecom):
+    """Every table a source lands (all four sources) is declared as a dbt source and read by a
+    staging model."""
+    import json
+
+    from salesops.dbt import ensure_manifest
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    manifest = json.loads(ensure_manifest(project, project).read_text(encoding="utf-8"))
+    staged = {
+        (manifest["sources"][dep]["schema"], manifest["sources"][dep]["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"].startswith("stg_")
+        for dep in node["depends_on"]["nodes"]
+        if dep.startswith("source.")
+    }
+    con = duckdb.connect(str(demo_run_with_wecom.config.warehouse), read_only=True)
+    landed = set(
+        con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw_crm', 'raw_wecom', 'raw_u8', 'raw_sheets') "
+            "and table_name not like '\\_dlt%' escape '\\'"
+        ).fetchall()
+    )
+    con.close()
+    assert {s for s, _ in landed} == {"raw_crm", "raw_wecom", "raw_u8", "raw_sheets"}
+    assert sorted(landed - staged) == []

@@ -1,0 +1,25 @@
+-- One row per sheet per load: rows read, loaded and quarantined (read = loaded + quarantined).
+with
+
+source as (
+    select * from {{ optional_source('sheets', 'sheet_load_report', {
+        'loaded_at': 'timestamp with time zone', 'file': 'varchar', 'sheet': 'varchar',
+        'table_name': 'varchar', 'status': 'varchar', 'rows_read': 'bigint',
+        'rows_loaded': 'bigint', 'rows_quarantined': 'bigint', '_dlt_load_id': 'varchar'}) }}
+),
+
+renamed as (
+    select
+        _dlt_load_id as load_id,
+        file as file_name,
+        sheet as sheet_name,
+        table_name,
+        status,
+        cast(rows_read as integer) as rows_read,
+        cast(rows_loaded as integer) as rows_loaded,
+        cast(rows_quarantined as integer) as rows_quarantined,
+        loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,16 @@
+-- 线索评分: points per lead behaviour (negative for a bad sign).
+with
+
+source as (
+    select * from {{ optional_source('sheets', 'scoring_behaviors', {
+        'behavior': 'varchar', 'points': 'bigint'}) }}
+),
+
+renamed as (
+    select
+        trim(cast(behavior as varchar)) as behavior,
+        cast(points as integer) as points
+    from source
+)
+
+select * from renamed
