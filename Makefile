@@ -14,8 +14,9 @@ export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 demo: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/salesops demo --out $(DEMO_DIR)
 
+# Tests run on two workers; tests sharing an org (session fixtures) stay on one worker.
 test: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml browser lint
-	$(BIN)/pytest -q -p no:cacheprovider; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -35,10 +36,12 @@ bi-serve:
 install: $(INSTALLED)
 node: $(NODE_INSTALLED)
 
+# Byte-compiled at install: with PYTHONDONTWRITEBYTECODE set, every dbt invocation and test
+# process would otherwise compile its imports again (~5 s each).
 $(INSTALLED): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

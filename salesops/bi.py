@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from salesops import locks
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "bi_reports"
 SOURCE_FILE = Path("sources") / "warehouse" / "warehouse_bi.duckdb"
@@ -67,6 +69,12 @@ def build_site(
         raise BiBuildError(f"BI file not found: {bi_file} (run the publish step first)")
     if not (site_dir / "node_modules").is_dir():
         raise BiBuildError(f"{site_dir}/node_modules is missing: run `make node` first")
+    # one build at a time in a site folder: builds share its caches and build output
+    with locks.exclusive(site_dir / ".build.lock", lambda: say("  waiting for another build")):
+        return _build_site(bi_file, out_dir, site_dir, say)
+
+
+def _build_site(bi_file: Path, out_dir: Path, site_dir: Path, say: Callable[[str], None]) -> Path:
     # Evidence caches query results by the query's text, not the data: a build for other
     # data (another day, another region) must not ship the last build's results
     for cache in CACHES:

@@ -8,7 +8,6 @@ step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from salesops import config as salesops_config
+from salesops import locks
 
 JOB_NAME = "salesops_run_job"
 
@@ -88,17 +88,11 @@ def warehouse_lock(warehouse: Path, echo: Callable[[str], None]) -> Iterator[Non
     in-process run writes from several steps. A second ``salesops run`` (or a thread) on the
     same warehouse waits here for the first to finish. (Runs launched by the Dagster daemon are
     serialised by the ``duckdb_write`` pool instead.)"""
-    lock_path = Path(f"{warehouse}.lock")
-    with lock_path.open("a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            echo(f"another run is writing {warehouse}: waiting for it to finish")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with locks.exclusive(
+        Path(f"{warehouse}.lock"),
+        lambda: echo(f"another run is writing {warehouse}: waiting for it to finish"),
+    ):
+        yield
 
 
 def backfill(

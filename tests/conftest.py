@@ -14,6 +14,23 @@ from salesops import config as salesops_config
 
 AS_OF = date(2026, 11, 20)
 
+# Session fixtures that run a whole pipeline: the tests using one share a worker under
+# pytest-xdist (``--dist loadgroup``), so each org is built once.
+SHARED_ORGS = {
+    "demo_run": "demo",
+    "demo_run_with_wecom": "demo",
+    "clean_org_run": "orgs",
+    "second_org_run": "orgs",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        groups = {SHARED_ORGS[f] for f in getattr(item, "fixturenames", ()) if f in SHARED_ORGS}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group("+".join(sorted(groups))))
+
 
 @dataclass
 class DemoRun:
