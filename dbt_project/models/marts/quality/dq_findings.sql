@@ -32,7 +32,7 @@ contacts as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts_matched_to_u8') }}
 ),
 
 opportunities as (
@@ -41,10 +41,6 @@ opportunities as (
 
 checkins as (
     select * from {{ ref('stg_wecom__checkins') }}
-),
-
-u8_customers as (
-    select * from {{ ref('stg_u8__customers') }}
 ),
 
 u8_orders as (
@@ -385,14 +381,8 @@ unverified_visit as (
 ),
 
 -- CRM wins against U8 sales orders of the same customer around the close date. Customers
--- match by the account's U8 code, else by company name (macro company_key).
-u8_customer_names as (
-    select
-        u8_customer_code,
-        {{ company_key('customer_name') }} as name_key
-    from u8_customers
-),
-
+-- match by the account's U8 code, else by an unambiguous company name
+-- (int_accounts_matched_to_u8).
 u8_order_totals as (
     select
         u8_orders.sales_order_id,
@@ -410,14 +400,9 @@ won_deals as (
         opportunities.owner_id,
         opportunities.amount,
         opportunities.close_date,
-        coalesce(accounts.u8_customer_code, u8_customer_names.u8_customer_code)
-            as u8_customer_code
+        accounts.u8_customer_code
     from opportunities
     inner join accounts on opportunities.account_id = accounts.account_id
-    left join u8_customer_names
-        on
-            {{ company_key('accounts.account_name') }}
-            = u8_customer_names.name_key
     where opportunities.is_won and not opportunities.is_deleted
 ),
 

@@ -5,7 +5,8 @@
 --   rep -> wecom_user     the org sheet's WeCom userid shows up in WeCom data
 --   rep -> u8_person      the org sheet's U8 person code is a U8 person (职员)
 --   crm_user -> rep       a CRM user owning records is in the org sheet
---   account -> u8_customer  an account with a won deal, by its U8 code, else by company_key
+--   account -> u8_customer  an account with a won deal, by its U8 code, else by an unambiguous
+--                           company name (int_accounts_matched_to_u8)
 --   u8_customer -> account  a U8 customer has a CRM account
 --   wecom_contact -> crm_person  by hashed mobile to a CRM contact, else to a lead
 with
@@ -84,7 +85,8 @@ rep_to_crm as (
         'crm_user' as link,
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
-        case when users.user_id is not null then 'id' end as matched_by
+        case when users.user_id is not null then 'id' end as matched_by,
+        cast(null as varchar) as reason
     from sales_people
     left join users on sales_people.crm_user_id = users.user_id
 ),
@@ -95,7 +97,8 @@ rep_to_wecom as (
         'wecom_user' as link,
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
-        case when wecom_users.wecom_userid is not null then 'id' end as matched_by
+        case when wecom_users.wecom_userid is not null then 'id' end as matched_by,
+        cast(null as varchar) as reason
     from sales_people
     left join wecom_users on sales_people.wecom_userid = wecom_users.wecom_userid
     where {{ 'true' if source_exists('wecom', 'external_contacts') else 'false' }}
@@ -107,7 +110,8 @@ rep_to_u8 as (
         'u8_person' as link,
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
-        case when u8_people.u8_person_code is not null then 'id' end as matched_by
+        case when u8_people.u8_person_code is not null then 'id' end as matched_by,
+        cast(null as varchar) as reason
     from sales_people
     left join u8_people on sales_people.u8_person_code = u8_people.u8_person_code
     where {{ 'true' if source_exists('u8', 'customer') else 'false' }}
@@ -119,7 +123,8 @@ user_to_rep as (
         'rep' as link,
         users.user_id as record_id,
         users.user_name as record_name,
-        case when reps.rep_id is not null then 'id' end as matched_by
+        case when reps.rep_id is not null then 'id' end as matched_by,
+        cast(null as varchar) as reason
     from users
     inner join record_owners on users.user_id = record_owners.owner_id
     left join reps on users.user_id = reps.crm_user_id
@@ -131,7 +136,9 @@ account_to_u8 as (
         'u8_customer' as link,
         customers.crm_account_id as record_id,
         customers.customer_name as record_name,
-        customers.u8_match as matched_by
+        case when customers.u8_match in ('code', 'name') then customers.u8_match end
+            as matched_by,
+        case when customers.u8_match = 'ambiguous_name' then 'ambiguous_name' end as reason
     from customers
     where
         customers.crm_account_id in (
@@ -148,7 +155,8 @@ u8_to_account as (
         u8_customers.u8_customer_code as record_id,
         u8_customers.customer_name as record_name,
         max(case when customers.crm_account_id is not null then customers.u8_match end)
-            as matched_by
+            as matched_by,
+        cast(null as varchar) as reason
     from u8_customers
     left join customers on u8_customers.u8_customer_code = customers.u8_customer_code
     group by u8_customers.u8_customer_code, u8_customers.customer_name
@@ -163,7 +171,8 @@ wecom_to_crm as (
         case
             when contact_id is not null then 'phone:contact'
             when lead_id is not null then 'phone:lead'
-        end as matched_by
+        end as matched_by,
+        cast(null as varchar) as reason
     from wecom_people
 ),
 
@@ -181,14 +190,19 @@ unioned as (
     select * from u8_to_account
     union all
     select * from wecom_to_crm
+),
+
+final as (
+    select
+        entity || '>' || link || ':' || record_id as link_id,
+        entity,
+        link,
+        record_id,
+        record_name,
+        matched_by,
+        reason,
+        matched_by is not null as is_matched
+    from unioned
 )
 
-select
-    entity || '>' || link || ':' || record_id as link_id,
-    entity,
-    link,
-    record_id,
-    record_name,
-    matched_by,
-    matched_by is not null as is_matched
-from unioned
+select * from final
