@@ -16,7 +16,6 @@ duplicates rows and a day that was still filling up is completed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +27,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.source import DltResource, DltSource
 
+from ingest.wecom.archive import read_columns
 from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
 from ingest.wecom.settings import (
     CHECKIN_FIELD_VISITS,
@@ -43,6 +43,8 @@ __all__ = ["WeComError", "source_from_config", "wecom_source"]
 
 logger = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
+# rows a yielded table holds at most, so that a large month file is loaded in parts
+CHUNK_ROWS = 200_000
 _CONFIG_KEYS = ("base_url", "corp_id", "chat_archive_dir", "start_date", "end_date", "userids")
 
 
@@ -199,21 +201,11 @@ def chat_messages(folder: Path) -> DltResource:
         if not folder.is_dir():
             raise WeComError("chat archive", None, f"folder not found: {folder}")
         for path in sorted(folder.glob("*.jsonl")):
-            rows = []
-            with path.open(encoding="utf-8") as fh:
-                for number, line in enumerate(fh, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise WeComError(
-                            "chat archive", None, f"{path.name} line {number}: not JSON ({exc.msg})"
-                        ) from exc
-                    if record.get("seq", 0) > (position.last_value or 0):
-                        rows.append(_message_row(record))
-            if rows:
-                yield pa.Table.from_pylist(rows, schema=MESSAGE_SCHEMA)
+            # the cursor advances as tables are yielded: read it once a file, as before
+            table = read_columns(path, position.last_value or 0)
+            if table is not None:
+                for start in range(0, table.num_rows, CHUNK_ROWS):
+                    yield table.slice(start, CHUNK_ROWS)
 
     return dlt.resource(read, name="chat_messages", write_disposition="merge", primary_key="msgid")
 
@@ -261,22 +253,6 @@ CHECKIN_SCHEMA = pa.schema(
         ("lat", pa.float64()),
         ("lng", pa.float64()),
         ("media_count", pa.int64()),
-    ]
-)
-MESSAGE_SCHEMA = pa.schema(
-    [
-        ("seq", pa.int64()),
-        pa.field("msgid", pa.string(), nullable=False),
-        ("action", pa.string()),
-        ("sender", pa.string()),
-        ("recipients", pa.string()),
-        ("roomid", pa.string()),
-        ("msgtime", pa.timestamp("us", "UTC")),
-        ("msgtype", pa.string()),
-        ("content", pa.string()),
-        ("file_name", pa.string()),
-        ("file_size", pa.int64()),
-        ("link_url", pa.string()),
     ]
 )
 
@@ -338,24 +314,6 @@ def _checkin_row(r: dict[str, Any]) -> dict[str, Any]:
         "lat": (r.get("lat") or 0) / 1e6 if r.get("lat") is not None else None,
         "lng": (r.get("lng") or 0) / 1e6 if r.get("lng") is not None else None,
         "media_count": len(r.get("mediaids") or []),
-    }
-
-
-def _message_row(m: dict[str, Any]) -> dict[str, Any]:
-    file, link = m.get("file") or {}, m.get("link") or {}
-    return {
-        "seq": m.get("seq"),
-        "msgid": m.get("msgid"),
-        "action": m.get("action"),
-        "sender": m.get("from"),
-        "recipients": ",".join(m.get("tolist") or []),
-        "roomid": m.get("roomid") or None,
-        "msgtime": datetime.fromtimestamp(int(m["msgtime"]) / 1000, UTC),
-        "msgtype": m.get("msgtype"),
-        "content": (m.get("text") or {}).get("content"),
-        "file_name": file.get("filename"),
-        "file_size": file.get("filesize"),
-        "link_url": link.get("link_url"),
     }
 
 

@@ -7,10 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+import ingest.wecom as wecom
 from ingest.pipelines import make_pipeline
-from ingest.wecom import source_from_config, wecom_source, windows
+from ingest.wecom import WeComError, source_from_config, wecom_source, windows
+from ingest.wecom.archive import _columns, read_columns, read_rows
 from salesops.demo.generate import generate
 from salesops.standins.base import Faults
 from salesops.standins.wecom import WeComStandIn
@@ -161,3 +164,159 @@ def test_chat_archive_with_a_broken_line_names_file_and_line(tmp_path, org):
         ).with_resources("chat_messages")
         with pytest.raises(Exception, match=r"chat_2026-11.jsonl line 2"):
             pipeline.run(source)
+
+
+def _same(got: pa.Table | None, expected: pa.Table | None) -> None:
+    assert (got is None) == (expected is None)
+    if expected is not None:
+        assert got.schema.equals(expected.schema)
+        assert got.equals(expected)
+        assert got.to_pylist() == expected.to_pylist()
+
+
+def test_chat_archive_columnar_equals_row_by_row(org, tmp_path, monkeypatch):
+    org_dir, _ = org
+    files = sorted((org_dir / "chat_archive").glob("*.jsonl"))
+    assert len(files) > 3
+    for path in files:
+        data = path.read_bytes()
+        expected = read_rows(path)
+        fast = _columns(data, 0)
+        assert isinstance(fast, pa.Table), path.name  # no line-by-line fallback
+        _same(fast, expected)
+        middle = expected["seq"][expected.num_rows // 2].as_py()
+        _same(_columns(data, middle), read_rows(path, middle))
+        assert _columns(data, expected["seq"][-1].as_py()) is None
+    # every kind of message, optional keys absent, null or empty, unknown keys ignored
+    lines = [
+        {
+            "seq": 1,
+            "msgid": "m1",
+            "action": "send",
+            "from": "rep1",
+            "tolist": ["wm1"],
+            "roomid": "",
+            "msgtime": 1763600000123,
+            "msgtype": "text",
+            "text": {"content": "您好，方案已发"},
+        },
+        {
+            "seq": 2,
+            "msgid": "m2",
+            "action": "send",
+            "from": "wm1",
+            "tolist": ["rep1", "rep2"],
+            "roomid": "wr1",
+            "msgtime": 1763600001000,
+            "msgtype": "file",
+            "file": {"filename": "产品方案.pdf", "filesize": 123456, "md5sum": "ab" * 16},
+        },
+        {
+            "seq": 3,
+            "msgid": "m3",
+            "action": "send",
+            "from": "rep1",
+            "tolist": ["wm1"],
+            "msgtime": 1763600002000,
+            "msgtype": "link",
+            "link": {
+                "title": "报价",
+                "description": "",
+                "link_url": "https://example.cn/q?id=1",
+                "image_url": "https://example.cn/i.png",
+            },
+        },
+        {
+            "seq": 4,
+            "msgid": "m4",
+            "action": "recall",
+            "from": "rep1",
+            "msgtime": 1763600003000,
+            "msgtype": "revoke",
+            "revoke": {"pre_msgid": "m1"},
+        },
+        {
+            "seq": 5,
+            "msgid": "m5",
+            "from": "rep1",
+            "tolist": [],
+            "roomid": None,
+            "msgtime": -1500,
+            "msgtype": "text",
+            "text": None,
+            "file": {},
+            "link": {},
+        },
+        {"seq": 6, "msgid": "m6", "msgtime": 0, "text": {}, "extra": [1, {"a": [2.5, None]}]},
+        {"seq": 0, "msgid": "seq-0"},
+    ]
+    mixed = tmp_path / "chat_2026-11.jsonl"
+    body = "\n".join(json.dumps(m, ensure_ascii=False) for m in lines)
+    mixed.write_text(body + "\n\n", encoding="utf-8")
+    fast = _columns(mixed.read_bytes(), 0)
+    assert isinstance(fast, pa.Table)
+    _same(fast, read_rows(mixed))
+    rows = {r["msgid"]: r for r in fast.to_pylist()}
+    assert set(rows) == {"m1", "m2", "m3", "m4", "m5", "m6"}
+    assert rows["m1"]["content"] == "您好，方案已发" and rows["m1"]["roomid"] is None
+    assert rows["m2"]["recipients"] == "rep1,rep2" and rows["m2"]["roomid"] == "wr1"
+    assert (rows["m2"]["file_name"], rows["m2"]["file_size"]) == ("产品方案.pdf", 123456)
+    assert rows["m3"]["link_url"] == "https://example.cn/q?id=1" and rows["m3"]["content"] is None
+    assert rows["m4"]["recipients"] == "" and rows["m4"]["file_name"] is None
+    assert rows["m1"]["msgtime"].microsecond == 123000
+    for after in range(7):
+        _same(_columns(mixed.read_bytes(), after), read_rows(mixed, after))
+    # the resource yields the same rows in bounded tables
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for path in files[:3]:
+        (archive / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(wecom, "CHUNK_ROWS", 500)
+    tables = list(wecom.chat_messages(archive))
+    assert len(tables) > 3 and all(t.num_rows <= 500 for t in tables)
+    _same(pa.concat_tables(tables), pa.concat_tables([read_rows(p) for p in files[:3]]))
+
+
+_A = '{"seq": 1, "msgid": "a", "msgtime": 1}'
+_B = '{"seq": 2, "msgid": "b", "msgtime": 2}'
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        # valid for the line-by-line reader, unusual for the columnar one
+        (f"{_A}\r\n{_B}\r\n", None),
+        (f"{_A}\n   \n\t\n {_B}", None),
+        ('{"seq": 1, "msgid": "a", "msgtime": "1700000000000", "tolist": "ab"}\n', None),
+        ('{"seq": 1, "msgid": "a", "msgtime": 1, "file": {"filesize": 2.0}}\n', None),
+        ('{"seq": 1, "seq": 2, "msgid": "a", "msgtime": 1, "x": NaN}\n', None),
+        ('{"seq": 1, "msgtime": 1}\n', None),
+        (f'{_A}\n{{"msgid": "no-seq"}}\n', None),
+        ('{"seq": 1, "msgid": "a", "msgtime": 253402300799000}\n', None),
+        ("\n\n", None),
+        ("", None),
+        # broken: the line-by-line reader names the line
+        (f"{_A}\n{_B}{{}}\n", "line 2"),
+        (f'{_A}\n{{"seq": 2,\n"msgid": "b", "msgtime": 2}}\n', "line 2"),
+        (f"\ufeff{_A}\n", "line 1"),
+        (f"{_A}\n\n{{oops\n", "line 3"),
+    ],
+)
+def test_chat_archive_unusual_files_are_read_line_by_line(tmp_path, body, error):
+    path = tmp_path / "chat_2026-11.jsonl"
+    path.write_text(body, encoding="utf-8")
+    if body.strip():
+        assert _columns(path.read_bytes(), 0) is False
+    if error is None:
+        _same(read_columns(path), read_rows(path))
+    else:
+        with pytest.raises(WeComError, match=rf"chat_2026-11.jsonl {error}: not JSON"):
+            read_columns(path)
+
+
+def test_chat_archive_that_is_not_utf8_fails_as_before(tmp_path):
+    path = tmp_path / "chat_2026-11.jsonl"
+    path.write_bytes(b'{"seq": 1, "msgid": "a", "msgtime": 1, "text": {"content": "\xff"}}\n')
+    assert _columns(path.read_bytes(), 0) is False
+    with pytest.raises(UnicodeDecodeError):
+        read_columns(path)
