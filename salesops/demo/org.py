@@ -31,13 +31,18 @@ class Scale:
     months: int
     leads_per_rep_month: float
     legacy_months: int = 3
+    # everyday WeCom messages per rep per working day with customers already added (both ways)
+    chatter_per_day: float = 0.0
 
 
+# XS: quick tests. S: the demo (24 reps, 6 months). M: a large org, 500 reps over a year
+# (~200k leads, ~5M activities and chat messages). L: a scaled-down probe of 5,000 reps over
+# 3 years: the 3-year history at 100 reps (benchmarks project from it and M).
 SCALES: dict[str, Scale] = {
     "XS": Scale(reps_per_region=2, months=2, leads_per_rep_month=10),
     "S": Scale(reps_per_region=6, months=6, leads_per_rep_month=23),
-    "M": Scale(reps_per_region=15, months=6, leads_per_rep_month=22),
-    "L": Scale(reps_per_region=50, months=12, leads_per_rep_month=24),
+    "M": Scale(reps_per_region=125, months=12, leads_per_rep_month=33, chatter_per_day=24),
+    "L": Scale(reps_per_region=25, months=36, leads_per_rep_month=33, chatter_per_day=24),
 }
 
 # Behaviour of each rep archetype.
@@ -373,6 +378,7 @@ class Simulator:
         self.stamp_u8()
         self.build_targets()
         self.build_legacy_visits()
+        self.simulate_chatter()
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
         for i, m in enumerate(self.org.messages, start=1):
             m["seq"] = i
@@ -718,6 +724,62 @@ class Simulator:
         else:
             msg["text"] = {"content": text}
         self.org.messages.append(msg)
+
+    def simulate_chatter(self) -> None:
+        """Everyday conversations with customers the rep has already added on WeCom,
+        ``chatter_per_day`` messages per rep per working day in both directions: the bulk of a
+        real chat archive. They come after the contact was added (no lead's first touch
+        moves) and carry neither progress nor risk words. Drawn from a stream of their own,
+        so the rest of the org is the same with or without them."""
+        rate = self.scale.chatter_per_day
+        if rate <= 0:
+            return
+        rng = random.Random(self.org.seed * 104_729 + 3)
+        added: dict[str, list[tuple[datetime, str]]] = {}
+        for c in self.org.wecom_contacts:
+            info = c["follow_info"]
+            added.setdefault(info["userid"], []).append(
+                (info["createtime"], c["external_contact"]["external_userid"])
+            )
+        for rep in self.org.reps:
+            contacts = sorted(added.get(rep.wecom_userid, []))
+            day = max(self.org.start.date(), rep.hire_date)
+            last = min(rep.leave_date or self.org.as_of, self.org.as_of)
+            known = 0
+            while day <= last:
+                while known < len(contacts) and contacts[known][0].date() < day:
+                    known += 1
+                if day.weekday() < 5 and known:
+                    for _ in range(_poisson(rng, rate / 3)):  # ~3 messages a conversation
+                        # mostly with the customers added lately
+                        pick = known - 1 - min(int(rng.expovariate(1 / 40)), known - 1)
+                        start = datetime.combine(day, time(9)) + timedelta(
+                            seconds=rng.randint(0, 9 * 3600)
+                        )
+                        self._chatter(rng, rep.wecom_userid, contacts[pick][1], start)
+                day += timedelta(days=1)
+
+    def _chatter(self, rng: random.Random, rep: str, customer: str, t: datetime) -> None:
+        for turn in range(rng.choice((1, 2, 2, 3, 3, 4, 5))):
+            if t > self.org.end:
+                return
+            self._seq += 1
+            rep_speaks = turn % 2 == 0
+            lines = vocab.CHATTER_REP if rep_speaks else vocab.CHATTER_CUSTOMER
+            self.org.messages.append(
+                {
+                    "seq": 0,
+                    "msgid": f"{self._seq:010d}_{rng.getrandbits(40):010x}_external",
+                    "action": "send",
+                    "from": rep if rep_speaks else customer,
+                    "tolist": [customer if rep_speaks else rep],
+                    "roomid": "",
+                    "msgtime": t,
+                    "msgtype": "text",
+                    "text": {"content": rng.choice(lines)},
+                }
+            )
+            t += timedelta(seconds=rng.randint(20, 1800))
 
     def visit(
         self,

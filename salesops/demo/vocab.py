@@ -261,6 +261,24 @@ CHAT_CUSTOMER = [
     "试用效果还可以，我们内部评估一下",
     "收到，我转给采购部",
 ]
+# Everyday conversations with customers already added on WeCom (the bulk of a real archive):
+# neither progress nor risk words, so they change no rule or alert.
+CHATTER_REP = [
+    "早上好，最近系统用得怎么样？",
+    "有需要随时找我",
+    "上次说的问题解决了吗？",
+    "好的，我记下了",
+    "收到，我跟同事确认一下再回复您",
+    "节日快乐！",
+]
+CHATTER_CUSTOMER = [
+    "好的",
+    "收到，谢谢",
+    "还行，有问题再找你",
+    "明天再聊",
+    "嗯嗯",
+    "我问一下同事",
+]
 RISK_WORDS = [
     ("价格太高", "价格", "提供分期或阶梯报价，强调总拥有成本"),
     ("预算不足", "预算", "确认预算周期，拆分一期范围"),
