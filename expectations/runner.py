@@ -267,11 +267,13 @@ def validate_all(
 
 
 def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]:
+    """Each suite through a checkpoint of a file context in ``docs_dir`` (its result is kept
+    there), then the Data Docs of this run's results rebuilt once."""
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_pandas("warehouse")
-    out = []
+    out, identifiers = [], []
     for name, module, df in work:
         suite = context.suites.add_or_update(module.build_suite(limits))
         try:
@@ -289,14 +291,39 @@ def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]
             gx.Checkpoint(
                 name=f"warehouse_{name}",
                 validation_definitions=[definition],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
                 result_format=_result_format(df),
             )
         )
         result = checkpoint.run(batch_parameters={"dataframe": df})
-        (validation,) = result.run_results.values()
+        ((identifier, validation),) = result.run_results.items()
+        identifiers += [identifier, identifier.expectation_suite_identifier]
         out.append(_summary(name, module, len(df), validation))
+    prune_docs(docs_dir)
+    context.build_data_docs(resource_identifiers=identifiers)
     return out
+
+
+# validation results (and their pages) kept in the Data Docs
+DOCS_KEEP_DAYS = 30
+
+
+def prune_docs(docs_dir: Path, keep_days: int = DOCS_KEEP_DAYS) -> int:
+    """Remove stored validation results and their rendered pages older than ``keep_days``:
+    the Data Docs index lists every stored result, so it would grow with every run."""
+    cutoff = datetime.now().timestamp() - keep_days * 86400
+    removed = 0
+    gx_dir = Path(docs_dir) / "gx" / "uncommitted"
+    for folder in (gx_dir / "validations", gx_dir / "data_docs" / "local_site" / "validations"):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        for path in sorted(folder.rglob("*"), key=lambda p: -len(p.parts)):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return removed
 
 
 def docs_index(docs_dir: str | Path) -> Path:

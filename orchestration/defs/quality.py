@@ -1,12 +1,13 @@
-"""GX-backed asset checks: one factory turns every suite in ``expectations/suites`` into a check.
+"""GX-backed asset checks: every suite in ``expectations/suites`` is a check, and one op runs
+the selected ones together (one GX context, one Data Docs build per run).
 
-dagster-ge does not support Great Expectations 1.x, so checks call GX directly through
+dagster-ge does not support Great Expectations 1.x, so the op calls GX directly through
 ``expectations.runner``. A suite's check is attached to the asset it ``GUARDS``; suites that
 read ``marts.dq_findings`` also wait for it. Row-level truthfulness rules warn (findings are
 data: the run goes on and the metrics leave the flagged records out); a ``BLOCKING`` suite
 fails with ERROR severity and stops what is downstream of its asset from publishing (stale U8
-data keeps yesterday's BI site in place instead of a forecast page on old revenue). Every
-check refreshes GX's HTML Data Docs next to the warehouse (``data_docs/``).
+data keeps yesterday's BI site in place instead of a forecast page on old revenue). Each run
+refreshes GX's HTML Data Docs next to the warehouse (``data_docs/``).
 """
 
 import dagster as dg
@@ -22,29 +23,44 @@ def data_docs_dir(cfg):
     return cfg.work_dir / "data_docs"
 
 
-def build_gx_check(name: str) -> dg.AssetChecksDefinition:
+def check_spec(name: str) -> dg.AssetCheckSpec:
     module = runner.suite_module(name)
     guards = dg.AssetKey([module.GUARDS])
-    blocking = bool(getattr(module, "BLOCKING", False))
     reads_findings = "{dq_findings}" in getattr(module, "QUERY", "") and guards != FINDINGS
-
-    @dg.asset_check(
-        asset=guards,
+    return dg.AssetCheckSpec(
         name=f"gx_{name}",
-        blocking=blocking,
+        asset=guards,
+        blocking=bool(getattr(module, "BLOCKING", False)),
         additional_deps=[FINDINGS] if reads_findings else None,
-        pool="duckdb_write",
         description=(module.__doc__ or "").strip().split("\n\n")[0]
         + f" (Great Expectations suite expectations/suites/{name}.py)",
     )
-    def _check(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
-        cfg = salesops.load()
-        summary = runner.validate(name, cfg.warehouse, as_of=cfg.as_of, docs_dir=data_docs_dir(cfg))
+
+
+SPECS = {f"gx_{name}": (name, check_spec(name)) for name in runner.suite_names()}
+
+
+@dg.multi_asset_check(
+    specs=[spec for _, spec in SPECS.values()],
+    name="gx_checks",
+    can_subset=True,
+    pool="duckdb_write",
+)
+def gx_checks(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
+    cfg = salesops.load()
+    selected = {key.name: key for key in context.selected_asset_check_keys}
+    names = [SPECS[check][0] for check in sorted(selected)]
+    docs = data_docs_dir(cfg)
+    error, warn = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+    for summary in runner.validate_all(cfg.warehouse, as_of=cfg.as_of, docs_dir=docs, names=names):
         for line in summary.lines():
-            context.log.warning(f"{name}: {line}")
-        return dg.AssetCheckResult(
+            context.log.warning(f"{summary.suite}: {line}")
+        key = selected[f"gx_{summary.suite}"]
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
             passed=summary.success,
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+            severity=error if summary.blocking else warn,
             metadata={
                 "rows": summary.rows,
                 "expectations": summary.evaluated,
@@ -52,13 +68,9 @@ def build_gx_check(name: str) -> dg.AssetChecksDefinition:
                 "failures": dg.MetadataValue.md(
                     "\n".join(f"- {line}" for line in summary.lines()) or "none"
                 ),
-                "data_docs": dg.MetadataValue.path(str(runner.docs_index(data_docs_dir(cfg)))),
+                "data_docs": dg.MetadataValue.path(str(runner.docs_index(docs))),
             },
         )
 
-    return _check
 
-
-gx_checks = [build_gx_check(name) for name in runner.suite_names()]
-
-defs = dg.Definitions(asset_checks=gx_checks)
+defs = dg.Definitions(asset_checks=[gx_checks])

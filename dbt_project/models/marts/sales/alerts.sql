@@ -110,22 +110,37 @@ open_deals as (
         and opportunities.created_at <= {{ as_of_end() }}
 ),
 
--- every live activity of a deal: on the deal itself, or WeCom work with its account
+live_activities as (
+    select *
+    from activities
+    where not is_deleted and occurred_at <= {{ as_of_end() }}
+),
+
+-- every live activity of a deal: on the deal itself, or work with its account not tied to a
+-- deal (WeCom). Two equi-joins: one join on "deal or account" cannot use a hash join.
 deal_activities as (
     select
         open_deals.opportunity_id,
-        activities.who_id,
-        activities.occurred_at,
-        activities.is_substantive and activities.is_trusted as is_progress
+        live_activities.who_id,
+        live_activities.occurred_at,
+        live_activities.is_substantive and live_activities.is_trusted as is_progress
     from open_deals
-    inner join activities
+    inner join live_activities
         on
-            (
-                open_deals.opportunity_id = activities.what_id
-                or (activities.what_id is null and open_deals.account_id = activities.account_id)
-            )
-            and open_deals.created_at <= activities.occurred_at
-    where not activities.is_deleted and activities.occurred_at <= {{ as_of_end() }}
+            open_deals.opportunity_id = live_activities.what_id
+            and open_deals.created_at <= live_activities.occurred_at
+    union all
+    select
+        open_deals.opportunity_id,
+        live_activities.who_id,
+        live_activities.occurred_at,
+        live_activities.is_substantive and live_activities.is_trusted as is_progress
+    from open_deals
+    inner join live_activities
+        on
+            open_deals.account_id = live_activities.account_id
+            and open_deals.created_at <= live_activities.occurred_at
+    where live_activities.what_id is null
 ),
 
 deal_activity_summary as (
