@@ -32,6 +32,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity: a real failure
     warned_checks: list[str] = field(default_factory=list)  # WARN: findings in the data
     errors: list[str] = field(default_factory=list)
+    evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
     step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
 
 
@@ -184,8 +185,9 @@ def run(
             outcome.errors.append(f"{event.step_key}: {err.message.strip() if err else ''}")
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            key = evaluation.asset_check_key.to_user_string()
+            outcome.evaluated_checks.append(key)
             if not evaluation.passed:
-                key = evaluation.asset_check_key.to_user_string()
                 if evaluation.severity == dg.AssetCheckSeverity.WARN:
                     outcome.warned_checks.append(key)
                 else:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from expectations import runner as gx_runner
 from salesops import runner
 from salesops.demo.scoring import score_findings
 from salesops.demo.scoring import table as score_table
@@ -33,7 +34,10 @@ def test_the_run_succeeds_with_every_step_and_check(demo_run):
     assert outcome.success, outcome.errors
     assert outcome.failed_checks == []
     assert {"dbt_models", "ingest_crm", "ingest_u8", "ingest_sheets"} <= set(outcome.steps)
-    assert any(step.startswith("fct_lead_response_gx") for step in outcome.steps)
+    assert any(step.startswith("gx_checks") for step in outcome.steps)
+    # every GX suite reported on the asset it guards
+    reported = {key.rsplit(":", 1)[-1] for key in outcome.evaluated_checks}
+    assert {f"gx_{name}" for name in gx_runner.suite_names()} <= reported, reported
 
 
 def test_lead_response_equals_the_truth(demo_run):
