@@ -8,6 +8,7 @@ import pytest
 from salesops import bi, publish
 
 pytestmark = pytest.mark.slow
+LEAVER = "S004"  # given no figures in the latest month by the site fixture
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +16,14 @@ def site(demo_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("bi")
     bi_file = out / "warehouse_bi.duckdb"
     publish.publish_bi(demo_run.config.warehouse, bi_file)
+    # a rep who left last month: figures in earlier months, none in the latest one
+    con = duckdb.connect(str(bi_file))
+    con.execute(
+        f"delete from {publish.BI_SCHEMA}.rpt_process_health where rep_id = ? "
+        f"and month = (select max(month) from {publish.BI_SCHEMA}.rpt_process_health)",
+        [LEAVER],
+    )
+    con.close()
     return bi_file, bi.build_site(bi_file, out / "site")
 
 
@@ -122,7 +131,8 @@ def test_every_page_loads_without_errors_and_draws_its_charts(demo_run, site):
     con.close()
     built = sorted(p.name for p in (site_dir / "reps").iterdir() if p.is_dir())
     assert built == sorted(rep_ids)  # one prerendered page per rep
-    reports = bi.inspect_pages(site_dir, [*PAGES, f"reps/{rep_id}"])
+    assert LEAVER in rep_ids and rep_id != LEAVER
+    reports = bi.inspect_pages(site_dir, [*PAGES, f"reps/{LEAVER}", f"reps/{rep_id}"])
     for report in reports:
         assert report.console_errors == [], report
         assert report.error_boxes == [], report
