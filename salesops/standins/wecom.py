@@ -63,6 +63,7 @@ class WeComStandIn(StandIn):
         self._loaded_mtime = 0.0
         self._follow: list[str] = []
         self._contacts: list[dict[str, Any]] = []
+        self._contacts_of: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         self._behaviour: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._checkins: list[dict[str, Any]] = []
 
@@ -93,6 +94,10 @@ class WeComStandIn(StandIn):
                 return
             self._follow = json.loads(files[0].read_text(encoding="utf-8"))["follow_user"]
             self._contacts = _jsonl(files[1])
+            # (position in the file, contact) per following user: a page costs its users' rows
+            self._contacts_of = defaultdict(list)
+            for i, contact in enumerate(self._contacts):
+                self._contacts_of[contact["follow_info"]["userid"]].append((i, contact))
             self._behaviour = defaultdict(list)
             for row in _jsonl(files[2]):
                 self._behaviour[row["userid"]].append(row)
@@ -224,8 +229,7 @@ class WeComStandIn(StandIn):
             return _err(INVALID_PARAM, "userid_list size must be 1..100")
         if limit > 100:
             return _err(INVALID_PARAM, "limit must be <= 100")
-        wanted = set(users)
-        matches = [c for c in self._contacts if c["follow_info"]["userid"] in wanted]
+        matches = [c for _, c in sorted(r for u in set(users) for r in self._contacts_of[u])]
         offset = _decode_cursor(body.get("cursor"))
         if offset is None:
             return _err(INVALID_PARAM, "invalid cursor")
