@@ -4,9 +4,10 @@
 -- truthfulness finding on the record).
 -- Incremental: a run classifies only the records not here yet (whatever their age: late
 -- arrivals, a source added later), those changed within late_arriving_days of the newest
--- change already here (edits; deletions arrive as is_deleted) and those whose trust changed
--- (new or cleared findings); each replaces its row by activity_id. A change of the keyword
--- sheets needs a full refresh (salesops run --full-refresh).
+-- change already here (edits; deletions arrive as is_deleted), those whose links resolve
+-- otherwise now (lead converted, account created, rep remapped) and those whose trust
+-- changed (new or cleared findings); each replaces its row by activity_id. A change of the
+-- keyword sheets needs a full refresh (salesops run --full-refresh).
 {{ config(
     materialized='incremental',
     unique_key='activity_id',
@@ -125,11 +126,18 @@ to_classify as (
     cross join watermark
     {% if is_incremental() -%}
         left join {{ this }} as existing on timeline.activity_id = existing.activity_id
+        left join reps as current_reps on timeline.owner_id = current_reps.crm_user_id
     {%- endif %}
     where
         watermark.reread_from is null
         {% if is_incremental() -%}
             or existing.activity_id is null
+            -- links that resolve otherwise now, however old the record: a lead converted to a
+            -- contact, an account created for a company, a CRM user mapped to another rep
+            or existing.who_id is distinct from timeline.who_id
+            or existing.what_id is distinct from timeline.what_id
+            or existing.account_id is distinct from timeline.account_id
+            or existing.rep_id is distinct from current_reps.rep_id
         {%- endif %}
         or timeline.changed_at >= watermark.reread_from
         or timeline.activity_id in (select trust_changed.activity_id from trust_changed)
