@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.source import DltResource, DltSource
 
 from ingest.wecom.archive import read_columns
@@ -200,12 +201,23 @@ def chat_messages(folder: Path) -> DltResource:
     def read(position: dlt.sources.incremental[int] = incremental) -> Iterator[pa.Table]:
         if not folder.is_dir():
             raise WeComError("chat archive", None, f"folder not found: {folder}")
+        # per file: size, mtime and highest seq when last read (kept only if the load commits)
+        seen = dlt.current.resource_state().setdefault("files", {})
         for path in sorted(folder.glob("*.jsonl")):
             # the cursor advances as tables are yielded: read it once a file, as before
-            table = read_columns(path, position.last_value or 0)
+            after = position.last_value or 0
+            stat = path.stat()
+            stamp = [stat.st_size, stat.st_mtime_ns]
+            known = seen.get(path.name)
+            if known and known[:2] == stamp and known[2] <= after:
+                continue  # unchanged since it was read, nothing in it past the cursor
+            table = read_columns(path, after)
+            top = after
             if table is not None:
+                top = max(after, pc.max(table["seq"]).as_py())
                 for start in range(0, table.num_rows, CHUNK_ROWS):
                     yield table.slice(start, CHUNK_ROWS)
+            seen[path.name] = [*stamp, top]
 
     return dlt.resource(read, name="chat_messages", write_disposition="merge", primary_key="msgid")
 

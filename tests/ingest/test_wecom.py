@@ -126,6 +126,61 @@ def test_new_messages_load_alone(org, tmp_path):
     assert after == before + added
 
 
+def test_unchanged_archive_files_are_not_read_again(org, tmp_path):
+    """A file read before and unchanged since (size, mtime) is skipped: garbage put in its
+    place with the same size and mtime goes unnoticed; a file that changed is read again, its
+    new lines loaded once."""
+    import os
+
+    org_dir, _ = org
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    files = sorted((org_dir / "chat_archive").glob("*.jsonl"))
+    assert len(files) >= 3
+    for f in files:
+        (archive / f.name).write_bytes(f.read_bytes())
+    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
+        pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+
+        def run() -> int:
+            pipeline.run(
+                wecom_source(
+                    corp_id="wwstandin",
+                    corp_secret=SECRET,
+                    base_url=standin.api_url,
+                    chat_archive_dir=str(archive),
+                    retry_base_seconds=0.01,
+                ).with_resources("chat_messages")
+            )
+            con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+            n = con.execute("select count(*) from raw_wecom.chat_messages").fetchone()[0]
+            con.close()
+            return n
+
+        first = run()
+        old = archive / files[0].name
+        stat = old.stat()
+        old.write_bytes(b"x" * stat.st_size)  # not JSON: reading it would fail
+        os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert run() == first
+        # the newest file grows by one message: only that file is read again
+        newest = archive / files[-1].name
+        last = newest.read_text(encoding="utf-8").splitlines()[-1]
+        top = max(
+            json.loads(line)["seq"]
+            for f in files
+            for line in f.read_text(encoding="utf-8").splitlines()
+        )
+        extra = json.loads(last) | {"seq": top + 1, "msgid": "extra-message-1"}
+        with newest.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(extra, ensure_ascii=False) + "\n")
+        assert run() == first + 1
+        # and a changed file that is broken is named, not skipped
+        old.touch()
+        with pytest.raises(Exception, match=files[0].name):
+            run()
+
+
 def test_wrong_secret_fails_clearly_without_leaking_it(org, tmp_path):
     org_dir, _ = org
     with (
