@@ -63,8 +63,14 @@ browser:
 lock:
 	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
 
-bench: $(INSTALLED)
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+# make bench [BENCH_SCALES="S M L"]: the whole pipeline per scale, then one table of ratios
+BENCH_DIR ?= build/bench
+BENCH_SCALES ?= S M L
+bench: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+	for s in $(BENCH_SCALES); do \
+		$(BIN)/python bench/bench_pipeline.py $$s $(BENCH_DIR)/$$s || exit 1; done
+	$(BIN)/python bench/bench_crm.py 1000000 $(BENCH_DIR)/crm
+	$(BIN)/python bench/report.py $(BENCH_DIR) | tee $(BENCH_DIR)/report.md
 
 clean:
 	rm -rf build dbt_project/target bi_reports/build bi_reports/.evidence

@@ -1,28 +1,36 @@
-"""The whole pipeline at one scale: wall time per stage, peak memory, rows; a full build against
-the daily incremental run that follows it, in one run.
+"""The whole pipeline at one scale, in one run: wall time, peak memory and rows per stage for a
+full build and for the daily run that follows it, and the ratios that say where the cost goes.
 
-1. Generate an org (sources standing one day before its last day).
-2. Full build: every source loaded (CRM export, WeCom through its stand-in, U8, sheets), dbt,
-   checks — wall time per Dagster step.
-3. ``append_day``, then the daily run on the same warehouse: the cost of one new day.
-4. The BI site built from the published file: build time and page weight.
+1. Generate an org (its sources standing one day before its last day).
+2. Full build on an empty warehouse: every source loaded (CRM export, WeCom through its
+   stand-in, U8, sheets), dbt, checks. Wall time per Dagster step; peak RSS of the whole
+   process tree (this process, dbt, npm) sampled during each stage; rows landed per source.
+3. DuckDB reading the same source files directly (CSV, JSON lines), to compare loaders with.
+4. The heaviest dbt model of the full build against one hand-written DuckDB query computing
+   the same result (``bench/handwritten/<model>.sql``, checked equal row for row).
+5. ``append_day``, then the daily run on the same warehouse: the cost of one new day; then
+   the same run again with nothing new: the fixed cost of a run.
+6. The BI site built from the published file: build time and page weight (``--no-bi`` skips).
 
-Peak RSS is this process's (loads, checks, Dagster) and its children's (dbt, npm), as
-``getrusage`` reports them.
-
-Usage: ``python bench/bench_pipeline.py [scale] [work_dir] [--no-bi]``; prints a Markdown table
-and writes ``<work_dir>/pipeline_<scale>.json``.
+Usage: ``python bench/bench_pipeline.py [scale] [work_dir] [--no-bi]``; prints a Markdown
+summary and writes ``<work_dir>/pipeline_<scale>.json`` (``bench/report.py`` tabulates several
+scales).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,20 +38,16 @@ import duckdb
 
 from ingest.pipelines import raw_row_counts
 from salesops import config as salesops_config
-from salesops.demo.generate import append_day, generate
+from salesops.demo.generate import SCALES
 from salesops.demo.serve import served_sources
 
 AS_OF = date(2026, 11, 20)
+ROOT = Path(__file__).resolve().parents[1]
+HANDWRITTEN = ROOT / "bench" / "handwritten"
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def rss_mb() -> tuple[float, float]:
-    """Peak RSS so far (MB) of this process and of its waited-for children."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, kids
-
-
-def stage(step: str) -> str:
+def stage_of(step: str) -> str:
     if step.startswith("ingest_"):
         return f"load {step.removeprefix('ingest_')}"
     if step.startswith(("dbt_models", "dbt_pipeline_daily")):
@@ -51,8 +55,84 @@ def stage(step: str) -> str:
     return "checks"
 
 
-def run_once(src: Path, root: Path, label: str) -> dict:
+def generator(src: Path, *args: str) -> None:
+    """The demo generator in a process of its own: its memory is not the pipeline's."""
+    cmd = [sys.executable, "-m", "salesops.cli", "generate", "--out", str(src), "--seed", "7"]
+    subprocess.run([*cmd, *args], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+
+
+# -- memory -------------------------------------------------------------------------------------
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and every process below it (dbt, npm, Chromium)."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = {root}, [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                todo.append(child)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+                total += int(fh.read().split()[1]) * PAGE_SIZE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class RssSampler:
+    """Samples the process tree's RSS a few times a second and keeps the peak per stage
+    (``stage`` is set by whoever knows what is running)."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval, self.stage = interval, "other"
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while not self._stop.wait(self.interval):
+            rss = tree_rss_bytes(pid)
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def take(self) -> dict[str, float]:
+        """The peaks so far in MB, and start afresh."""
+        out = {k: v / 1e6 for k, v in self.peaks.items()}
+        self.peaks = {}
+        return out
+
+
+# -- a run ----------------------------------------------------------------------------------------
+STEP_LINE = re.compile(r"\]\s+(start|done |FAIL )\s+(\S+)")
+
+
+def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
     from salesops import runner
+
+    def follow(line: str) -> None:
+        m = STEP_LINE.search(line)
+        if m:
+            sampler.stage = stage_of(m.group(2)) if m.group(1) == "start" else "other"
 
     with served_sources(src, AS_OF, crm="export") as sections:
         cfg = salesops_config.from_dict(
@@ -65,92 +145,331 @@ def run_once(src: Path, root: Path, label: str) -> dict:
         )
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        before = raw_rows(root / "warehouse.duckdb")
         started = time.perf_counter()
-        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+        outcome = runner.run(path, exclude_groups=("bi",), echo=follow)
         seconds = time.perf_counter() - started
+        sampler.stage = "other"
     if not outcome.success:
         raise SystemExit(f"{label} run failed: {outcome.errors}")
     stages: dict[str, float] = {}
     for step, secs in outcome.step_seconds.items():
-        stages[stage(step)] = stages.get(stage(step), 0.0) + secs
-    return {"seconds": seconds, "stages": stages, "config": str(path)}
+        stages[stage_of(step)] = stages.get(stage_of(step), 0.0) + secs
+    after = raw_rows(root / "warehouse.duckdb")
+    landed = {
+        src_name: sum(n for key, n in after.items() if key.startswith(f"raw_{src_name}."))
+        - sum(n for key, n in before.items() if key.startswith(f"raw_{src_name}."))
+        for src_name in ("crm", "wecom", "u8", "sheets")
+    }
+    return {
+        "seconds": seconds,
+        "stages": stages,
+        "steps": outcome.step_seconds,
+        "rows_landed": landed,
+        "peak_rss_mb": sampler.take(),
+    }
 
 
-def raw_rows(warehouse: Path) -> int:
+def raw_rows(warehouse: Path) -> dict[str, int]:
+    if not warehouse.exists():
+        return {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return sum(raw_row_counts(con).values())
+        return raw_row_counts(con)
     finally:
         con.close()
+
+
+# -- reading the same files directly --------------------------------------------------------------
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
+    """DuckDB (or, for U8's SQLite file and the workbooks, the plain driver) reading the same
+    source files into tables: rows and seconds per source."""
+    db = work / "direct.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    out: dict[str, dict[str, float]] = {}
+
+    def load(globs: dict[str, str], reader: str) -> int:
+        rows = 0
+        for name, pattern in globs.items():
+            con.execute(f"create or replace table {name} as select * from {reader}('{pattern}')")
+            rows += con.execute(f"select count(*) from {name}").fetchone()[0]
+        return rows
+
+    crm = {f"crm_{p.stem.lower()}": str(p) for p in sorted((src / "crm_export").glob("*.csv"))}
+    t = time.perf_counter()
+    out["crm"] = {"rows": load(crm, "read_csv"), "seconds": time.perf_counter() - t}
+    wecom = {f"wecom_{p.stem}": str(p) for p in sorted((src / "wecom").glob("*.jsonl"))}
+    wecom["chat_archive"] = str(src / "chat_archive" / "*.jsonl")
+    t = time.perf_counter()
+    out["wecom"] = {"rows": load(wecom, "read_json"), "seconds": time.perf_counter() - t}
+    con.close()
+    db.unlink(missing_ok=True)
+
+    u8_db = src / "u8" / "UFDATA_001_2026.db"
+
+    def fetch_u8() -> int:
+        c = sqlite3.connect(u8_db)
+        n = 0
+        for (table,) in c.execute("select name from sqlite_master where type='table'").fetchall():
+            n += len(c.execute(f'select * from "{table}"').fetchall())
+        c.close()
+        return n
+
+    t = time.perf_counter()
+    out["u8"] = {"rows": fetch_u8(), "seconds": time.perf_counter() - t}
+
+    from openpyxl import load_workbook
+
+    def read_sheets() -> int:
+        n = 0
+        for path in sorted((src / "sheets").glob("*.xlsx")):
+            wb = load_workbook(path, read_only=True, data_only=True)
+            for ws in wb.worksheets:
+                n += sum(1 for _ in ws.iter_rows(min_row=2, values_only=True))
+            wb.close()
+        return n
+
+    t = time.perf_counter()
+    out["sheets"] = {"rows": read_sheets(), "seconds": time.perf_counter() - t}
+    return out
+
+
+# -- dbt against a hand-written query -------------------------------------------------------------
+def model_timings(work_dir: Path, since: float) -> dict[str, float]:
+    """Execution time per dbt model in the invocations that finished after ``since``."""
+    out: dict[str, float] = {}
+    for results in (work_dir / ".dbt").glob("*/run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        for r in json.loads(results.read_text(encoding="utf-8"))["results"]:
+            if r["unique_id"].startswith("model."):
+                name = r["unique_id"].split(".")[-1]
+                out[name] = out.get(name, 0.0) + r["execution_time"]
+    return out
+
+
+def handwritten(warehouse: Path, model: str, dbt_seconds: float, as_of: date) -> dict | None:
+    """Time the hand-written query for ``model`` (if there is one) on the warehouse, read-only,
+    and count the rows where it and the model differ (both ways)."""
+    sql_file = HANDWRITTEN / f"{model}.sql"
+    if not sql_file.is_file():
+        return None
+    sql = sql_file.read_text(encoding="utf-8").replace("{as_of}", as_of.isoformat())
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con.execute("create temp table handwritten as select 1")  # warm the connection
+        seconds = timed(lambda: con.execute(f"create or replace temp table handwritten as {sql}"))
+        diff = con.execute(
+            f"select (select count(*) from (select * from marts.{model} except all "
+            f"select * from handwritten)) + (select count(*) from (select * from handwritten "
+            f"except all select * from marts.{model}))"
+        ).fetchone()[0]
+        rows = con.execute("select count(*) from handwritten").fetchone()[0]
+    finally:
+        con.close()
+    return {
+        "model": model,
+        "rows": rows,
+        "dbt_seconds": dbt_seconds,
+        "query_seconds": seconds,
+        "ratio": dbt_seconds / seconds,
+        "rows_differing": diff,
+    }
+
+
+# -- BI -------------------------------------------------------------------------------------------
+def build_bi(root: Path, sampler: RssSampler) -> dict:
+    from salesops import bi, publish
+
+    bi_file = root / "warehouse_bi.duckdb"
+    sampler.stage = "bi"
+    publish.publish_bi(root / "warehouse.duckdb", bi_file)
+    t = time.perf_counter()
+    site = bi.build_site(bi_file, root / "site")
+    seconds = time.perf_counter() - t
+    sampler.stage = "other"
+    files = [p for p in site.rglob("*") if p.is_file()]
+    pages = {}
+    for html in site.rglob("index.html"):
+        page = html.parent.relative_to(site).as_posix() or "/"
+        pages[page] = sum(p.stat().st_size for p in html.parent.glob("*") if p.is_file())
+    return {
+        "seconds": seconds,
+        "site_bytes": sum(p.stat().st_size for p in files),
+        "pages": len(pages),
+        "page_bytes": pages,
+        "peak_rss_mb": sampler.take().get("bi", 0.0),
+    }
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     scale = args[0] if args else "S"
+    if scale not in SCALES:
+        raise SystemExit(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     root = Path(args[1]) if len(args) > 1 else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DAGSTER_HOME", str(root / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():  # the project's instance settings (pools, telemetry)
+        shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     src = root / "sources"
-    shutil.rmtree(src, ignore_errors=True)
+    for stale in (src, root / ".dlt_pipelines", root / ".dbt", root / "site"):
+        shutil.rmtree(stale, ignore_errors=True)
     (root / "warehouse.duckdb").unlink(missing_ok=True)
-    shutil.rmtree(root / ".dlt_pipelines", ignore_errors=True)
 
-    t = time.perf_counter()
-    generate(src, seed=7, scale=scale, as_of=AS_OF, through=AS_OF - timedelta(days=1))
-    gen_seconds = time.perf_counter() - t
-    full = run_once(src, root, "full")
-    rows = raw_rows(root / "warehouse.duckdb")
-    append_day(src)
-    daily = run_once(src, root, "daily")
-    new_rows = raw_rows(root / "warehouse.duckdb") - rows
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    with RssSampler() as sampler:
+        t = time.perf_counter()
+        through = AS_OF - timedelta(days=1)
+        generator(src, "--scale", scale, "--as-of", str(AS_OF), "--through", str(through))
+        gen_seconds = time.perf_counter() - t
+        sampler.take()
+        say(f"scale {scale}: generated in {gen_seconds:.0f}s; full build ...")
+        full_started = time.time()
+        full = run_once(src, root, "full", sampler)
+        rows = raw_rows(root / "warehouse.duckdb")
+        say(f"  full build {full['seconds']:.0f}s; reading the same files directly ...")
+        direct = direct_reads(src, root)
+        timings = model_timings(root, full_started)
+        # the heaviest model that has a hand-written twin (fct_activities, the heaviest at M)
+        twins = [m for m in timings if (HANDWRITTEN / f"{m}.sql").is_file()]
+        twin = max(twins, key=timings.get) if twins else None
+        warehouse = root / "warehouse.duckdb"
+        versus = handwritten(warehouse, twin, timings[twin], AS_OF) if twin else None
+        say("  appending a day ...")
+        generator(src, "--append-day")
+        sampler.take()
+        daily_started = time.time()
+        daily = run_once(src, root, "daily", sampler)
+        # the incremental model after the day, against its twin computed from all history
+        if twin:
+            daily_timings = model_timings(root, daily_started)
+            daily["handwritten"] = handwritten(warehouse, twin, daily_timings.get(twin, 0.0), AS_OF)
+        say(f"  daily run {daily['seconds']:.0f}s; again with nothing new ...")
+        rerun = run_once(src, root, "rerun", sampler)
+
+        result = summarise(scale, gen_seconds, rows, full, daily, rerun, direct, timings, versus)
+        out = root / f"pipeline_{scale}.json"
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        if "--no-bi" not in sys.argv:
+            say("  building the BI site ...")
+            try:
+                result["bi"] = build_bi(root, sampler)
+            except Exception as exc:  # the numbers above stand; say why the site did not build
+                result["bi"] = {"error": str(exc)[-2000:]}
+            out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print_summary(result)
+
+
+def summarise(scale, gen_seconds, rows, full, daily, rerun, direct, timings, versus) -> dict:
+    heaviest = max(timings, key=timings.get) if timings else None
+    loaders = {}
+    for name, d in direct.items():
+        landed = full["rows_landed"].get(name, 0)
+        secs = full["stages"].get(f"load {name}", 0.0)
+        loaders[name] = {
+            "rows": landed,
+            "seconds": secs,
+            "rows_per_s": landed / secs if secs else 0.0,
+            "direct_rows": d["rows"],
+            "direct_seconds": d["seconds"],
+            "direct_rows_per_s": d["rows"] / d["seconds"] if d["seconds"] else 0.0,
+        }
+        loaders[name]["ratio"] = (
+            loaders[name]["rows_per_s"] / loaders[name]["direct_rows_per_s"]
+            if loaders[name]["direct_rows_per_s"]
+            else 0.0
+        )
+    spec = SCALES[scale]
     result = {
         "scale": scale,
+        "reps": spec.reps_per_region * 4,
+        "months": spec.months,
         "machine": f"{os.cpu_count()} cores",
         "generate_seconds": gen_seconds,
-        "raw_rows": rows,
-        "new_day_rows": new_rows,
+        "raw_rows": sum(rows.values()),
+        "raw_rows_by_table": dict(sorted(rows.items())),
+        "new_day_rows": sum(daily["rows_landed"].values()),
         "full": full,
         "daily": daily,
         "daily_over_full": daily["seconds"] / full["seconds"],
+        # the fixed cost of a run: the same run again with nothing new to load
+        "rerun": rerun,
+        "new_data_over_full": max(daily["seconds"] - rerun["seconds"], 0.0) / full["seconds"],
+        "loaders": loaders,
+        "dbt_models": dict(sorted(timings.items(), key=lambda kv: -kv[1])),
+        "heaviest_model": heaviest,
+        "handwritten": versus,
+        "bi": None,
+        "peak_rss_mb": max(
+            [*full["peak_rss_mb"].values(), *daily["peak_rss_mb"].values()], default=0.0
+        ),
+        "ru_maxrss_mb": {
+            "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        },
     }
-    if "--no-bi" not in sys.argv:
-        from salesops import bi, publish
+    return result
 
-        bi_file = root / "warehouse_bi.duckdb"
-        publish.publish_bi(root / "warehouse.duckdb", bi_file)
-        t = time.perf_counter()
-        site = bi.build_site(bi_file, root / "site")
-        result["bi_build_seconds"] = time.perf_counter() - t
-        files = [p for p in site.rglob("*") if p.is_file()]
-        result["site_bytes"] = sum(p.stat().st_size for p in files)
-        pages = {}
-        for html in site.rglob("index.html"):
-            page = html.parent.relative_to(site).as_posix() or "/"
-            data = [p for p in html.parent.glob("*") if p.is_file()]
-            pages[page] = sum(p.stat().st_size for p in data)
-        result["page_bytes"] = pages
-    result["peak_rss_mb"], result["peak_rss_children_mb"] = rss_mb()
-    (root / f"pipeline_{scale}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
-    print(f"\nscale {scale}: {rows:,} raw rows; the appended day brought {new_rows:,}")
-    print("| stage | full build (s) | daily run (s) |")
-    print("|---|---|---|")
-    for name in sorted(set(full["stages"]) | set(daily["stages"])):
-        print(
-            f"| {name} | {full['stages'].get(name, 0):.1f} | {daily['stages'].get(name, 0):.1f} |"
-        )
-    print(f"| **whole run** | {full['seconds']:.1f} | {daily['seconds']:.1f} |")
-    print(f"daily ÷ full = {result['daily_over_full']:.2f}")
+def print_summary(r: dict) -> None:
     print(
-        f"peak RSS: {result['peak_rss_mb']:.0f} MB (this process), "
-        f"{result['peak_rss_children_mb']:.0f} MB (largest child: dbt, npm)"
+        f"\nscale {r['scale']} ({r['reps']} reps, {r['months']} months): {r['raw_rows']:,} raw "
+        f"rows; the appended day brought {r['new_day_rows']:,}"
     )
-    if "bi_build_seconds" in result:
+    print("| stage | full build (s) | daily run (s) | peak RSS full (MB) |")
+    print("|---|---|---|---|")
+    names = sorted(set(r["full"]["stages"]) | set(r["daily"]["stages"]))
+    for name in names:
         print(
-            f"BI site build {result['bi_build_seconds']:.0f} s; "
-            f"site {result['site_bytes'] / 1e6:.1f} MB; per page (HTML + its data, KB): "
-            + ", ".join(f"{p} {b / 1e3:.0f}" for p, b in sorted(result["page_bytes"].items()))
+            f"| {name} | {r['full']['stages'].get(name, 0):.1f} | "
+            f"{r['daily']['stages'].get(name, 0):.1f} | "
+            f"{r['full']['peak_rss_mb'].get(name, 0):.0f} |"
+        )
+    print(f"| **whole run** | {r['full']['seconds']:.1f} | {r['daily']['seconds']:.1f} | |")
+    print(
+        f"daily ÷ full = {r['daily_over_full']:.3f}; a rerun with nothing new takes "
+        f"{r['rerun']['seconds']:.1f}s, so the new day's data costs "
+        f"{r['new_data_over_full']:.3f} of a full build"
+    )
+    for name, ld in r["loaders"].items():
+        print(
+            f"loader {name}: {ld['rows_per_s']:,.0f} rows/s vs direct read "
+            f"{ld['direct_rows_per_s']:,.0f} rows/s = {ld['ratio']:.2f}"
+        )
+    print(f"heaviest dbt model: {r['heaviest_model']}")
+    h = r["handwritten"]
+    if h:
+        print(
+            f"dbt model {h['model']}: dbt {h['dbt_seconds']:.1f}s vs hand-written "
+            f"{h['query_seconds']:.1f}s = {h['ratio']:.2f} ({h['rows_differing']} rows differ)"
+        )
+    d = r["daily"].get("handwritten")
+    if d:
+        print(
+            f"after the daily run, incremental {d['model']}: dbt {d['dbt_seconds']:.1f}s vs the "
+            f"hand-written query over all history {d['query_seconds']:.1f}s "
+            f"({d['rows_differing']} rows differ)"
+        )
+    print(f"peak RSS (process tree): {r['peak_rss_mb']:.0f} MB")
+    b = r["bi"]
+    if b and "error" in b:
+        print(f"BI site did not build: {b['error'][-500:]}")
+    elif b:
+        print(
+            f"BI site build {b['seconds']:.0f}s, {b['pages']} pages, "
+            f"{b['site_bytes'] / 1e6:.1f} MB, peak RSS {b['peak_rss_mb']:.0f} MB"
         )
 
 

@@ -1,4 +1,5 @@
-"""The pipeline benchmark runs end to end (at XS, without the site build, to stay quick)."""
+"""The pipeline benchmark runs end to end at scale S (the demo org, without the site build) and
+its report tabulates the result."""
 
 from __future__ import annotations
 
@@ -8,23 +9,60 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report  # noqa: E402
+
+pytestmark = pytest.mark.slow
+STAGES = {"load crm", "load wecom", "load u8", "load sheets", "dbt", "checks"}
 
 
-def test_pipeline_benchmark_smoke(tmp_path):
+def test_pipeline_benchmark_at_scale_s(tmp_path):
+    work = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_pipeline.py"), "XS", str(tmp_path), "--no-bi"],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench_pipeline.py"),
+            "S",
+            str(work / "S"),
+            "--no-bi",
+        ],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1500,
         cwd=ROOT,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path / "dh")},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "| **whole run** |" in result.stdout and "daily ÷ full" in result.stdout
-    data = json.loads((tmp_path / "pipeline_XS.json").read_text(encoding="utf-8"))
-    assert data["raw_rows"] > 1000 and data["new_day_rows"] > 0
-    assert {"load crm", "load wecom", "load u8", "load sheets", "dbt", "checks"} <= set(
-        data["full"]["stages"]
-    )
-    assert 0 < data["daily_over_full"] < 2 and data["peak_rss_mb"] > 0
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    data = json.loads((work / "S" / "pipeline_S.json").read_text(encoding="utf-8"))
+    assert data["scale"] == "S" and data["reps"] > 0
+    assert data["raw_rows"] > 10_000 and data["new_day_rows"] > 0
+    # every stage of both runs was timed and its memory sampled
+    assert set(data["full"]["stages"]) >= STAGES and set(data["daily"]["stages"]) >= STAGES
+    assert set(data["full"]["peak_rss_mb"]) >= STAGES
+    assert data["peak_rss_mb"] > 100
+    # a full build lands every source; the daily run lands only the new day
+    assert all(data["full"]["rows_landed"][s] > 0 for s in ("crm", "wecom", "u8", "sheets"))
+    assert 0 < data["daily"]["rows_landed"]["crm"] < data["full"]["rows_landed"]["crm"]
+    # nothing new, nothing landed (the sheets keep a load report per run, hence not them)
+    assert all(data["rerun"]["rows_landed"][s] == 0 for s in ("crm", "wecom", "u8"))
+    assert 0 < data["daily_over_full"] < 2
+    # each loader read the same files DuckDB read directly
+    for name, loader in data["loaders"].items():
+        assert loader["rows"] > 0 and loader["direct_rows"] > 0, name
+        assert loader["ratio"] > 0, name
+    # the hand-written twin of fct_activities computed exactly the model's rows
+    twin = data["handwritten"]
+    assert twin["model"] == "fct_activities" and twin["rows"] > 0
+    assert twin["rows_differing"] == 0 and twin["ratio"] > 0
+    # and after the daily run the incremental model still equals it, row for row
+    after = data["daily"]["handwritten"]
+    assert after["rows"] > twin["rows"] and after["rows_differing"] == 0
+    assert "daily ÷ full" in result.stdout and "fct_activities" in result.stdout
+
+    table = report.report(report.load(work))
+    assert "| **daily ÷ full** |" in table and "loader crm ÷ direct read" in table
+    assert f"{data['raw_rows']:,}" in table
