@@ -64,6 +64,7 @@ class WeComStandIn(StandIn):
         self._follow: list[str] = []
         self._contacts: list[dict[str, Any]] = []
         self._contacts_of: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self._batch: tuple[Any, list[dict[str, Any]]] = (None, [])
         self._behaviour: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._checkins: list[dict[str, Any]] = []
 
@@ -229,7 +230,12 @@ class WeComStandIn(StandIn):
             return _err(INVALID_PARAM, "userid_list size must be 1..100")
         if limit > 100:
             return _err(INVALID_PARAM, "limit must be <= 100")
-        matches = [c for _, c in sorted(r for u in set(users) for r in self._contacts_of[u])]
+        key = (self._loaded_mtime, tuple(users))
+        with self._data_lock:  # the batch being paged through, matched once
+            if self._batch[0] != key:
+                rows = sorted(r for u in set(users) for r in self._contacts_of[u])
+                self._batch = (key, [c for _, c in rows])
+            matches = self._batch[1]
         offset = _decode_cursor(body.get("cursor"))
         if offset is None:
             return _err(INVALID_PARAM, "invalid cursor")
