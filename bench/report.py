@@ -15,6 +15,7 @@ from pathlib import Path
 
 ORDER = ("XS", "S", "M", "L")
 TARGET = {"reps": 5000, "months": 36}
+MACHINE = {"full_seconds": 600, "rss_mb": 24_000}  # the goals' machine: 10 minutes, 24 GB
 STAGES = ("load crm", "load wecom", "load u8", "load sheets", "dbt", "checks")
 
 
@@ -129,13 +130,26 @@ def projection(results: list[dict], ref: dict) -> str:
     f0, f1 = fit_line([(r["raw_rows"], r["full"]["seconds"]) for r in results])
     m0, m1 = fit_line([(r["raw_rows"], r["peak_rss_mb"]) for r in results])
     d0, d1 = fit_line([(r["new_day_rows"], r["daily"]["seconds"]) for r in results])
+
+    def reps_at(intercept: float, slope: float, limit: float) -> str:
+        """Reps (over the reference's months) at which a fitted line reaches ``limit``."""
+        if slope <= 0:
+            return "no limit in sight"
+        rows = (limit - intercept) / slope
+        return f"~{ref['reps'] * rows / ref['raw_rows']:,.0f} reps × {ref['months']} months"
+
+    carry = (
+        f" On this machine the lines reach a 10-minute full build at "
+        f"{reps_at(f0, f1, MACHINE['full_seconds'])} and {MACHINE['rss_mb'] / 1e3:.0f} GB of "
+        f"memory at {reps_at(m0, m1, MACHINE['rss_mb'])}."
+    )
     return (
         f"Projection to {TARGET['reps']:,} reps × {TARGET['months']} months ({factor:.0f}× "
         f"{ref['scale']}'s rep-months, ~{rows_target / 1e6:.0f}M raw rows; lines through "
         f"{', '.join(r['scale'] for r in results)}): full build "
         f"~{(f0 + f1 * rows_target) / 60:.0f} min, peak RSS "
         f"~{(m0 + m1 * rows_target) / 1e3:.1f} GB, daily run "
-        f"~{(d0 + d1 * day_target) / 60:.1f} min for ~{day_target:,.0f} new rows a day."
+        f"~{(d0 + d1 * day_target) / 60:.1f} min for ~{day_target:,.0f} new rows a day." + carry
     )
 
 
