@@ -92,6 +92,27 @@ def test_faults_do_not_change_the_result(org, tmp_path):
     assert got == expected
 
 
+def _load_archive(standin: WeComStandIn, archive: Path, base: Path, **kw) -> int:
+    """Load the chat archive alone into ``base/w.duckdb`` (pipeline state in ``base/p``);
+    the messages the table then holds."""
+    pipeline = make_pipeline("wecom", base / "w.duckdb", pipelines_dir=base / "p")
+    pipeline.run(
+        wecom_source(
+            corp_id="wwstandin",
+            corp_secret=SECRET,
+            base_url=standin.api_url,
+            chat_archive_dir=str(archive),
+            retry_base_seconds=0.01,
+            **kw,
+        ).with_resources("chat_messages")
+    )
+    con = duckdb.connect(str(base / "w.duckdb"), read_only=True)
+    try:
+        return con.execute("select count(*) from raw_wecom.chat_messages").fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_new_messages_load_alone(org, tmp_path):
     org_dir, _ = org
     archive = tmp_path / "archive"
@@ -99,29 +120,11 @@ def test_new_messages_load_alone(org, tmp_path):
     source_files = sorted((org_dir / "chat_archive").glob("*.jsonl"))
     for f in source_files[:-1]:
         (archive / f.name).write_bytes(f.read_bytes())
+    window = {"start_date": "2026-11-01", "end_date": "2026-11-20"}
     with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
-        pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
-
-        def run() -> int:
-            pipeline.run(
-                wecom_source(
-                    corp_id="wwstandin",
-                    corp_secret=SECRET,
-                    base_url=standin.api_url,
-                    start_date="2026-11-01",
-                    end_date="2026-11-20",
-                    chat_archive_dir=str(archive),
-                    retry_base_seconds=0.01,
-                ).with_resources("chat_messages")
-            )
-            con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-            n = con.execute("select count(*) from raw_wecom.chat_messages").fetchone()[0]
-            con.close()
-            return n
-
-        before = run()
+        before = _load_archive(standin, archive, tmp_path, **window)
         (archive / source_files[-1].name).write_bytes(source_files[-1].read_bytes())
-        after = run()
+        after = _load_archive(standin, archive, tmp_path, **window)
     added = sum(1 for _ in source_files[-1].open(encoding="utf-8"))
     assert after == before + added
 
@@ -140,22 +143,9 @@ def test_unchanged_archive_files_are_not_read_again(org, tmp_path):
     for f in files:
         (archive / f.name).write_bytes(f.read_bytes())
     with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
-        pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
 
         def run() -> int:
-            pipeline.run(
-                wecom_source(
-                    corp_id="wwstandin",
-                    corp_secret=SECRET,
-                    base_url=standin.api_url,
-                    chat_archive_dir=str(archive),
-                    retry_base_seconds=0.01,
-                ).with_resources("chat_messages")
-            )
-            con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-            n = con.execute("select count(*) from raw_wecom.chat_messages").fetchone()[0]
-            con.close()
-            return n
+            return _load_archive(standin, archive, tmp_path)
 
         first = run()
         old = archive / files[0].name
