@@ -181,10 +181,11 @@ def raw_rows(warehouse: Path) -> dict[str, int]:
 
 
 # -- reading the same files directly --------------------------------------------------------------
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], object]) -> dict:
+    """What ``fn`` returned (``rows``) and how long it took (``seconds``)."""
     started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+    rows = fn()
+    return {"rows": rows, "seconds": time.perf_counter() - started}
 
 
 def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
@@ -203,12 +204,10 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
         return rows
 
     crm = {f"crm_{p.stem.lower()}": str(p) for p in sorted((src / "crm_export").glob("*.csv"))}
-    t = time.perf_counter()
-    out["crm"] = {"rows": load(crm, "read_csv"), "seconds": time.perf_counter() - t}
+    out["crm"] = timed(lambda: load(crm, "read_csv"))
     wecom = {f"wecom_{p.stem}": str(p) for p in sorted((src / "wecom").glob("*.jsonl"))}
     wecom["chat_archive"] = str(src / "chat_archive" / "*.jsonl")
-    t = time.perf_counter()
-    out["wecom"] = {"rows": load(wecom, "read_json"), "seconds": time.perf_counter() - t}
+    out["wecom"] = timed(lambda: load(wecom, "read_json"))
     con.close()
     db.unlink(missing_ok=True)
 
@@ -222,8 +221,7 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
         c.close()
         return n
 
-    t = time.perf_counter()
-    out["u8"] = {"rows": fetch_u8(), "seconds": time.perf_counter() - t}
+    out["u8"] = timed(fetch_u8)
 
     from openpyxl import load_workbook
 
@@ -236,8 +234,7 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
             wb.close()
         return n
 
-    t = time.perf_counter()
-    out["sheets"] = {"rows": read_sheets(), "seconds": time.perf_counter() - t}
+    out["sheets"] = timed(read_sheets)
     return out
 
 
@@ -265,7 +262,8 @@ def handwritten(warehouse: Path, model: str, dbt_seconds: float, as_of: date) ->
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         con.execute("create temp table handwritten as select 1")  # warm the connection
-        seconds = timed(lambda: con.execute(f"create or replace temp table handwritten as {sql}"))
+        query = f"create or replace temp table handwritten as {sql}"
+        seconds = timed(lambda: con.execute(query))["seconds"]
         diff = con.execute(
             f"select (select count(*) from (select * from marts.{model} except all "
             f"select * from handwritten)) + (select count(*) from (select * from handwritten "
