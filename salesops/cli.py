@@ -62,15 +62,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
             f"generating scale {args.scale} org (seed {args.seed}, as of {as_of}{through}) "
             f"into {args.out}"
         )
-        summary = generate(
-            Path(args.out),
-            seed=args.seed,
-            scale=args.scale,
-            as_of=as_of,
-            progress=echo,
-            through=args.through,
-            anomaly_rate=args.anomaly_rate,
-        )
+        try:
+            summary = generate(
+                Path(args.out),
+                seed=args.seed,
+                scale=args.scale,
+                as_of=as_of,
+                progress=echo,
+                through=args.through,
+                anomaly_rate=args.anomaly_rate,
+                variants=tuple(args.variant),
+            )
+        except ValueError as exc:
+            echo(f"salesops: {exc}")
+            return 2
     echo(f"done in {time.monotonic() - started:.1f}s")
     for source, counts in (summary.get("counts") or {}).items():
         echo(f"  {source}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -238,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="scale the planted anomalies: 0 a clean org, 2 twice the usual (default 1)",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="reshape the sources as a real export differs (repeatable; salesops.demo.variants)",
     )
     p.set_defaults(func=cmd_generate)
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from salesops.demo import variants as export_variants
 from salesops.demo import writers
 from salesops.demo.org import SCALES, Simulator, as_seen
 
@@ -27,16 +28,19 @@ def generate(
     progress: Callable[[str], None] | None = None,
     through: date | None = None,
     anomaly_rate: float = 1.0,
+    variants: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Simulate the org up to ``as_of`` and write its sources as they stood at the end of
     ``through`` (default: ``as_of``) under ``out_dir`` (layout in docs/sources.md).
 
     Deterministic for (seed, scale, as_of, through). Existing source folders under
     ``out_dir`` are replaced. ``anomaly_rate`` scales the planted anomalies (0: none).
+    ``variants`` reshape the written sources as real exports differ (``variants.VARIANTS``).
     Returns the truth manifest (counts per source as written,
     planted anomalies of the whole org).
     """
     say = progress or (lambda _msg: None)
+    export_variants.check(variants)
     as_of = as_of or date.today()
     through = through or as_of
     out_dir = Path(out_dir)
@@ -63,6 +67,12 @@ def generate(
     manifest = writers.write_truth(
         world, out_dir / "truth", counts, through=through, anomaly_rate=anomaly_rate
     )
+    if variants:
+        export_variants.apply(out_dir, variants, manifest)
+        manifest["variant_names"] = list(variants)
+        (out_dir / "truth" / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     return manifest
 
 
@@ -91,4 +101,5 @@ def append_day(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
         progress=progress,
         through=through + timedelta(days=1),
         anomaly_rate=manifest.get("anomaly_rate", 1.0),
+        variants=tuple(manifest.get("variant_names") or ()),
     )
