@@ -78,8 +78,10 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
     from salesops.standins.wecom import WeComStandIn
 
     src = demo_run.sources
-    with WeComStandIn(src / "wecom", corp_id="wwtest", corp_secret="test-secret") as wecom:
-        os.environ["SOURCES__WECOM__CORP_SECRET"] = "test-secret"
+    app_secrets = {"contact": "test-contact-secret", "checkin": "test-checkin-secret"}
+    env = {f"SOURCES__WECOM__{app.upper()}_SECRET": s for app, s in app_secrets.items()}
+    with WeComStandIn(src / "wecom", corp_id="wwtest", app_secrets=app_secrets) as wecom:
+        os.environ.update(env)
         data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
         data["sources"]["wecom"] = {
             "base_url": wecom.api_url,
@@ -90,7 +92,8 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
         path = demo_run.root / "salesops_wecom.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
-        os.environ.pop("SOURCES__WECOM__CORP_SECRET", None)
+        for name in env:
+            os.environ.pop(name, None)
     return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltResource, DltSource
 
 from ingest.wecom.archive import read_columns
@@ -79,7 +80,9 @@ def _as_date(value: Any, default: date) -> date:
 @dlt.source(name="wecom")
 def wecom_source(
     corp_id: str = dlt.config.value,
-    corp_secret: str = dlt.secrets.value,
+    contact_secret: TSecretStrValue | None = None,
+    checkin_secret: TSecretStrValue | None = None,
+    corp_secret: TSecretStrValue | None = None,
     base_url: str = DEFAULT_BASE_URL,
     start_date: Any = None,
     end_date: Any = None,
@@ -89,11 +92,19 @@ def wecom_source(
     retry_base_seconds: float = 0.5,
 ) -> list[DltResource]:
     """``start_date``..``end_date`` (business days, default: the last 180 days up to today)
-    bound the windowed endpoints on the first run; later runs continue from their state."""
+    bound the windowed endpoints on the first run; later runs continue from their state.
+
+    Secrets are per app, as WeCom grants them: ``contact_secret`` (客户联系) for the customer
+    contact APIs, ``checkin_secret`` (打卡) for check-ins; ``corp_secret`` stands in for either
+    when one self-built app is granted both. An app without a secret fails its first call with
+    the variable to set; the chat archive is read from a folder and needs none."""
     end = _as_date(end_date, datetime.now(TZ).date())
     start = _as_date(start_date, end - timedelta(days=HISTORY_DAYS - 1))
     client = WeComClient(
-        base_url, corp_id, corp_secret, RetryPolicy(retry_attempts, retry_base_seconds)
+        base_url,
+        corp_id,
+        {"contact": contact_secret or corp_secret, "checkin": checkin_secret or corp_secret},
+        RetryPolicy(retry_attempts, retry_base_seconds),
     )
     users_cache: list[str] = []
 
@@ -331,12 +342,15 @@ def _checkin_row(r: dict[str, Any]) -> dict[str, Any]:
 
 def source_from_config(section: dict[str, Any]) -> DltSource:
     """The WeCom source from its run-configuration section (``base_url``, ``corp_id``,
-    ``chat_archive_dir``, ``start_date``, ``end_date``, ``userids``). The corp secret comes
-    from ``SOURCES__WECOM__CORP_SECRET`` (or ingest/.dlt/secrets.toml), never the section."""
-    if "corp_secret" in section:
+    ``chat_archive_dir``, ``start_date``, ``end_date``, ``userids``). The apps' secrets come
+    from ``SOURCES__WECOM__CONTACT_SECRET`` and ``SOURCES__WECOM__CHECKIN_SECRET`` (or
+    ingest/.dlt/secrets.toml), never the section."""
+    held = sorted(k for k in section if k.endswith("secret"))
+    if held:
         raise ValueError(
-            "the WeCom section of the run configuration holds corp_secret; set it as "
-            "SOURCES__WECOM__CORP_SECRET or in ingest/.dlt/secrets.toml"
+            f"the WeCom section of the run configuration holds {', '.join(held)}; set "
+            + ", ".join(f"SOURCES__WECOM__{k.upper()}" for k in held)
+            + " in the environment or in ingest/.dlt/secrets.toml"
         )
     unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
     if unknown:

@@ -10,7 +10,15 @@ from typing import Any
 
 import requests
 
-from ingest.wecom.settings import BACKOFF_ERRCODES, CONFIG_ERRCODES, RETRY_ERRCODES, TOKEN_ERRCODES
+from ingest.wecom.settings import (
+    API_APPS,
+    APPS,
+    BACKOFF_ERRCODES,
+    CONFIG_ERRCODES,
+    RETRY_ERRCODES,
+    SHARED_SECRET_VAR,
+    TOKEN_ERRCODES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,46 +42,63 @@ class RetryPolicy:
         return min(self.max_seconds, self.base_seconds * 2**attempt)
 
 
+def app_of(endpoint: str) -> str:
+    """The app whose secret's token may call ``endpoint`` (``settings.API_APPS``)."""
+    for prefix, app in API_APPS.items():
+        if endpoint.startswith(prefix):
+            return app
+    raise ValueError(f"WeCom {endpoint}: no app is known to grant this API")
+
+
 class WeComClient:
-    """Calls ``<base_url><endpoint>?access_token=...``; the token is fetched once, cached and
-    refreshed on 40014/42001. Retries -1, 5xx, broken or truncated bodies, and backs off on
-    45009/45033; configuration errors (40001, 48002, 60011...) fail at once with what to fix."""
+    """Calls ``<base_url><endpoint>?access_token=...`` with the token of the app that grants the
+    endpoint (``settings.API_APPS``): one token per app, fetched with that app's secret, cached
+    and refreshed on 40014/42001. Retries -1, 5xx, broken or truncated bodies, and backs off on
+    45009/45033; configuration errors (40001, 48002, 60011...) fail at once with what to fix.
+
+    ``secrets`` maps app (``settings.APPS``) to its secret; an app without one fails its first
+    call with the variable to set."""
 
     def __init__(
         self,
         base_url: str,
         corp_id: str,
-        corp_secret: str,
+        secrets: dict[str, str | None],
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.corp_id = corp_id
-        self._secret = corp_secret
+        self._secrets = dict(secrets)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.session = requests.Session()
-        self._token: str | None = None
+        self._tokens: dict[str, str] = {}
         self.calls = 0
         self.retries = 0
 
-    def _token_value(self) -> str:
-        if self._token is None:
+    def _token_value(self, app: str, endpoint: str) -> str:
+        if app not in self._tokens:
+            secret = self._secrets.get(app)
+            if not secret:
+                name, var = APPS[app]
+                raise WeComError(
+                    endpoint,
+                    None,
+                    f"no secret for the {name} app: set {var} (or {SHARED_SECRET_VAR} for one "
+                    f"self-built app granted every API)",
+                )
             payload = self._send(
-                "GET",
-                "gettoken",
-                {"corpid": self.corp_id, "corpsecret": self._secret},
-                None,
-                auth=False,
+                "GET", "gettoken", {"corpid": self.corp_id, "corpsecret": secret}, None, app, False
             )
-            self._token = payload["access_token"]
-        return self._token
+            self._tokens[app] = payload["access_token"]
+        return self._tokens[app]
 
     def get(self, endpoint: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._send("GET", endpoint, params or {}, None)
+        return self._send("GET", endpoint, params or {}, None, app_of(endpoint))
 
     def post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._send("POST", endpoint, {}, body)
+        return self._send("POST", endpoint, {}, body, app_of(endpoint))
 
     def _send(
         self,
@@ -81,6 +106,7 @@ class WeComClient:
         endpoint: str,
         params: dict[str, Any],
         body: dict[str, Any] | None,
+        app: str,
         auth: bool = True,
     ) -> dict[str, Any]:
         last = "no attempt"
@@ -89,7 +115,7 @@ class WeComClient:
                 self.retries += 1
             query = dict(params)
             if auth:
-                query["access_token"] = self._token_value()
+                query["access_token"] = self._token_value(app, endpoint)
             self.calls += 1
             try:
                 resp = self.session.request(
@@ -114,7 +140,7 @@ class WeComClient:
                 return payload
             message = payload.get("errmsg", "")
             if code in TOKEN_ERRCODES and auth:
-                self._token = None  # refresh and retry at once
+                self._tokens.pop(app, None)  # refresh and retry at once
                 last = f"errcode {code} {message}"
                 continue
             if code in RETRY_ERRCODES or code in BACKOFF_ERRCODES:
@@ -123,7 +149,8 @@ class WeComClient:
                 logger.info("WeCom %s: errcode %s, retrying in %.1fs", endpoint, code, wait)
                 time.sleep(wait)
                 continue
-            hint = CONFIG_ERRCODES.get(code)
+            name, var = APPS[app]
+            hint = CONFIG_ERRCODES.get(code, "").format(app=name, var=var)
             raise WeComError(
                 endpoint, code, f"errcode {code} {message}" + (f": {hint}" if hint else "")
             )

@@ -8,14 +8,29 @@ HISTORY_DAYS = 180  # behaviour data reaches back 180 days at most
 MAX_USERS_PER_CALL = 100  # batch/get_by_user userid_list, getcheckindata useridlist
 PAGE_LIMIT = 100  # batch/get_by_user limit
 REFETCH_DAYS = 1  # an incremental run asks again for the last complete day(s)
-CHECKIN_FIELD_VISITS = 3  # opencheckindatatype: 3 = 外出打卡 (field check-ins)
+# opencheckindatatype: 1 上下班 (start/end of work), 2 外出 (field check-ins), 3 全部 (all):
+# only a field check-in verifies a visit (SPEC §6), so only those are asked for
+CHECKIN_FIELD_VISITS = 2
+
+# WeCom grants a secret per app, and a token serves only the APIs of the app whose secret got
+# it (48002 otherwise): app -> (its name in the admin console, the secret's variable)
+APPS = {
+    "contact": ("客户联系", "SOURCES__WECOM__CONTACT_SECRET"),
+    "checkin": ("打卡", "SOURCES__WECOM__CHECKIN_SECRET"),
+}
+API_APPS = {"externalcontact/": "contact", "checkin/": "checkin"}  # endpoint prefix -> app
+# one self-built app granted every API above (可调用接口的应用) may use a single secret
+SHARED_SECRET_VAR = "SOURCES__WECOM__CORP_SECRET"
 
 RETRY_ERRCODES = {-1}  # system busy
 BACKOFF_ERRCODES = {45009, 45033}  # rate window exceeded
 TOKEN_ERRCODES = {40014, 42001}  # invalid / expired access_token
 CONFIG_ERRCODES = {
-    40001: "the corp secret is wrong: check SOURCES__WECOM__CORP_SECRET",
+    40001: "the {app} app's secret is wrong: check {var}",
     40013: "the corp id is wrong: check corp_id in the run configuration",
-    48002: "the app lacks this API: grant it 客户联系 / 打卡 permissions in the admin console",
+    48002: (
+        "the token of the secret in use may not call the {app} app's APIs: set {var} to the "
+        "{app} app's secret (admin console: 应用管理 → {app} → API → Secret)"
+    ),
     60011: "the app cannot see these users: widen its visible range (可见范围) in the console",
 }

@@ -22,12 +22,13 @@ def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dic
 
     if crm not in ("api", "export"):
         raise ValueError(f"crm must be 'api' or 'export', not {crm!r}")
-    corp_secret = secrets.token_urlsafe(16)
+    # WeCom grants a secret per app: 客户联系 for the contact APIs, 打卡 for check-ins
+    app_secrets = {app: secrets.token_urlsafe(16) for app in ("contact", "checkin")}
     client_secret = secrets.token_urlsafe(16)
-    secrets_env = {"SOURCES__WECOM__CORP_SECRET": corp_secret}
+    secrets_env = {f"SOURCES__WECOM__{app.upper()}_SECRET": s for app, s in app_secrets.items()}
     with contextlib.ExitStack() as stack:
         wecom = stack.enter_context(
-            WeComStandIn(src_dir / "wecom", corp_id="wwdemo", corp_secret=corp_secret)
+            WeComStandIn(src_dir / "wecom", corp_id="wwdemo", app_secrets=app_secrets)
         )
         if crm == "api":
             sf = stack.enter_context(

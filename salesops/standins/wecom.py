@@ -3,7 +3,11 @@
 Speaks the contract of SPEC §3.2: ``gettoken`` and ``access_token`` on every call, the
 ``errcode``/``errmsg`` envelope, cursor paging of ``externalcontact/batch/get_by_user``, one
 aggregated total when several userids are asked for behaviour data, ≤30-day windows, ≤100
-users or contacts a call, and the group-robot webhook. Faults (``salesops.standins.base.Faults``):
+users or contacts a call, check-ins of the kind asked for (``opencheckindatatype`` 1 上下班,
+2 外出, 3 全部), and the group-robot webhook. Secrets are per app as WeCom grants them: a
+token of the 客户联系 secret serves ``externalcontact/*``, one of the 打卡 secret ``checkin/*``,
+and a token of the wrong app gets 48002 (api forbidden); ``corp_secret`` is a self-built app
+granted both. Faults (``salesops.standins.base.Faults``):
 ``5xx``, ``busy`` (-1), ``rate_limit`` (45009), ``expired_token`` (42001: every token expires),
 ``truncated`` (half a body) and ``slow``.
 """
@@ -25,6 +29,15 @@ from salesops.standins.base import Faults, Request, Response, StandIn
 DAY = 86400
 MAX_SPAN = 30 * DAY
 INVALID_PARAM = 40058  # 不合法的参数: limit, list size or time span out of range
+API_FORBIDDEN = 48002
+API_APPS = {"externalcontact/": "contact", "checkin/": "checkin"}  # path prefix -> app
+ALL_APPS = "*"  # a self-built app granted every API
+# opencheckindatatype -> the checkin_type values it returns
+CHECKIN_KINDS = {
+    1: {"上班打卡", "下班打卡"},
+    2: {"外出打卡"},
+    3: {"上班打卡", "下班打卡", "外出打卡"},
+}
 
 
 def _ok(payload: dict[str, Any] | None = None) -> Response:
@@ -40,16 +53,21 @@ class WeComStandIn(StandIn):
         self,
         data_dir: str | Path,
         corp_id: str = "wwstandin",
-        corp_secret: str = "standin-secret",
+        corp_secret: str | None = None,
         faults: Faults | None = None,
         token_ttl: int = 7200,
         webhook_keys: tuple[str, ...] = ("standin-robot",),
         clock=time.monotonic,
+        app_secrets: dict[str, str] | None = None,
     ) -> None:
+        """``app_secrets`` maps app (``contact``, ``checkin``) to its secret; ``corp_secret``
+        is the secret of a self-built app granted every API."""
         super().__init__(faults)
         self.data_dir = Path(data_dir)
         self.corp_id = corp_id
-        self.corp_secret = corp_secret
+        self._apps = {secret: app for app, secret in (app_secrets or {}).items()}
+        if corp_secret is not None:
+            self._apps[corp_secret] = ALL_APPS
         self.token_ttl = token_ttl
         self.webhook_keys = set(webhook_keys)
         self.webhook_messages: list[dict[str, Any]] = []
@@ -58,7 +76,7 @@ class WeComStandIn(StandIn):
         self._clock = clock  # the robot's minute (tests may share a fake clock)
         self._webhook_times: dict[str, list[float]] = defaultdict(list)
         self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
+        self._tokens: dict[str, tuple[float, str]] = {}  # token -> (expiry, app)
         self._data_lock = threading.Lock()
         self._loaded_mtime = 0.0
         self._follow: list[str] = []
@@ -116,11 +134,14 @@ class WeComStandIn(StandIn):
             return self._upload_media(request)
         token = request.query.get("access_token")
         with self._lock:
-            expires = self._tokens.get(token or "")
+            expires, app = self._tokens.get(token or "", (None, None))
         if expires is None:
             return _err(40014, "invalid access_token")
         if expires < time.monotonic():
             return _err(42001, "access_token expired")
+        needs = next((a for prefix, a in API_APPS.items() if path.startswith(prefix)), None)
+        if needs is not None and app not in (needs, ALL_APPS):
+            return _err(API_FORBIDDEN, f"api forbidden, hint: [{path} needs the {needs} app]")
         fault = self.faults.draw()
         if fault == "5xx":
             return Response(
@@ -155,11 +176,12 @@ class WeComStandIn(StandIn):
     def _gettoken(self, request: Request) -> Response:
         if request.query.get("corpid") != self.corp_id:
             return _err(40013, "invalid corpid")
-        if request.query.get("corpsecret") != self.corp_secret:
+        app = self._apps.get(request.query.get("corpsecret") or "")
+        if app is None:
             return _err(40001, "invalid credential, access_token is invalid or not latest")
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._tokens[token] = time.monotonic() + self.token_ttl
+            self._tokens[token] = (time.monotonic() + self.token_ttl, app)
             self.tokens_issued += 1
         return _ok({"access_token": token, "expires_in": self.token_ttl})
 
@@ -273,9 +295,16 @@ class WeComStandIn(StandIn):
             return _err(INVALID_PARAM, "useridlist size must be 1..100")
         if end < start or end - start > MAX_SPAN:
             return _err(INVALID_PARAM, "time span must be within 30 days")
+        kinds = CHECKIN_KINDS.get(body.get("opencheckindatatype"))
+        if kinds is None:
+            return _err(INVALID_PARAM, "opencheckindatatype must be 1, 2 or 3")
         wanted = set(users)
         rows = [
-            c for c in self._checkins if c["userid"] in wanted and start <= c["checkin_time"] <= end
+            c
+            for c in self._checkins
+            if c["userid"] in wanted
+            and start <= c["checkin_time"] <= end
+            and c["checkin_type"] in kinds
         ]
         return _ok({"checkindata": rows})
 

@@ -18,7 +18,9 @@ from salesops.demo.generate import generate
 from salesops.standins.base import Faults
 from salesops.standins.wecom import WeComStandIn
 
-SECRET = "s3cret-corp-key"
+SECRET = "s3cret-corp-key"  # a self-built app granted every API
+APP_SECRETS = {"contact": "s3cret-contact-key", "checkin": "s3cret-checkin-key"}
+SECRET_ARGS = {"contact_secret": APP_SECRETS["contact"], "checkin_secret": APP_SECRETS["checkin"]}
 TABLES = ("follow_users", "external_contacts", "user_behavior_data", "checkins", "chat_messages")
 
 
@@ -29,17 +31,20 @@ def org(tmp_path_factory) -> tuple[Path, dict]:
     return out, manifest
 
 
+def _standin(org_dir: Path, **kw) -> WeComStandIn:
+    return WeComStandIn(org_dir / "wecom", app_secrets=APP_SECRETS, **kw)
+
+
 def _run(org_dir: Path, base: Path, standin: WeComStandIn, **kw) -> Path:
     pipeline = make_pipeline("wecom", base / "w.duckdb", pipelines_dir=base / "p")
     source = wecom_source(
         corp_id="wwstandin",
-        corp_secret=SECRET,
         base_url=standin.api_url,
         start_date="2026-06-01",
         end_date="2026-11-20",
         chat_archive_dir=str(org_dir / "chat_archive"),
         retry_base_seconds=0.01,
-        **kw,
+        **(SECRET_ARGS | kw),
     )
     pipeline.run(source)
     return base / "w.duckdb"
@@ -65,31 +70,74 @@ def _tables(wh: Path) -> dict[str, list[tuple]]:
 
 def test_full_load_equals_the_org_and_a_rerun_adds_nothing(org, tmp_path):
     org_dir, manifest = org
-    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
+    with _standin(org_dir) as standin:
         wh = _run(org_dir, tmp_path, standin)
         first = _tables(wh)
         for table in TABLES:
             assert len(first[table]) == manifest["counts"]["wecom"][table], table
         # paging and windows were used as the contract demands
         assert standin.requests["/cgi-bin/externalcontact/batch/get_by_user"] > 10
-        assert standin.tokens_issued == 1
+        assert standin.tokens_issued == 2  # one token per app, each cached
         _run(org_dir, tmp_path, standin)
         assert _tables(wh) == first
 
 
 def test_faults_do_not_change_the_result(org, tmp_path):
     org_dir, _ = org
-    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as clean:
+    with _standin(org_dir) as clean:
         expected = _tables(_run(org_dir, tmp_path / "clean", clean))
     faults = Faults(
         rate=0.12, kinds=("5xx", "busy", "rate_limit", "expired_token", "truncated"), seed=4
     )
-    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET, faults=faults) as flaky:
+    with _standin(org_dir, faults=faults) as flaky:
         got = _tables(_run(org_dir, tmp_path / "flaky", flaky))
         assert sum(faults.injected.values()) >= 10
         assert set(faults.injected) >= {"5xx", "busy", "rate_limit", "expired_token"}
-        assert flaky.tokens_issued > 1
+        assert flaky.tokens_issued > 2
     assert got == expected
+
+
+def test_one_secret_per_app_and_a_token_of_the_wrong_app_is_refused(org, tmp_path):
+    """A check-in call with the 客户联系 app's token gets 48002 from WeCom: the run fails naming
+    the 打卡 app and the variable to set, and leaks no secret. A secret left unset names its
+    variable too; one self-built app granted every API may serve both."""
+    org_dir, manifest = org
+    with _standin(org_dir) as standin:
+        with pytest.raises(Exception) as info:
+            _run(org_dir, tmp_path / "swapped", standin, checkin_secret=APP_SECRETS["contact"])
+        text = str(info.value)
+        assert "checkin/getcheckindata" in text and "48002" in text
+        assert "打卡" in text and "SOURCES__WECOM__CHECKIN_SECRET" in text
+        assert not any(secret in text for secret in APP_SECRETS.values())
+        asked = standin.requests["/cgi-bin/externalcontact/get_follow_user_list"]
+        with pytest.raises(Exception) as info:
+            _run(org_dir, tmp_path / "unset", standin, contact_secret=None)
+        text = str(info.value)
+        assert "客户联系" in text and "SOURCES__WECOM__CONTACT_SECRET" in text
+        assert standin.requests["/cgi-bin/externalcontact/get_follow_user_list"] == asked
+    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as shared:
+        args = dict.fromkeys(SECRET_ARGS) | {"corp_secret": SECRET}
+        wh = _run(org_dir, tmp_path / "shared", shared, **args)
+        assert len(_tables(wh)["checkins"]) == manifest["counts"]["wecom"]["checkins"]
+        assert shared.tokens_issued == 2  # still a token per app, from the same secret
+
+
+def test_the_secrets_come_from_the_environment_per_app(org, tmp_path, monkeypatch):
+    org_dir, manifest = org
+    monkeypatch.setenv("SOURCES__WECOM__CONTACT_SECRET", APP_SECRETS["contact"])
+    monkeypatch.setenv("SOURCES__WECOM__CHECKIN_SECRET", APP_SECRETS["checkin"])
+    with _standin(org_dir) as standin:
+        source = source_from_config(
+            {
+                "base_url": standin.api_url,
+                "corp_id": "wwstandin",
+                "start_date": "2026-11-01",
+                "end_date": "2026-11-20",
+            }
+        ).with_resources("checkins", "follow_users")
+        pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+        pipeline.run(source)
+        assert standin.tokens_issued == 2
 
 
 def _load_archive(standin: WeComStandIn, archive: Path, base: Path, **kw) -> int:
@@ -179,13 +227,15 @@ def test_wrong_secret_fails_clearly_without_leaking_it(org, tmp_path):
     ):
         _run(org_dir, tmp_path, standin)
     text = str(info.value)
-    assert "gettoken" in text and "40001" in text and "SOURCES__WECOM__CORP_SECRET" in text
-    assert SECRET not in text
+    assert "gettoken" in text and "40001" in text and "SOURCES__WECOM__CONTACT_SECRET" in text
+    assert not any(secret in text for secret in APP_SECRETS.values())
 
 
 def test_secret_in_config_is_refused_and_windows_are_30_days():
     with pytest.raises(ValueError, match="SOURCES__WECOM__CORP_SECRET"):
         source_from_config({"corp_id": "ww1", "corp_secret": "x"})
+    with pytest.raises(ValueError, match="SOURCES__WECOM__CHECKIN_SECRET"):
+        source_from_config({"corp_id": "ww1", "checkin_secret": "x"})
     parts = list(windows(date(2026, 1, 1), date(2026, 3, 11)))
     assert len(parts) == 3 and all((b - a).days <= 29 for a, b in parts)
     assert parts[0][0] == date(2026, 1, 1) and parts[-1][1] == date(2026, 3, 11)
