@@ -228,6 +228,8 @@ class Simulator:
         self._names_used: set[str] = set()
         self._companies_used: set[str] = set()
         self._checkin_keys: set[tuple[str, datetime]] = set()
+        # (rep, customer, start, end) of every visit, for the start/end-of-work punches
+        self._visits: list[tuple[Person, Customer, datetime, datetime]] = []
         self.queue_ids = {r: sf_id("00G", i + 1) for i, r in enumerate(vocab.REGIONS)}
         self.integration_user = sf_id("005", 1)
 
@@ -379,6 +381,7 @@ class Simulator:
         self.build_targets()
         self.build_legacy_visits()
         self.simulate_chatter()
+        self.simulate_work_punches()
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
         for i, m in enumerate(self.org.messages, start=1):
             m["seq"] = i
@@ -781,6 +784,78 @@ class Simulator:
             )
             t += timedelta(seconds=rng.randint(20, 1800))
 
+    def simulate_work_punches(self) -> None:
+        """Start- and end-of-work punches (上班打卡 / 下班打卡) of the 打卡 app, every working
+        day of every rep: at the region's office, or at the customer's site when the day starts
+        with a visit before 10:30 or ends with one after 16:30 (out of the office's range, so
+        地点异常). They verify no visit — only a field check-in (外出打卡) does — though a
+        reader taking every punch would match them to that day's first or last visit. Drawn
+        from a stream of their own, so the rest of the org is the same with or without them."""
+        rng = random.Random(self.org.seed * 15_485_863 + 5)
+        by_day: dict[tuple[str, date], list[tuple[Customer, datetime, datetime]]] = {}
+        for rep, cust, start, end in self._visits:
+            by_day.setdefault((rep.rep_id, start.date()), []).append((cust, start, end))
+        for rep in self.org.reps:
+            state, city, lat, lng = vocab.REGIONS[rep.region][0]
+            office = (f"{city}{rep.region}办事处", f"{state}{city}", lat, lng)
+            day = max(self.org.start.date(), rep.hire_date)
+            last = min(rep.leave_date or self.org.as_of, self.org.as_of)
+            while day <= last:
+                if day.weekday() < 5:
+                    visits = sorted(by_day.get((rep.rep_id, day), []), key=lambda v: v[1])
+                    first = visits[0] if visits and visits[0][1].time() < time(10, 30) else None
+                    late = visits[-1] if visits and visits[-1][2].time() > time(16, 30) else None
+                    at_nine = datetime.combine(day, time(8, 30))
+                    if first:
+                        punch_in = first[1] - timedelta(seconds=rng.randint(600, 2400))
+                    else:
+                        punch_in = at_nine + timedelta(seconds=rng.randint(0, 2400))
+                    self._work_punch(
+                        rng, rep, "上班打卡", punch_in, first[0] if first else None, office
+                    )
+                    if late:
+                        punch_out = late[2] + timedelta(seconds=rng.randint(300, 1800))
+                    else:
+                        punch_out = datetime.combine(day, time(18)) + timedelta(
+                            seconds=rng.randint(0, 3600)
+                        )
+                    self._work_punch(
+                        rng, rep, "下班打卡", punch_out, late[0] if late else None, office
+                    )
+                day += timedelta(days=1)
+
+    def _work_punch(
+        self,
+        rng: random.Random,
+        rep: Person,
+        kind: str,
+        when: datetime,
+        cust: Customer | None,
+        office: tuple[str, str, float, float],
+    ) -> None:
+        if when > self.org.end:
+            return
+        title, detail, lat, lng = (
+            (cust.company, f"{cust.state}{cust.city}", cust.lat, cust.lng) if cust else office
+        )
+        self.org.checkins.append(
+            {
+                "userid": rep.wecom_userid,
+                "groupname": f"{rep.region}销售",
+                "checkin_type": kind,
+                "exception_type": "地点异常" if cust else "",
+                "checkin_time": when,
+                "location_title": title,
+                "location_detail": detail,
+                "wifiname": "",
+                "notes": "",
+                "wifimac": "",
+                "mediaids": [],
+                "lat": round((lat + rng.uniform(-0.001, 0.001)) * 1e6),
+                "lng": round((lng + rng.uniform(-0.001, 0.001)) * 1e6),
+            }
+        )
+
     def visit(
         self,
         rep: Person,
@@ -938,6 +1013,7 @@ class Simulator:
             "SystemModstamp": logged,
         }
         self.org.crm["Event"].append(row)
+        self._visits.append((rep, cust, start, end))
         if short:
             self.anomaly("short_visit", "events", row["Id"], rep, seconds=seconds)
         roll = rng.random()

@@ -108,7 +108,9 @@ def write_wecom(org: Org, wecom_dir: Path, archive_dir: Path) -> dict[str, int]:
         "follow_users": len(follow),
         "external_contacts": len(org.wecom_contacts),
         "user_behavior_data": len(behaviour),
-        "checkins": len(org.checkins),
+        # what the source loads: field check-ins; the file holds the work punches too
+        "checkins": sum(c["checkin_type"] == "外出打卡" for c in org.checkins),
+        "work_punches": sum(c["checkin_type"] != "外出打卡" for c in org.checkins),
         "chat_messages": len(org.messages),
     }
 

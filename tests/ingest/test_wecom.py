@@ -14,6 +14,7 @@ import ingest.wecom as wecom
 from ingest.pipelines import make_pipeline
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
+from ingest.wecom.helpers import WeComClient
 from salesops.demo.generate import generate
 from salesops.standins.base import Faults
 from salesops.standins.wecom import WeComStandIn
@@ -78,6 +79,11 @@ def test_full_load_equals_the_org_and_a_rerun_adds_nothing(org, tmp_path):
         # paging and windows were used as the contract demands
         assert standin.requests["/cgi-bin/externalcontact/batch/get_by_user"] > 10
         assert standin.tokens_issued == 2  # one token per app, each cached
+        # the 打卡 app serves start/end-of-work punches too: only field check-ins land
+        assert manifest["counts"]["wecom"]["work_punches"] > 0
+        assert {row[2] for row in first["checkins"]} == {"外出打卡"}
+        asked = [b for p, b in standin.log if p == "/cgi-bin/checkin/getcheckindata"]
+        assert asked and {b["opencheckindatatype"] for b in asked} == {2}
         _run(org_dir, tmp_path, standin)
         assert _tables(wh) == first
 
@@ -120,6 +126,32 @@ def test_one_secret_per_app_and_a_token_of_the_wrong_app_is_refused(org, tmp_pat
         wh = _run(org_dir, tmp_path / "shared", shared, **args)
         assert len(_tables(wh)["checkins"]) == manifest["counts"]["wecom"]["checkins"]
         assert shared.tokens_issued == 2  # still a token per app, from the same secret
+
+
+def test_the_standin_serves_the_kind_of_punch_asked_for(org):
+    """opencheckindatatype 1 上下班, 2 外出, 3 全部, as WeCom documents it."""
+    org_dir, manifest = org
+    counts = manifest["counts"]["wecom"]
+    with _standin(org_dir) as standin:
+        client = WeComClient(standin.api_url, "wwstandin", APP_SECRETS)
+        users = client.get("externalcontact/get_follow_user_list")["follow_user"]
+        got: dict[int, list[str]] = {1: [], 2: [], 3: []}
+        for kind, types in got.items():
+            for first, last in windows(date(2026, 1, 1), date(2026, 11, 20)):
+                for i in range(0, len(users), 100):
+                    body = {
+                        "opencheckindatatype": kind,
+                        "starttime": wecom._midnight(first),
+                        "endtime": wecom._midnight(last) + 86399,
+                        "useridlist": users[i : i + 100],
+                    }
+                    rows = client.post("checkin/getcheckindata", body)["checkindata"]
+                    types.extend(r["checkin_type"] for r in rows)
+        with pytest.raises(WeComError, match="40058"):
+            client.post("checkin/getcheckindata", body | {"opencheckindatatype": 4})
+    assert set(got[1]) == {"上班打卡", "下班打卡"} and set(got[2]) == {"外出打卡"}
+    assert len(got[2]) == counts["checkins"] and len(got[1]) == counts["work_punches"]
+    assert sorted(got[3]) == sorted(got[1] + got[2])
 
 
 def test_the_secrets_come_from_the_environment_per_app(org, tmp_path, monkeypatch):
