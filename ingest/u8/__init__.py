@@ -86,11 +86,48 @@ def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -
     if actual is None:
         raise U8Error(f"U8 database {mask_url(url)} has no table {name}")
     columns = {c["name"].lower(): c["name"] for c in inspector.get_columns(actual)}
-    missing = [c for c in spec["columns"] if c.lower() not in columns]
+    # a line table may lack its cursor: it is then read through its header's
+    optional = {spec["cursor"].lower()} if "header" in spec else set()
+    missing = [c for c in spec["columns"] if c.lower() not in columns.keys() | optional]
     if missing:
         raise U8Error(f"U8 table {name} in {mask_url(url)} lacks column(s) {', '.join(missing)}")
     meta = sa.MetaData()
-    return sa.Table(actual, meta, *(sa.Column(columns[c.lower()]) for c in spec["columns"]))
+    present = [c for c in spec["columns"] if c.lower() in columns]
+    return sa.Table(actual, meta, *(sa.Column(columns[c.lower()]) for c in present))
+
+
+def _column(table: sa.Table, name: str) -> sa.Column:
+    return table.c[[c.name for c in table.c if c.name.lower() == name.lower()][0]]
+
+
+def _changed_rows(
+    engine: sa.Engine, url: str, name: str, spec: dict[str, Any], last_value: int
+) -> tuple[sa.Table, sa.Select]:
+    """The table and the query for its rows past ``last_value`` in cursor order: on the
+    table's own cursor, or, for a line table without one, the lines of every header past it,
+    each carrying its header's cursor value."""
+    table = _check_table(engine, url, name, spec)
+    cursor = spec["cursor"].lower()
+    if any(c.name.lower() == cursor for c in table.c):
+        own = _column(table, cursor)
+        stamp = sa.cast(own, sa.BigInteger)
+        columns = [stamp.label(own.name) if c is own else c for c in table.c]
+        return table, sa.select(*columns).where(stamp > last_value).order_by(stamp)
+    header_name = spec["header"]
+    header_spec = TABLES[header_name]
+    header = _check_table(engine, url, header_name, header_spec)
+    key = header_spec["primary_key"]
+    stamp = sa.cast(_column(header, header_spec["cursor"]), sa.BigInteger)
+    logger.info(
+        "U8 %s has no %s: reading the lines of new or changed %s", name, cursor, header_name
+    )
+    query = (
+        sa.select(*table.c, stamp.label(cursor))
+        .select_from(table.join(header, _column(table, key) == _column(header, key)))
+        .where(stamp > last_value)
+        .order_by(stamp, _column(table, spec["primary_key"]))
+    )
+    return table, query
 
 
 def _table_resource(
@@ -116,18 +153,7 @@ def _table_resource(
     ) -> Iterator[pa.Table]:
         engine = engine_factory()
         try:
-            table = _check_table(engine, url, name, spec)
-            cursor_col = table.c[[c.name for c in table.c if c.name.lower() == cursor][0]]
-            query = (
-                sa.select(
-                    *[
-                        sa.cast(c, sa.BigInteger).label(c.name) if c is cursor_col else c
-                        for c in table.c
-                    ]
-                )
-                .where(sa.cast(cursor_col, sa.BigInteger) > position.last_value)
-                .order_by(sa.cast(cursor_col, sa.BigInteger))
-            )
+            table, query = _changed_rows(engine, url, name, spec, position.last_value)
             with engine.connect() as conn:
                 result = conn.execution_options(stream_results=True).execute(query)
                 columns = result.keys()
@@ -145,7 +171,7 @@ def _table_resource(
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
                 if detect_deletes and position.last_value != -1:
-                    pk_col = table.c[[c.name for c in table.c if c.name.lower() == pk][0]]
+                    pk_col = _column(table, pk)
                     in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
                     gone = sorted(_landed_keys(table_name, pk) - in_u8 - seen)
                     if gone:

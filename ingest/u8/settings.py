@@ -2,7 +2,10 @@
 
 Types: ``str``, ``int``, ``money`` (DECIMAL(20,2)), ``qty`` (DECIMAL(20,6)), ``datetime``
 (U8 local wall-clock time, no zone). ``ufts`` (documents) and ``pubufts`` (master data) are
-SQL Server rowversions, read as integers: the incremental cursor.
+SQL Server rowversions, read as integers: the incremental cursor. A line table names its
+``header``: not every U8 gives lines a ``ufts`` (SPEC §3.3 does not list it), and where a line
+table has none its rows are read through the header's cursor — the lines of every new or
+changed document (saving a document stamps its header), landing the header's ``ufts``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "SO_SODetails": {
+        "header": "SO_SOMain",
         "primary_key": "iSOsID",
         "cursor": "ufts",
         "columns": {
@@ -57,6 +61,7 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "SaleBillVouchs": {
+        "header": "SaleBillVouch",
         "primary_key": "AutoID",
         "cursor": "ufts",
         "columns": {
@@ -74,6 +79,7 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "Ap_CloseBills": {
+        "header": "Ap_CloseBill",
         "primary_key": "ID",
         "cursor": "ufts",
         "columns": {"ID": "int", "iID": "int", "iAmt": "money", "ufts": "int"},

@@ -11,6 +11,7 @@ the order given.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -43,3 +44,36 @@ def apply(out_dir: Path, names: Iterable[str], manifest: dict[str, Any]) -> None
     for name in names:
         done.setdefault(name, {})
         VARIANTS[name](Path(out_dir), manifest)
+
+
+# line table -> (its header, the key they share)
+_U8_LINES = {
+    "SO_SODetails": ("SO_SOMain", "ID"),
+    "SaleBillVouchs": ("SaleBillVouch", "SBVID"),
+    "Ap_CloseBills": ("Ap_CloseBill", "iID"),
+}
+
+
+@variant("u8_no_line_ufts")
+def u8_no_line_ufts(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """A U8 whose line tables carry no ``ufts`` (SPEC §3.3 lists it for no table). Saving a
+    document stamps its header, so a header's ``ufts`` becomes the highest of its own and its
+    lines' (a line written after its header was written by a later save of the document)."""
+    db = out_dir / "u8" / "UFDATA_001_2026.db"
+    con = sqlite3.connect(db)
+    restamped = 0
+    try:
+        for line, (header, key) in _U8_LINES.items():
+            restamped += con.execute(
+                f"update {header} set ufts = (select max(ufts) from {line} "
+                f"where {line}.{key} = {header}.{key}) "
+                f"where ufts < (select max(ufts) from {line} where {line}.{key} = {header}.{key})"
+            ).rowcount
+            con.execute(f"alter table {line} drop column ufts")
+        con.commit()
+    finally:
+        con.close()
+    manifest["variants"]["u8_no_line_ufts"] = {
+        "tables": sorted(_U8_LINES),
+        "headers_restamped": restamped,
+    }

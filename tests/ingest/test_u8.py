@@ -94,3 +94,88 @@ def test_password_in_config_is_refused_and_masked():
     assert "secret" not in mask_url("mssql+pyodbc://sa:secret@host/db")
     with pytest.raises(U8Error, match="unknown U8 table"):
         u8_source(url="sqlite://", tables=["Nope"])
+
+
+LINES = {  # line table -> (header, shared key)
+    "SO_SODetails": ("SO_SOMain", "ID"),
+    "SaleBillVouchs": ("SaleBillVouch", "SBVID"),
+    "Ap_CloseBills": ("Ap_CloseBill", "iID"),
+}
+
+
+def _db_rows(db, table: str) -> set[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return set(con.execute(f"select * from {table}").fetchall())
+    finally:
+        con.close()
+
+
+def _loaded(pipeline) -> dict[str, int]:
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return {t: n for t, n in counts.items() if not t.startswith("_dlt")}
+
+
+def test_line_tables_without_ufts_load_through_their_header(tmp_path):
+    """A U8 whose line tables carry no ``ufts``: every line lands with its header's cursor, a
+    rerun reads nothing, each appended day loads exactly the lines of new or changed
+    documents (every new line among them), and the tables equal a clean load."""
+    from salesops.demo.generate import append_day
+
+    src = tmp_path / "org"
+    manifest = generate(
+        src,
+        seed=5,
+        scale="S",
+        as_of=date(2026, 11, 20),
+        through=date(2026, 11, 17),
+        variants=("u8_no_line_ufts",),
+    )
+    assert manifest["variants"]["u8_no_line_ufts"]["tables"] == sorted(LINES)
+    db = src / "u8" / "UFDATA_001_2026.db"
+    pipeline = make_pipeline("u8", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    source = lambda: u8_source(url=f"sqlite:///{db}")  # noqa: E731
+    pipeline.run(source())
+    first = _loaded(pipeline)
+    for line in LINES:
+        assert first[line.lower()] == len(_db_rows(db, line)) > 0, line
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    stale = con.execute(
+        "select count(*) from raw_u8.so_sodetails as l join raw_u8.so_somain as h "
+        "on l.id = h.id where l.ufts <> h.ufts"
+    ).fetchone()[0]
+    con.close()
+    assert stale == 0
+    pipeline.run(source())
+    assert sum(_loaded(pipeline).values()) == 0
+    new_lines = 0
+    for _ in range(3):
+        before = {t: _db_rows(db, t) for t in (*LINES, *(h for h, _ in LINES.values()))}
+        append_day(src)
+        pipeline.run(source())
+        day = _loaded(pipeline)
+        for line, (header, key) in LINES.items():
+            cols = [r[1] for r in sqlite3.connect(db).execute(f"pragma table_info({line})")]
+            at = cols.index(key)
+            hcols = [r[1] for r in sqlite3.connect(db).execute(f"pragma table_info({header})")]
+            touched = {r[hcols.index(key)] for r in _db_rows(db, header) - before[header]}
+            now = _db_rows(db, line)
+            expected = [r for r in now if r[at] in touched]
+            added = now - before[line]
+            assert {r[0] for r in added} <= {r[0] for r in expected}, line
+            gone = len({r[0] for r in before[line]} - {r[0] for r in now})
+            assert day.get(line.lower(), 0) == len(expected) + gone, line
+            new_lines += len(added)
+    assert new_lines > 0
+    clean = make_pipeline("u8", tmp_path / "c.duckdb", pipelines_dir=tmp_path / "pc")
+    clean.run(source())
+    got, want = (
+        duckdb.connect(str(tmp_path / f), read_only=True) for f in ("w.duckdb", "c.duckdb")
+    )
+    for line in LINES:
+        names = [r[0] for r in want.execute(f"describe raw_u8.{line.lower()}").fetchall()]
+        cols = ", ".join(n for n in names if not n.startswith("_dlt"))
+        query = f"select {cols} from raw_u8.{line.lower()} order by all"
+        assert got.execute(query).fetchall() == want.execute(query).fetchall(), line
+    got.close()
+    want.close()
