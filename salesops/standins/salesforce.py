@@ -3,7 +3,8 @@
 Speaks the parts of the contract the CRM source uses:
 
 - ``POST /services/oauth2/token`` (``grant_type=password`` or ``client_credentials``,
-  form-encoded) -> ``{"access_token", "instance_url", "id", "token_type", "issued_at",
+  form-encoded; the client's id and secret in the form or in a Basic ``Authorization``
+  header) -> ``{"access_token", "instance_url", "id", "token_type", "issued_at",
   "signature"}``; bad credentials -> 400 ``{"error": "invalid_grant" | "invalid_client", ...}``.
 - ``GET /services/data/vXX.X/query?q=<SOQL>`` and ``.../queryAll?q=`` (``queryAll`` also
   returns deleted records) for exactly the query shape the source sends:
@@ -26,6 +27,7 @@ body with the full ``Content-Length``). The token endpoint is never faulted.
 
 from __future__ import annotations
 
+import base64
 import csv
 import random
 import re
@@ -38,7 +40,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from ingest.crm.helpers import ObjectSpec, object_specs, parse_datetime
 from salesops.standins.base import Faults, Request, Response, StandIn
@@ -246,6 +248,14 @@ class SalesforceStandIn(StandIn):
                 {"error": "invalid_request", "error_description": "must use HTTP POST"}, 400
             )
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8")).items()}
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):  # client_secret_basic: the credentials in the header
+            try:
+                pair = base64.b64decode(basic[6:], validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                pair = ""
+            client_id, _, client_secret = pair.partition(":")
+            form.update(client_id=unquote(client_id), client_secret=unquote(client_secret))
         grant = form.get("grant_type")
         if grant not in ("password", "client_credentials"):
             return Response.json(

@@ -90,6 +90,12 @@ def test_simple_salesforce_logs_in_and_pages_with_query_all(org):
         deleted = client.query_all("SELECT Id FROM Lead ORDER BY Id", include_deleted=True)
         assert deleted["totalSize"] >= len(leads)
         assert client.Lead.describe()["name"] == "Lead"
+        # the client-credentials flow, against the org's My Domain
+        machine = Salesforce(
+            consumer_key="ck", consumer_secret="cs", domain="acme.my", session=_session(sf.base_url)
+        )
+        assert machine.query_all("SELECT Id FROM Lead ORDER BY Id")["totalSize"] == len(leads)
+        assert sf.tokens_issued == 2
         with pytest.raises(SalesforceAuthenticationFailed):
             Salesforce(
                 username="ops@example.cn",
