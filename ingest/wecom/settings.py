@@ -26,7 +26,7 @@ RETRY_ERRCODES = {-1}  # system busy
 BACKOFF_ERRCODES = {45009, 45033}  # rate window exceeded
 TOKEN_ERRCODES = {40014, 42001}  # invalid / expired access_token
 CONFIG_ERRCODES = {
-    40001: "the {app} app's secret is wrong: check {var}",
+    40001: "the {app} app's secret is wrong: check {var} (or SOURCES__WECOM__CORP_SECRET if set)",
     40013: "the corp id is wrong: check corp_id in the run configuration",
     48002: (
         "the token of the secret in use may not call the {app} app's APIs: set {var} to the "
