@@ -97,9 +97,11 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
     return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)
 
 
-def run_org(root: Path, seed: int, scale: str, anomaly_rate: float) -> DemoRun:
-    """Generate an org, load every source (CRM from its export folder, WeCom through its
-    stand-in), transform, check; no BI."""
+def run_org(
+    root: Path, seed: int, scale: str, anomaly_rate: float, variants: tuple[str, ...] = ()
+) -> DemoRun:
+    """Generate an org (reshaped by export ``variants``), load every source (CRM from its
+    export folder, WeCom through its stand-in), transform, check; no BI."""
     from salesops import runner
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
@@ -107,7 +109,7 @@ def run_org(root: Path, seed: int, scale: str, anomaly_rate: float) -> DemoRun:
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir(exist_ok=True)
     src = root / "sources"
-    generate(src, seed=seed, scale=scale, as_of=AS_OF, anomaly_rate=anomaly_rate)
+    generate(src, seed=seed, scale=scale, as_of=AS_OF, anomaly_rate=anomaly_rate, variants=variants)
     with served_sources(src, AS_OF, crm="export") as sections:
         cfg = salesops_config.from_dict(
             {

@@ -199,3 +199,34 @@ def test_line_tables_without_ufts_load_through_their_header(tmp_path):
     want.close()
     models = Path(__file__).parents[2] / "dbt_project" / "models"
     assert not [p for p in models.rglob("*.sql") if "ufts" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.slow
+def test_marts_of_a_u8_without_line_ufts_equal_those_with_it(second_org_run, tmp_path):
+    """The whole pipeline on the same org, its U8 line tables without ``ufts``: every mart
+    equals the one built from the U8 that has them."""
+    from tests.conftest import run_org
+
+    run = run_org(tmp_path, seed=11, scale="S", anomaly_rate=2.0, variants=("u8_no_line_ufts",))
+    assert run.outcome.success, run.outcome.errors
+    got = duckdb.connect(str(run.config.warehouse), read_only=True)
+    want = duckdb.connect(str(second_org_run.config.warehouse), read_only=True)
+    try:
+        marts = [
+            t
+            for (t,) in want.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "order by 1"
+            ).fetchall()
+        ]
+        assert len(marts) > 10 and "rpt_forecast_vs_actual" in marts
+        for table in marts:
+            if table == "rpt_source_freshness":  # when each source was loaded: this run's
+                continue
+            query = f"select * from marts.{table} order by all"
+            assert got.execute(query).fetchall() == want.execute(query).fetchall(), table
+        erp = "select count(*) from marts.rpt_forecast_vs_actual where actual_invoiced > 0"
+        assert got.execute(erp).fetchone()[0] > 0
+    finally:
+        got.close()
+        want.close()
