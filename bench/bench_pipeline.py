@@ -10,11 +10,13 @@ full build and for the daily run that follows it, and the ratios that say where 
    the same result (``bench/handwritten/<model>.sql``, checked equal row for row).
 5. ``append_day``, then the daily run on the same warehouse: the cost of one new day; then
    the same run again with nothing new: the fixed cost of a run.
-6. The BI site built from the published file: build time and page weight (``--no-bi`` skips).
+6. The BI sites built from the published files: the executive site (the page shell built by
+   Evidence, then its data), then a site per region on that shell (``--no-bi`` skips them;
+   ``--bi-only`` builds only them, on the warehouse a run left in ``work_dir``).
 
-Usage: ``python bench/bench_pipeline.py [scale] [work_dir] [--no-bi]``; prints a Markdown
-summary and writes ``<work_dir>/pipeline_<scale>.json`` (``bench/report.py`` tabulates several
-scales).
+Usage: ``python bench/bench_pipeline.py [scale] [work_dir] [--no-bi | --bi-only]``; prints a
+Markdown summary and writes ``<work_dir>/pipeline_<scale>.json`` (``bench/report.py``
+tabulates several scales).
 """
 
 from __future__ import annotations
@@ -284,14 +286,30 @@ def handwritten(warehouse: Path, model: str, dbt_seconds: float, as_of: date) ->
 
 # -- BI -------------------------------------------------------------------------------------------
 def build_bi(root: Path, sampler: RssSampler) -> dict:
+    """The executive site from scratch (the page shell built by Evidence, then its data), then
+    one site per sales region on the same shell: time and peak RSS of each."""
     from salesops import bi, publish
 
+    warehouse = root / "warehouse.duckdb"
     bi_file = root / "warehouse_bi.duckdb"
+    shutil.rmtree(bi.SITE_DIR / bi.SHELL_DIR, ignore_errors=True)  # measure the Evidence build
+    sampler.take()
     sampler.stage = "bi"
-    publish.publish_bi(root / "warehouse.duckdb", bi_file)
+    t = time.perf_counter()
+    publish.publish_bi(warehouse, bi_file)
+    publish_seconds = time.perf_counter() - t
     t = time.perf_counter()
     site = bi.build_site(bi_file, root / "site")
     seconds = time.perf_counter() - t
+    peak = sampler.take().get("bi", 0.0)
+    regions = {}
+    for region in publish.regions(warehouse):
+        t = time.perf_counter()
+        region_file = root / f"warehouse_bi.{region}.duckdb"
+        publish.publish_bi(warehouse, region_file, region=region)
+        bi.build_site(region_file, root / "site_regions" / region)
+        regions[region] = time.perf_counter() - t
+    region_peak = sampler.take().get("bi", 0.0)
     sampler.stage = "other"
     files = [p for p in site.rglob("*") if p.is_file()]
     pages = {}
@@ -299,12 +317,29 @@ def build_bi(root: Path, sampler: RssSampler) -> dict:
         page = html.parent.relative_to(site).as_posix() or "/"
         pages[page] = sum(p.stat().st_size for p in html.parent.glob("*") if p.is_file())
     return {
+        "publish_seconds": publish_seconds,
         "seconds": seconds,
         "site_bytes": sum(p.stat().st_size for p in files),
         "pages": len(pages),
         "page_bytes": pages,
-        "peak_rss_mb": sampler.take().get("bi", 0.0),
+        "peak_rss_mb": peak,
+        # each region: publishing its BI file and building its site on the shell
+        "region_seconds": regions,
+        "regions_peak_rss_mb": region_peak,
     }
+
+
+def bi_only(root: Path) -> None:
+    """``--bi-only``: the BI builds alone, on the warehouse an earlier run left in ``root``."""
+    with RssSampler() as sampler:
+        b = build_bi(root, sampler)
+    (root / "bi.json").write_text(json.dumps(b, indent=2), encoding="utf-8")
+    regions = ", ".join(f"{r} {s:.1f}s" for r, s in b["region_seconds"].items())
+    print(
+        f"executive site {b['seconds']:.0f}s (publish {b['publish_seconds']:.0f}s), "
+        f"{b['pages']} pages, {b['site_bytes'] / 1e6:.1f} MB, peak RSS {b['peak_rss_mb']:.0f} MB; "
+        f"region sites: {regions}; peak RSS {b['regions_peak_rss_mb']:.0f} MB"
+    )
 
 
 def main() -> None:
@@ -314,6 +349,8 @@ def main() -> None:
         raise SystemExit(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     root = Path(args[1]) if len(args) > 1 else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     root.mkdir(parents=True, exist_ok=True)
+    if "--bi-only" in sys.argv:
+        return bi_only(root)
     os.environ.setdefault("DAGSTER_HOME", str(root / "dagster_home"))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)

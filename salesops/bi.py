@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -15,11 +18,24 @@ from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import duckdb
+
 from salesops import locks
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "bi_reports"
-SOURCE_FILE = Path("sources") / "warehouse" / "warehouse_bi.duckdb"
+# the Evidence source the pages query (``warehouse.<table>``): one ``<table>.sql`` per table
+SOURCE = "warehouse"
+# what the page shell is made from (besides the tables' columns): a change rebuilds it
+SHELL_INPUTS = (
+    "pages/**/*",
+    "sources/**/*.sql",
+    "package.json",
+    "package-lock.json",
+    "evidence.plugins.yaml",
+    "evidence.settings.json",
+)
+SHELL_DIR = Path(".evidence") / "salesops-shell"
 CACHES = (
     "build",
     ".evidence/template/.evidence-queries",
@@ -27,6 +43,22 @@ CACHES = (
     ".evidence/template/static/data",
     ".evidence/template/.svelte-kit/output",
 )
+# DuckDB types as Evidence's DuckDB source stores them: numbers as DOUBLE, dates and times as
+# TIMESTAMP (UTC), booleans as BOOLEAN, anything else as text
+NUMBER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -57,11 +89,16 @@ def build_site(
     site_dir: Path = SITE_DIR,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Build the static site against ``bi_file`` and place it at ``out_dir`` (replaced whole).
+    """Build the static site for ``bi_file`` and place it at ``out_dir`` (replaced whole).
 
-    The BI file is copied into the site's source folder (Evidence reads a path relative to the
-    source), query results are extracted (``npm run sources``) and the pages are prerendered
-    (``npm run build``). Nothing is fetched from the network.
+    Evidence builds the pages once, on empty tables: this *page shell* (HTML, scripts, page
+    metadata) holds no row of any table. It is kept in the site folder and reused while the
+    pages, the source queries and the tables' columns stay the same. A site is the shell plus
+    its own data: one Parquet file per source query, run here on ``bi_file``; the pages'
+    queries run in the browser (DuckDB-wasm) on those files. A site built from a region's BI
+    file therefore ships that region's rows and nothing else, and every further site (another
+    region, another day) costs a copy and a few Parquet files, not an Evidence build.
+    Nothing is fetched from the network.
     """
     say = progress or (lambda _m: None)
     bi_file, out_dir, site_dir = Path(bi_file), Path(out_dir), Path(site_dir)
@@ -69,46 +106,152 @@ def build_site(
         raise BiBuildError(f"BI file not found: {bi_file} (run the publish step first)")
     if not (site_dir / "node_modules").is_dir():
         raise BiBuildError(f"{site_dir}/node_modules is missing: run `make node` first")
-    # one build at a time in a site folder: builds share its caches and build output
-    with locks.exclusive(site_dir / ".build.lock", lambda: say("  waiting for another build")):
-        return _build_site(bi_file, out_dir, site_dir, say)
+    queries = _source_queries(site_dir)
+    con = duckdb.connect(str(bi_file), read_only=True)
+    try:
+        typed = {name: _typed_query(con, name, sql) for name, sql in queries.items()}
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".site-", dir=out_dir.parent))
+        try:
+            # one shell build at a time in a site folder: builds share its caches and output
+            lock = site_dir / ".build.lock"
+            with locks.exclusive(lock, lambda: say("  waiting for another build")):
+                shell = _shell(site_dir, con, typed, say)
+                shutil.copytree(shell, staging / "site")
+            started = time.monotonic()
+            _write_data(con, typed, staging / "site" / "data")
+            say(f"  data files written in {time.monotonic() - started:.1f}s")
+            old = out_dir.with_name(out_dir.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            if out_dir.exists():
+                out_dir.rename(old)
+            (staging / "site").rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        con.close()
+    return out_dir
 
 
-def _build_site(bi_file: Path, out_dir: Path, site_dir: Path, say: Callable[[str], None]) -> Path:
-    # Evidence caches query results by the query's text, not the data: a build for other
-    # data (another day, another region) must not ship the last build's results
+def _source_queries(site_dir: Path) -> dict[str, str]:
+    """The source's queries (``sources/warehouse/<table>.sql``), by table name."""
+    folder = site_dir / "sources" / SOURCE
+    queries = {
+        p.stem: p.read_text(encoding="utf-8").strip().rstrip(";")
+        for p in sorted(folder.glob("*.sql"))
+    }
+    if not queries:
+        raise BiBuildError(f"no source queries in {folder}")
+    return queries
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed_query(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> tuple[str, list]:
+    """A source query with its columns cast as Evidence stores them, and its column layout."""
+    try:
+        columns = con.execute(f"describe {sql}").fetchall()
+    except duckdb.Error as exc:
+        raise BiBuildError(f"source query {SOURCE}/{name}.sql fails on the BI file: {exc}") from exc
+    select, layout = [], []
+    for column, duck_type, *_ in columns:
+        kind = duck_type.upper()
+        if kind == "BOOLEAN":
+            cast = "BOOLEAN"
+        elif kind in NUMBER_TYPES or kind.startswith("DECIMAL"):
+            cast = "DOUBLE"
+        elif kind == "DATE" or kind.startswith("TIMESTAMP"):
+            cast = "TIMESTAMP"
+        else:
+            cast = "VARCHAR"
+        select.append(f"cast({_quote(column)} as {cast}) as {_quote(column)}")
+        layout.append([column, cast])
+    return f"select {', '.join(select)} from ({sql}) as source", layout
+
+
+def _write_data(
+    con: duckdb.DuckDBPyConnection,
+    typed: dict[str, tuple[str, list]],
+    data_dir: Path,
+    empty: bool = False,
+) -> None:
+    """One Parquet file per source query (every row, or none with ``empty``) and the manifest
+    Evidence's pages load them by. A table without rows still gets a valid file with its
+    columns, so its charts say they have no data instead of failing."""
+    import pyarrow.parquet as pq
+
+    con.execute("set TimeZone = 'UTC'")  # timestamps with a time zone as UTC, as Evidence does
+    files = []
+    for name, (sql, _layout) in typed.items():
+        written = data_dir / SOURCE / name / f"{name}.parquet"
+        written.parent.mkdir(parents=True, exist_ok=True)
+        reader = con.sql(sql + (" limit 0" if empty else "")).to_arrow_reader(100_000)
+        with pq.ParquetWriter(written, reader.schema, compression="zstd") as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+        # in a folder named by its content: a browser never serves yesterday's file from cache
+        digest = hashlib.sha256(written.read_bytes()).hexdigest()[:16]
+        (written.parent / digest).mkdir()
+        written.rename(written.parent / digest / written.name)
+        files.append(f"static/data/{SOURCE}/{name}/{digest}/{name}.parquet")
+    manifest = {
+        "renderedFiles": {SOURCE: files},
+        "locatedFiles": {SOURCE: list(typed)},
+        "locatedSchemas": [SOURCE],
+    }
+    (data_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _shell_key(site_dir: Path, typed: dict[str, tuple[str, list]]) -> str:
+    digest = hashlib.sha256()
+    for pattern in SHELL_INPUTS:
+        for path in sorted(site_dir.glob(pattern)):
+            if path.is_file():
+                digest.update(path.relative_to(site_dir).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    digest.update(json.dumps({name: layout for name, (_, layout) in typed.items()}).encode())
+    return digest.hexdigest()[:16]
+
+
+def _shell(
+    site_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    typed: dict[str, tuple[str, list]],
+    say: Callable[[str], None],
+) -> Path:
+    """The page shell for these pages and tables: built by Evidence on empty tables, once."""
+    shell = site_dir / SHELL_DIR / _shell_key(site_dir, typed)
+    if (shell / "index.html").is_file():
+        say(f"  pages unchanged: reusing the page shell {shell.name}")
+        return shell
+    # Evidence caches query results by the query's text, not the data: start from nothing
     for cache in CACHES:
         shutil.rmtree(site_dir / cache, ignore_errors=True)
-    target = site_dir / SOURCE_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(bi_file, target)
+    _write_data(con, typed, site_dir / ".evidence" / "template" / "static" / "data", empty=True)
     env = dict(os.environ, EVIDENCE_TELEMETRY_DISABLED="1", DO_NOT_TRACK="1", CI="true")
-    for step in ("sources", "build"):
-        started = time.monotonic()
-        say(f"  npm run {step} ...")
-        result = subprocess.run(
-            [_npm(), "run", step],
-            cwd=site_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            tail = (result.stdout + result.stderr)[-3000:]
-            raise BiBuildError(f"BI site step `npm run {step}` failed in {site_dir}:\n{tail}")
-        say(f"  npm run {step} done in {time.monotonic() - started:.0f}s")
+    started = time.monotonic()
+    say("  npm run build (the page shell, on empty tables) ...")
+    result = subprocess.run(
+        [_npm(), "run", "build"], cwd=site_dir, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr)[-3000:]
+        raise BiBuildError(f"BI site step `npm run build` failed in {site_dir}:\n{tail}")
+    say(f"  npm run build done in {time.monotonic() - started:.0f}s")
     built = site_dir / "build"
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=out_dir.parent))
-    shutil.copytree(built, staging / "site")
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    (staging / "site").rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)
-    return out_dir
+    # prerendering stored the (empty) results of every page's queries: each site's browser
+    # runs the queries on that site's own data files instead
+    shutil.rmtree(built / "data", ignore_errors=True)
+    shutil.rmtree(built / "api" / "prerendered_queries", ignore_errors=True)
+    for listing in (built / "api").rglob("all-queries.json"):
+        listing.write_text("{}", encoding="utf-8")
+    shutil.rmtree(shell.parent, ignore_errors=True)  # older shells
+    shell.parent.mkdir(parents=True)
+    built.rename(shell)
+    return shell
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -168,15 +311,6 @@ def _chromium(args: list[str], **popen) -> Iterator[tuple[subprocess.Popen, Path
             time.sleep(0.25)
 
 
-def _run_chromium(args: list[str], timeout: int) -> subprocess.CompletedProcess:
-    with _chromium(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as (proc, _):
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise BiBuildError(f"Chromium did not finish within {timeout}s: {args[-1]}") from exc
-        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
 def screenshot(
     site_dir: Path,
     png: Path,
@@ -185,52 +319,49 @@ def screenshot(
     height: int = 1800,
     timeout: int = 120,
 ) -> Path:
-    """A PNG of one page of a built site (``page`` = its path, e.g. ``lead-response``)."""
+    """A PNG of one page of a built site (``page`` = its path, e.g. ``lead-response``), taken
+    once the page's queries have run."""
     png = Path(png)
     png.parent.mkdir(parents=True, exist_ok=True)
-    with serve(site_dir) as base:
-        result = _run_chromium(
-            [
-                f"--window-size={width},{height}",
-                "--virtual-time-budget=20000",
-                f"--screenshot={png.resolve()}",
-                f"{base}/{page.strip('/')}",
-            ],
-            timeout,
-        )
-    if not png.is_file():
-        raise BiBuildError(f"Chromium made no screenshot of /{page}: {result.stderr[-2000:]}")
+    with _browser(site_dir, width, height) as tab:
+        tab.open(page, timeout)
+        shot = tab.call("Page.captureScreenshot", format="png")
+    if not shot.get("data"):
+        raise BiBuildError(f"Chromium made no screenshot of /{page}")
+    png.write_bytes(base64.b64decode(shot["data"]))
     return png
 
 
 def page_text(site_dir: Path, page: str = "", timeout: int = 120) -> str:
-    """The DOM of one page after its scripts ran (so numbers rendered client-side show)."""
-    with serve(site_dir) as base:
-        result = _run_chromium(
-            ["--virtual-time-budget=20000", "--dump-dom", f"{base}/{page.strip('/')}"], timeout
-        )
-    if result.returncode != 0:
-        raise BiBuildError(f"Chromium could not render /{page}: {result.stderr[-2000:]}")
-    return result.stdout
+    """The DOM of one page once its queries have run in the browser (the numbers show)."""
+    with _browser(site_dir) as tab:
+        tab.open(page, timeout)
+        html = tab.evaluate("document.documentElement.outerHTML")
+    if not html:
+        raise BiBuildError(f"Chromium could not render /{page}")
+    return html
 
 
 def print_pdf(site_dir: Path, pdf: Path, page: str = "", timeout: int = 120) -> Path:
-    """One page of a built site printed to PDF by headless Chromium (A4, backgrounds kept)."""
+    """One page of a built site printed to PDF by headless Chromium (A4 unless the page's CSS
+    sets a size, backgrounds kept), once the page's queries have run."""
     pdf = Path(pdf)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.unlink(missing_ok=True)
-    with serve(site_dir) as base:
-        result = _run_chromium(
-            [
-                "--virtual-time-budget=20000",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={pdf.resolve()}",
-                f"{base}/{page.strip('/')}",
-            ],
-            timeout,
+    with _browser(site_dir) as tab:
+        tab.open(page, timeout)
+        printed = tab.call(
+            "Page.printToPDF",
+            printBackground=True,
+            preferCSSPageSize=True,
+            paperWidth=8.27,  # A4, in inches
+            paperHeight=11.69,
+            displayHeaderFooter=False,
         )
-    if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
-        raise BiBuildError(f"Chromium printed no PDF of /{page}: {result.stderr[-2000:]}")
+    data = base64.b64decode(printed.get("data") or "")
+    if data[:5] != b"%PDF-":
+        raise BiBuildError(f"Chromium printed no PDF of /{page}")
+    pdf.write_bytes(data)
     return pdf
 
 
@@ -252,8 +383,9 @@ CHART_PROBE = """(() => {
   }
   const errors = [...document.querySelectorAll('.error, [class*="error-"]')]
     .map(e => e.innerText.trim()).filter(t => t);
-  return JSON.stringify({charts, errors, title: document.title,
-                         text: document.body ? document.body.innerText : ''});
+  const text = document.body ? document.body.innerText : '';
+  return JSON.stringify({charts, errors, title: document.title, text,
+                         loading: text.includes('Loading...')});
 })()"""
 
 
@@ -280,22 +412,57 @@ class PageReport:
         )
 
 
-def inspect_pages(
-    site_dir: Path,
-    pages: list[str],
-    width: int = 1400,
-    height: int = 4000,
-    settle_seconds: float = 20.0,
-) -> list[PageReport]:
-    """Load each page of a built site in headless Chromium over the DevTools protocol and
-    report its console errors (console.error, uncaught exceptions, failed requests), the
-    error boxes Evidence draws, and how much of each chart's canvas is painted."""
-    import json
+class _Tab:
+    """One browser tab driven over the DevTools protocol, on a served site."""
+
+    def __init__(self, ws, base: str) -> None:
+        self.ws, self.base = ws, base
+        self.ids = iter(range(1, 1_000_000))
+        self.events: list[dict] = []
+
+    def call(self, method: str, **params) -> dict:
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv(timeout=120))
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise BiBuildError(f"Chromium: {method} failed: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression).get("result", {}).get("value")
+
+    def open(self, page: str, settle_seconds: float = 45.0) -> dict:
+        """Load a page and wait until its queries have run (they run in the browser) and its
+        charts stopped changing; returns what CHART_PROBE saw last."""
+        self.events.clear()
+        self.call("Page.navigate", url=f"{self.base}/{page.lstrip('/')}")
+        data, last, stable_since = {}, None, time.monotonic()
+        deadline = time.monotonic() + settle_seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            data = json.loads(self.evaluate(CHART_PROBE) or "{}")
+            shape = json.dumps(data.get("charts"))
+            if shape != last:
+                last, stable_since = shape, time.monotonic()
+            elif (
+                time.monotonic() - stable_since > 2.5
+                and data.get("title")
+                and not data.get("loading")  # queries still running in the page
+            ):
+                break
+        return data
+
+
+@contextlib.contextmanager
+def _browser(site_dir: Path, width: int = 1400, height: int = 1800) -> Iterator[_Tab]:
+    """Headless Chromium with one tab, on ``site_dir`` served on 127.0.0.1."""
     import urllib.request
 
     from websockets.sync.client import connect
 
-    reports = []
     chrome_args = [f"--window-size={width},{height}", "--remote-debugging-port=0", "about:blank"]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     with serve(site_dir) as base, _chromium(chrome_args, **quiet) as (_proc, profile):
@@ -310,35 +477,27 @@ def inspect_pages(
             targets = json.load(resp)
         ws_url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
         with connect(ws_url, max_size=None, open_timeout=30) as ws:
-            ids = iter(range(1, 1_000_000))
-            pending: list[dict] = []
-
-            def call(method: str, **params) -> dict:
-                msg_id = next(ids)
-                ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
-                while True:
-                    msg = json.loads(ws.recv(timeout=60))
-                    if msg.get("id") == msg_id:
-                        return msg.get("result", {})
-                    pending.append(msg)
-
+            tab = _Tab(ws, base)
             for domain in ("Runtime", "Log", "Page", "Network"):
-                call(f"{domain}.enable")
-            for page in pages:
-                pending.clear()
-                call("Page.navigate", url=f"{base}/{page.strip('/')}")
-                data, last, stable_since = {}, None, time.monotonic()
-                deadline = time.monotonic() + settle_seconds
-                while time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    result = call("Runtime.evaluate", expression=CHART_PROBE)
-                    data = json.loads(result.get("result", {}).get("value") or "{}")
-                    shape = json.dumps(data.get("charts"))
-                    if shape != last:
-                        last, stable_since = shape, time.monotonic()
-                    elif time.monotonic() - stable_since > 2.5 and data.get("title"):
-                        break
-                reports.append(PageReport(page, _console_errors(pending), data))
+                tab.call(f"{domain}.enable")
+            yield tab
+
+
+def inspect_pages(
+    site_dir: Path,
+    pages: list[str],
+    width: int = 1400,
+    height: int = 4000,
+    settle_seconds: float = 45.0,
+) -> list[PageReport]:
+    """Load each page of a built site in headless Chromium over the DevTools protocol and
+    report its console errors (console.error, uncaught exceptions, failed requests), the
+    error boxes Evidence draws, and how much of each chart's canvas is painted."""
+    reports = []
+    with _browser(site_dir, width, height) as tab:
+        for page in pages:
+            data = tab.open(page, settle_seconds)
+            reports.append(PageReport(page, _console_errors(tab.events), data))
     return reports
 
 

@@ -56,8 +56,7 @@ def publish_bi(
     With ``region`` the file holds that region's rows only (a regional manager's site): tables
     with a ``region`` column keep that region's rows, tables with a ``rep_id`` keep the rows of
     that region's reps, the org-wide load metadata (``ORG_WIDE``) stays whole and every other
-    table is published as a single all-null row (same columns, so every page still builds;
-    pages skip null rows).
+    table is published empty (same columns: its charts say they have no data).
     """
     warehouse, bi_file = Path(warehouse), Path(bi_file)
     bi_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +80,7 @@ def publish_bi(
         ]
         counts: dict[str, int] = {}
         for table in tables:
-            where, params, unscoped = "", [], False
+            where, params = "", []
             if region is not None and table not in ORG_WIDE:
                 columns = {
                     c
@@ -97,15 +96,12 @@ def publish_bi(
                     where = "where rep_id in (select rep_id from wh.marts.dim_rep where region = ?)"
                     params = [region]
                 else:
-                    where, unscoped = "where false", True
+                    where = "where false"
             con.execute(
                 f'create table bi.{BI_SCHEMA}."{table}" as '
                 f'select * from wh.marts."{table}" {where}',
                 params,
             )
-            if unscoped:
-                # one all-null row: Evidence cannot read a table with no rows at all
-                con.execute(f'insert into bi.{BI_SCHEMA}."{table}" default values')
             counts[table] = con.execute(
                 f'select count(*) from bi.{BI_SCHEMA}."{table}"'
             ).fetchone()[0]

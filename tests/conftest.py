@@ -13,6 +13,7 @@ import yaml
 from salesops import config as salesops_config
 
 AS_OF = date(2026, 11, 20)
+MONTH_START = date(2026, 12, 2)
 
 # Session fixtures that run a whole pipeline: the tests using one share a worker under
 # pytest-xdist (``--dist loadgroup``), so each org is built once.
@@ -21,6 +22,7 @@ SHARED_ORGS = {
     "demo_run_with_wecom": "demo",
     "clean_org_run": "orgs",
     "second_org_run": "orgs",
+    "month_start_run": "month_start",
 }
 
 
@@ -98,10 +100,17 @@ def demo_run_with_wecom(demo_run) -> DemoRun:
 
 
 def run_org(
-    root: Path, seed: int, scale: str, anomaly_rate: float, variants: tuple[str, ...] = ()
+    root: Path,
+    seed: int,
+    scale: str,
+    anomaly_rate: float,
+    variants: tuple[str, ...] = (),
+    as_of: date = AS_OF,
+    with_bi: bool = False,
 ) -> DemoRun:
     """Generate an org (reshaped by export ``variants``), load every source (CRM from its
-    export folder, WeCom through its stand-in), transform, check; no BI."""
+    export folder, WeCom through its stand-in), transform, check; no BI unless ``with_bi``
+    (then the executive site, a site per region and the morning report too)."""
     from salesops import runner
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
@@ -109,23 +118,24 @@ def run_org(
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir(exist_ok=True)
     src = root / "sources"
-    generate(src, seed=seed, scale=scale, as_of=AS_OF, anomaly_rate=anomaly_rate, variants=variants)
-    with served_sources(src, AS_OF, crm="export") as sections:
+    generate(src, seed=seed, scale=scale, as_of=as_of, anomaly_rate=anomaly_rate, variants=variants)
+    with served_sources(src, as_of, crm="export") as sections:
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {
                     "path": str(root / "warehouse.duckdb"),
                     "bi_path": str(root / "warehouse_bi.duckdb"),
                 },
-                "as_of": AS_OF.isoformat(),
+                "as_of": as_of.isoformat(),
                 "sources": sections,
-                "bi": {"out_dir": str(root / "site")},
+                "bi": {"out_dir": str(root / "site"), "regions": with_bi},
             },
             base=root,
         )
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+        skip = () if with_bi else ("bi",)
+        outcome = runner.run(path, exclude_groups=skip, echo=lambda _m: None)
     return DemoRun(root, src, path, salesops_config.load(path), outcome)
 
 
@@ -139,3 +149,11 @@ def clean_org_run(tmp_path_factory) -> DemoRun:
 def second_org_run(tmp_path_factory) -> DemoRun:
     """Another seed with twice the usual anomaly rates, every source."""
     return run_org(tmp_path_factory.mktemp("second_org"), seed=11, scale="S", anomaly_rate=2.0)
+
+
+@pytest.fixture(scope="session")
+def month_start_run(tmp_path_factory) -> DemoRun:
+    """A small org on the 2nd day of a month (the month has hardly a figure yet), run end to
+    end with its BI: the executive site, a site per region and the morning report."""
+    root = tmp_path_factory.mktemp("month_start")
+    return run_org(root, seed=7, scale="XS", anomaly_rate=1.0, as_of=MONTH_START, with_bi=True)
