@@ -10,6 +10,8 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
+from ingest import contracts
+
 
 def make_pipeline(
     src: str,
@@ -34,6 +36,35 @@ def source_from_config(src: str, section: dict[str, Any]) -> DltSource:
     """Build source ``src`` from its section of the run configuration (``salesops.config``)."""
     module = importlib.import_module(f"ingest.{src}")
     return module.source_from_config(section)
+
+
+# sources whose missing required column fails the load (a sheet lacking one keeps its previous
+# snapshot instead, and the other sheets load: ingest/sheets)
+_FAILS_ON_REQUIRED = ("crm", "u8")
+
+
+def contract_findings(src: str, section: dict[str, Any]) -> list[contracts.Finding]:
+    """Source ``src``'s contract findings (``ingest.contracts``), read without loading."""
+    module = importlib.import_module(f"ingest.{src}")
+    finder = getattr(module, "contract_findings", None)
+    return list(finder(section)) if finder else []
+
+
+def check_contract(
+    src: str, section: dict[str, Any], warehouse: str | Path | None = None
+) -> list[contracts.Finding]:
+    """Compare source ``src`` with its contract before it loads: the findings go to
+    ``ops.source_contract`` (with ``warehouse``), and a missing required column or object
+    raises ``ContractError`` naming source, object, column and the fix."""
+    module = importlib.import_module(f"ingest.{src}")
+    if not hasattr(module, "contract_findings"):
+        return []
+    findings = contract_findings(src, section)
+    if warehouse is not None:
+        contracts.record(warehouse, src, findings)
+    if src in _FAILS_ON_REQUIRED:
+        contracts.raise_for_required(findings)
+    return findings
 
 
 VOLUMES_DDL = """

@@ -2,6 +2,8 @@
 
 salesops demo                      generate the demo org, run everything, build the BI site
 salesops run --config FILE         run the whole pipeline against the sources FILE names
+salesops check --config FILE       reach every configured source, try its credentials and
+                                   compare it with its contract, loading nothing
 salesops backfill --config FILE --from DAY --to DAY
                                    recompute the daily marts for those days
 salesops generate --out DIR        write a demo org in every source's real shape
@@ -98,10 +100,28 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
             f"  {len(outcome.warned_checks)} checks found untruthful records (marts.dq_findings): "
             + ", ".join(outcome.warned_checks)
         )
+    _report_contract(cfg)
     echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
     echo(f"  BI file:   {cfg.bi_warehouse}")
     return 0 if outcome.success else 1
+
+
+def _report_contract(cfg: salesops_config.Config) -> None:
+    """What the sources lacked against their contracts at their last load (what degrades)."""
+    from ingest.contracts import UNKNOWN, recorded
+
+    findings = recorded(cfg.warehouse)
+    gaps = [f for f in findings if f.status != UNKNOWN]
+    if not findings:
+        return
+    unknown = len(findings) - len(gaps)
+    echo(
+        f"  source contracts: {len(gaps)} gaps, {unknown} unknown columns or files kept "
+        "(ops.source_contract, data-quality page)"
+    )
+    for f in gaps:
+        echo(f"    {f.message}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -123,6 +143,34 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     echo(f"backfilling {args.first} .. {args.last} with {cfg.path}")
     outcome = runner.backfill(cfg.path, args.first.isoformat(), args.last.isoformat(), echo=echo)
     return _report(outcome, cfg)
+
+
+# -- check ----------------------------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    """Reachability, credentials and contract findings of every configured source; loads
+    nothing. Exit 1 when a source is unreachable, refuses the credentials or lacks a required
+    column or object."""
+    from ingest.contracts import MISSING_REQUIRED
+    from ingest.preflight import check_source
+
+    cfg = salesops_config.load(args.config)
+    echo(f"checking the sources of {cfg.path} (nothing is loaded)")
+    failed = []
+    for src, section in cfg.sources.items():
+        report = check_source(src, section)
+        echo(f"{src}: {report.where} — {'ok' if report.ok else 'NOT READY'}")
+        for probe in report.probes:
+            echo(f"  {'ok  ' if probe.ok else 'FAIL'} {probe.what}: {probe.detail}")
+        for f in report.findings:
+            mark = "FAIL" if f.status == MISSING_REQUIRED else "note"
+            echo(f"  {mark} {f.message}")
+        if not report.ok:
+            failed.append(src)
+    if failed:
+        echo(f"not ready: {', '.join(failed)}")
+        return 1
+    echo("every source is ready")
+    return 0
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -260,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild the incremental models from all history (after a keyword-sheet change)",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "check", help="check every configured source (reachable, credentials, contract)"
+    )
+    p.add_argument("--config", required=True, help="YAML run configuration")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("backfill", help="recompute the daily marts for a range of days")
     p.add_argument("--config", required=True, help="YAML run configuration")

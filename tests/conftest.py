@@ -107,10 +107,16 @@ def run_org(
     variants: tuple[str, ...] = (),
     as_of: date = AS_OF,
     with_bi: bool = False,
+    crm: str = "export",
+    crm_section: dict | None = None,
+    echo=lambda _m: None,
+    without: tuple[str, ...] = (),
 ) -> DemoRun:
     """Generate an org (reshaped by export ``variants``), load every source (CRM from its
-    export folder, WeCom through its stand-in), transform, check; no BI unless ``with_bi``
-    (then the executive site, a site per region and the morning report too)."""
+    export folder, or its REST stand-in with ``crm="api"``; ``crm_section`` adds CRM
+    configuration; WeCom through its stand-in; ``without`` leaves sources out), transform,
+    check; no BI unless ``with_bi`` (then the executive site, a site per region and the morning
+    report too)."""
     from salesops import runner
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
@@ -119,7 +125,10 @@ def run_org(
     (root / "dagster_home").mkdir(exist_ok=True)
     src = root / "sources"
     generate(src, seed=seed, scale=scale, as_of=as_of, anomaly_rate=anomaly_rate, variants=variants)
-    with served_sources(src, as_of, crm="export") as sections:
+    with served_sources(src, as_of, crm=crm) as sections:
+        sections["crm"].update(crm_section or {})
+        for name in without:
+            sections.pop(name)
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {
@@ -135,7 +144,7 @@ def run_org(
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
         skip = () if with_bi else ("bi",)
-        outcome = runner.run(path, exclude_groups=skip, echo=lambda _m: None)
+        outcome = runner.run(path, exclude_groups=skip, echo=echo)
     return DemoRun(root, src, path, salesops_config.load(path), outcome)
 
 

@@ -30,3 +30,19 @@
     {{ return(adapter.get_relation(
         database=rel.database, schema=rel.schema, identifier=rel.identifier) is not none) }}
 {%- endmacro %}
+
+{#
+  True when the source contract (ops.source_contract, written by each load) says the object is
+  missing: it landed empty, and metrics that need it say "not applicable" rather than compute
+  on nothing.
+#}
+{% macro contract_missing(source_name, object_name) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set rel = adapter.get_relation(
+        database=target.database, schema='ops', identifier='source_contract') -%}
+    {%- if rel is none -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from " ~ rel ~ " where source = '" ~ source_name
+        ~ "' and object = '" ~ object_name ~ "' and status = 'missing_object'") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}

@@ -26,8 +26,10 @@ from ingest.crm.helpers import (
     ObjectSpec,
     RetryPolicy,
     SalesforceClient,
+    api_findings,
     build_soql,
     column_name,
+    export_findings,
     find_export_file,
     logger,
     object_specs,
@@ -43,6 +45,7 @@ __all__ = [
     "CrmAuthError",
     "CrmError",
     "CrmExportError",
+    "contract_findings",
     "crm_source",
     "source_from_config",
 ]
@@ -58,6 +61,17 @@ def _resource_hints(spec: ObjectSpec) -> dict[str, Any]:
     }
 
 
+def _missing_object(spec: ObjectSpec, where: str) -> None:
+    """A required object that is absent fails the source; an optional one lands empty."""
+    if spec.required_object:
+        raise CrmExportError(
+            f"{where}: object {spec.name} is required; fix: export {spec.name} too"
+        )
+    logger.warning(
+        "%s: table %s lands empty (degrades: %s)", where, spec.table, spec.degrades or "nothing"
+    )
+
+
 def _cursor(spec: ObjectSpec, start: datetime) -> dlt.sources.incremental[datetime]:
     return dlt.sources.incremental(spec.cursor_column, initial_value=start)
 
@@ -70,12 +84,8 @@ def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> Dlt
             raise CrmExportError(f"{export_dir}: the CRM export folder does not exist")
         path = find_export_file(export_dir, spec)
         if path is None:
-            logger.warning(
-                "CRM export %s has no %s: table %s is skipped",
-                export_dir,
-                spec.file_name,
-                spec.table,
-            )
+            _missing_object(spec, f"CRM export {export_dir} has no {spec.file_name}")
+            yield spec.schema.empty_table()
             return
         landed = False
         for table in read_export_file(path, spec):
@@ -95,7 +105,13 @@ def _api_resource(
 
     def rows(cursor: dlt.sources.incremental[datetime] = incremental) -> Iterator[pa.Table]:
         since = parse_datetime(cursor.last_value) if cursor.last_value is not None else None
-        fields = queryable_fields(spec, client.describe_fields(spec.name))
+        org_fields = client.describe_fields(spec.name)
+        if org_fields is None:
+            _missing_object(spec, f"Salesforce org {client.instance_url} has no {spec.name}")
+            if since is None:
+                yield spec.schema.empty_table()
+            return
+        fields = queryable_fields(spec, org_fields)
         soql = build_soql(spec, since, fields)
         landed = False
         for page in client.query(soql, include_deleted=include_deleted):
@@ -124,6 +140,7 @@ def crm_source(
     retry_base_seconds: float = settings.RETRY_BASE_SECONDS,
     retry_max_seconds: float = settings.RETRY_MAX_SECONDS,
     retry_budget_seconds: float = settings.RETRY_BUDGET_SECONDS,
+    fields: dict[str, str] | None = None,
 ) -> list[DltResource]:
     """Salesforce objects from an export folder (``export_dir``) or the REST API (``instance_url``).
 
@@ -140,13 +157,15 @@ def crm_source(
             ``settings.OBJECTS``.
         start_date: initial cursor value; records modified earlier are not loaded.
         include_deleted: REST only; use ``queryAll`` so deletions (``IsDeleted``) are loaded.
+        fields: the org's names of fields that differ between orgs
+            (``settings.CONFIGURABLE_FIELDS``), e.g. ``{"erp_customer_code": "AccountNumber"}``.
     """
     if bool(export_dir) == bool(instance_url):
         raise ValueError(
             "the CRM source needs exactly one of 'export_dir' (a Salesforce export folder) "
             "or 'instance_url' (the REST API)"
         )
-    specs = select_specs(objects, object_specs())
+    specs = select_specs(objects, object_specs(field_names=fields))
     start = parse_datetime(start_date)
     if export_dir:
         folder = Path(export_dir).expanduser()
@@ -181,6 +200,7 @@ _CONFIG_KEYS = (
     "api_version",
     "batch_size",
     "include_deleted",
+    "fields",
 )
 
 
@@ -205,3 +225,40 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
     if isinstance(kwargs.get("start_date"), date):
         kwargs["start_date"] = kwargs["start_date"].isoformat()
     return crm_source(**kwargs)
+
+
+def client_from_config(section: dict[str, Any]) -> SalesforceClient:
+    """A REST client for the configured org, secrets from dlt (environment or secrets.toml)."""
+    secrets = {
+        k: dlt.secrets.get(f"sources.crm.{k}")
+        for k in ("client_id", "client_secret", "username", "password")
+    }
+    missing = [k.upper() for k in ("client_id", "client_secret") if not secrets[k]]
+    if missing:
+        raise CrmAuthError(
+            "the Salesforce REST API needs "
+            + " and ".join(f"SOURCES__CRM__{m}" for m in missing)
+            + " (environment or ingest/.dlt/secrets.toml)"
+        )
+    return SalesforceClient(
+        instance_url=str(section["instance_url"]),
+        client_id=str(secrets["client_id"]),
+        client_secret=str(secrets["client_secret"]),
+        username=secrets["username"],
+        password=secrets["password"],
+        token_url=section.get("token_url"),
+        api_version=str(section.get("api_version") or settings.API_VERSION),
+        retry=RetryPolicy(0.2, 2.0, 10.0),
+    )
+
+
+def contract_findings(section: dict[str, Any]) -> list:
+    """What the configured export folder or org holds against the contract (nothing loads):
+    from the files' header rows, or from each object's describe over the REST API."""
+    specs = select_specs(section.get("objects"), object_specs(field_names=section.get("fields")))
+    if section.get("export_dir"):
+        folder = Path(section["export_dir"]).expanduser()
+        if not folder.is_dir():
+            raise CrmExportError(f"{folder}: the CRM export folder does not exist")
+        return export_findings(folder, specs)
+    return api_findings(client_from_config(section), specs)

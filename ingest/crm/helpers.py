@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 import requests
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from ingest import contracts
 from ingest.crm import settings
 
 logger = logging.getLogger("ingest.crm")
@@ -107,6 +108,11 @@ class ObjectSpec:
     fields: dict[str, str]
     cursor: str
     required: tuple[str, ...] = ()
+    optional: dict[str, str] = field(default_factory=dict)
+    required_object: bool = False
+    degrades: str = ""
+    # fields read under another name in this org: canonical API name -> the org's field name
+    renamed: dict[str, str] = field(default_factory=dict)
     _lower: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,8 +122,24 @@ class ObjectSpec:
             raise ValueError(f"object {self.name}: cursor '{self.cursor}' is not one of its fields")
         req = tuple(dict.fromkeys(("Id", self.cursor, *self.required)))
         object.__setattr__(self, "required", req)
-        self._lower.update({column_name(f): f for f in self.fields})
-        self._lower.update({f.lower(): f for f in self.fields})
+        self._lower.update({column_name(f): f for f in self.fields if f not in self.renamed})
+        self._lower.update({f.lower(): f for f in self.fields if f not in self.renamed})
+        self._lower.update({org.lower(): f for f, org in self.renamed.items()})
+
+    def source_name(self, api_name: str) -> str:
+        """The org's name of a field (its canonical API name unless the run renames it)."""
+        return self.renamed.get(api_name, api_name)
+
+    @property
+    def contract(self) -> contracts.ObjectContract:
+        """The object's contract, in the org's field names."""
+        return contracts.ObjectContract(
+            name=self.name,
+            required=tuple(self.source_name(f) for f in self.required),
+            optional={self.source_name(f): d for f, d in self.optional.items()},
+            required_object=self.required_object,
+            degrades=self.degrades,
+        )
 
     @property
     def file_name(self) -> str:
@@ -177,15 +199,37 @@ def _spec_from_entry(name: str, entry: Any) -> ObjectSpec:
         fields=field_types,
         cursor=str(cursor),
         required=tuple(get("required") or ()),
+        optional=dict(get("optional") or {}),
+        required_object=bool(get("required_object")),
+        degrades=str(get("degrades") or ""),
     )
 
 
-def object_specs(objects: Any = None) -> dict[str, ObjectSpec]:
-    """Specs of every object in ``settings.OBJECTS`` (or ``objects``), keyed by API object name."""
+def object_specs(
+    objects: Any = None, field_names: Mapping[str, str] | None = None
+) -> dict[str, ObjectSpec]:
+    """Specs of every object in ``settings.OBJECTS`` (or ``objects``), keyed by API object name.
+
+    ``field_names``: the run configuration's ``sources.crm.fields`` (a key of
+    ``settings.CONFIGURABLE_FIELDS`` -> the org's field name), e.g. ``{"erp_customer_code":
+    "AccountNumber"}``: that field is read from the named one and lands in the canonical column.
+    """
     objects = settings.OBJECTS if objects is None else objects
     items = objects.items() if isinstance(objects, Mapping) else [(None, o) for o in objects]
-    specs = [_spec_from_entry(name, entry) for name, entry in items]
-    return {s.name: s for s in specs}
+    specs = {s.name: s for s in (_spec_from_entry(name, entry) for name, entry in items)}
+    renamed: dict[str, dict[str, str]] = {}
+    for key, org_name in (field_names or {}).items():
+        if key not in settings.CONFIGURABLE_FIELDS:
+            raise ValueError(
+                f"unknown CRM field key '{key}' in sources.crm.fields; expected one of "
+                + ", ".join(settings.CONFIGURABLE_FIELDS)
+            )
+        obj, api = settings.CONFIGURABLE_FIELDS[key]
+        if org_name and org_name != api and obj in specs:
+            renamed.setdefault(obj, {})[api] = str(org_name)
+    for obj, names in renamed.items():
+        specs[obj] = replace(specs[obj], renamed=names, _lower={})
+    return specs
 
 
 def select_specs(names: Iterable[str] | None, specs: dict[str, ObjectSpec]) -> list[ObjectSpec]:
@@ -314,7 +358,8 @@ def read_export_file(
     for req in spec.required:
         if req not in seen:
             raise CrmExportError(
-                f"{path}: required column '{req}' is missing (object {spec.name}); "
+                f"{path}: required column '{spec.source_name(req)}' is missing (object "
+                f"{spec.name}); fix: add {spec.source_name(req)} to the export of {spec.name}; "
                 f"the header has: {', '.join(header)}"
             )
     if len(set(header)) != len(header):
@@ -582,12 +627,18 @@ class SalesforceClient:
     def data_path(self) -> str:
         return f"/services/data/v{self.api_version}"
 
-    def describe_fields(self, sobject: str) -> list[str]:
-        """Field names of ``sobject`` in this org (``GET .../sobjects/<Object>/describe``)."""
+    def describe_fields(self, sobject: str) -> list[str] | None:
+        """Field names of ``sobject`` in this org (``GET .../sobjects/<Object>/describe``);
+        None when the org has no such object (``NOT_FOUND``)."""
         if self._token is None:
             self.authenticate()
         url = f"{self._api_base}{self.data_path}/sobjects/{sobject}/describe"
-        body = self._send("GET", url)
+        try:
+            body = self._send("GET", url)
+        except CrmApiError as exc:
+            if "NOT_FOUND" in str(exc):
+                return None
+            raise
         if not isinstance(body, dict) or not isinstance(body.get("fields"), list):
             raise CrmApiError(f"GET {url}: the answer is not an sObject describe")
         return [str(f["name"]) for f in body["fields"] if isinstance(f, dict) and "name" in f]
@@ -715,7 +766,7 @@ def build_soql(
     fetched again and dropped by the incremental's boundary de-duplication, so none is missed.
     """
     where = f" WHERE {spec.cursor} >= {soql_datetime(since)}" if since is not None else ""
-    names = ", ".join(fields if fields is not None else spec.fields)
+    names = ", ".join(spec.source_name(f) for f in (fields if fields is not None else spec.fields))
     return f"SELECT {names} FROM {spec.name}{where} ORDER BY {spec.cursor}"
 
 
@@ -726,21 +777,21 @@ def queryable_fields(spec: ObjectSpec, org_fields: Iterable[str]) -> list[str]:
     does from an export without that column; an absent required field is an error.
     """
     have = {f.lower() for f in org_fields}
-    missing = [f for f in spec.fields if f.lower() not in have]
-    required = [f for f in missing if f in spec.required]
+    missing = [f for f in spec.fields if spec.source_name(f).lower() not in have]
+    required = [spec.source_name(f) for f in missing if f in spec.required]
     if required:
         raise CrmApiError(
             f"{spec.name} has no field {', '.join(required)} in this org (describe), "
-            f"but the source requires it"
+            f"but the source requires it; fix: give the integration user access to it"
         )
     if missing:
         logger.warning(
             "Salesforce object %s has no field %s: its column %s lands empty",
             spec.name,
-            ", ".join(missing),
+            ", ".join(spec.source_name(f) for f in missing),
             ", ".join(column_name(f) for f in missing),
         )
-    return [f for f in spec.fields if f.lower() in have]
+    return [f for f in spec.fields if spec.source_name(f).lower() in have]
 
 
 def _converter(t: pa.DataType) -> Any:
@@ -786,7 +837,7 @@ def records_to_arrow(records: list[dict[str, Any]], spec: ObjectSpec) -> pa.Tabl
     for name in spec.fields:
         f = spec.arrow_field(name)
         convert = _converter(f.type)
-        values = [r.get(name) for r in records]
+        values = [r.get(spec.source_name(name)) for r in records]
         try:
             arr = pa.array([None if v is None else convert(v) for v in values], f.type)
         except (pa.ArrowException, TypeError, ValueError, ArithmeticError) as exc:
@@ -806,3 +857,45 @@ def records_to_arrow(records: list[dict[str, Any]], spec: ObjectSpec) -> pa.Tabl
             raise CrmApiError(f"{spec.name}.{name} is empty on record {first.get('Id')}")
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=spec.schema)
+
+
+# -- contract ----------------------------------------------------------------------------------
+
+
+def header_findings(spec: ObjectSpec, header: Iterable[str] | None) -> list[contracts.Finding]:
+    """The contract findings of one object whose file header (or describe) is ``header``
+    (None: the object is absent)."""
+    present = None
+    if header is not None:
+        present = []
+        for col in header:
+            api = spec.canonical(col)
+            present.append(spec.source_name(api) if api else col.strip())
+    known = [spec.source_name(f) for f in spec.fields]
+    return contracts.compare("crm", spec.contract, present, known)
+
+
+def export_findings(export_dir: Path, specs: Iterable[ObjectSpec]) -> list[contracts.Finding]:
+    """Contract findings of an export folder, from the files' header rows (nothing is loaded):
+    per object its missing and unknown columns, a missing file, and files no object reads."""
+    specs = list(specs)
+    findings: list[contracts.Finding] = []
+    for spec in specs:
+        path = find_export_file(export_dir, spec)
+        findings += header_findings(spec, None if path is None else _read_header(path))
+    read = {s.file_name.lower() for s in object_specs().values()}
+    for p in sorted(export_dir.iterdir()):
+        if p.is_file() and p.suffix.lower() == ".csv" and p.name.lower() not in read:
+            findings.append(contracts.Finding("crm", p.name, None, contracts.UNKNOWN))
+    return findings
+
+
+def api_findings(client: SalesforceClient, specs: Iterable[ObjectSpec]) -> list[contracts.Finding]:
+    """Contract findings of an org over the REST API, from each object's describe (an org's
+    other fields are not read, so they are not reported)."""
+    return [
+        f
+        for spec in specs
+        for f in header_findings(spec, client.describe_fields(spec.name))
+        if f.status != contracts.UNKNOWN
+    ]

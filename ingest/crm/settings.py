@@ -24,6 +24,8 @@ _AUDIT = {
 
 OBJECTS: dict[str, dict[str, Any]] = {
     "User": {
+        "degrades": "owner names in LeadHistory cannot resolve to users",
+        "optional": {"Name": "owner names in LeadHistory cannot resolve to users"},
         "table": "users",
         "cursor": "SystemModstamp",
         "fields": {
@@ -39,6 +41,12 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Lead": {
+        "required_object": True,
+        "optional": {
+            "LeadSource": "conversion by lead source",
+            "IsConverted": "lead conversion",
+            "MobilePhone": "WeCom messages as lead touches",
+        },
         "table": "leads",
         "cursor": "SystemModstamp",
         "required": ["OwnerId", "CreatedDate"],
@@ -67,9 +75,15 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "LeadHistory": {
+        "degrades": "assignment time: a lead routed through a queue counts as assigned when "
+        "created",
         "table": "lead_history",
         "cursor": "CreatedDate",
         "required": ["LeadId", "Field"],
+        "optional": {
+            "OldValue": "lead assignment time",
+            "NewValue": "lead assignment time",
+        },
         "fields": {
             "Id": "id",
             "LeadId": "reference",
@@ -82,6 +96,11 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Account": {
+        "degrades": "customers and their match to U8",
+        "optional": {
+            "Name": "matching accounts to U8 by company name",
+            "ERP_Customer_Code__c": "matching accounts to U8 by code (by company name only)",
+        },
         "table": "accounts",
         "cursor": "SystemModstamp",
         "fields": {
@@ -101,6 +120,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Contact": {
+        "degrades": "activities on contacts",
         "table": "contacts",
         "cursor": "SystemModstamp",
         "fields": {
@@ -121,6 +141,16 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Opportunity": {
+        "required_object": True,
+        "optional": {
+            "Amount": "pipeline, forecast and won amounts",
+            "CloseDate": "forecast and pipeline waterfall",
+            "AccountId": "customer health and the U8 check of won deals",
+            "NextStep": "PHI information completeness",
+            "Next_Step_Date__c": "PHI information completeness",
+            "Decision_Chain__c": "PHI information completeness",
+            "Objection__c": "PHI information completeness",
+        },
         "table": "opportunities",
         "cursor": "SystemModstamp",
         "required": ["OwnerId", "StageName"],
@@ -146,6 +176,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "OpportunityHistory": {
+        "required_object": True,
         "table": "opportunity_history",
         "cursor": "CreatedDate",
         "required": ["OpportunityId", "StageName"],
@@ -165,6 +196,15 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Task": {
+        "degrades": "CRM tasks as touches and activities",
+        "optional": {
+            "CompletedDateTime": "task time falls back to CreatedDate (logged on ActivityDate) "
+            "or ActivityDate",
+            "IsClosed": "done tasks: those with a completion time or dated on or before the day "
+            "they were logged",
+            "WhoId": "tasks as lead touches",
+            "WhatId": "tasks on opportunities (stagnation)",
+        },
         "table": "tasks",
         "cursor": "SystemModstamp",
         "required": ["OwnerId", "CreatedDate"],
@@ -187,6 +227,12 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "Event": {
+        "degrades": "CRM visits and meetings as touches and activities",
+        "optional": {
+            "EndDateTime": "visit duration (short-visit rule)",
+            "WhoId": "events as lead touches",
+            "WhatId": "events on opportunities (stagnation)",
+        },
         "table": "events",
         "cursor": "SystemModstamp",
         "required": ["OwnerId", "StartDateTime", "CreatedDate"],
@@ -208,6 +254,11 @@ OBJECTS: dict[str, dict[str, Any]] = {
         },
     },
     "ContentVersion": {
+        "degrades": "stage evidence",
+        "optional": {
+            "Evidence_Type__c": "stage evidence",
+            "FirstPublishLocationId": "stage evidence",
+        },
         "table": "content_versions",
         "cursor": "SystemModstamp",
         "fields": {
@@ -249,3 +300,12 @@ RETRY_MAX_SECONDS = 60.0
 RETRY_BUDGET_SECONDS = 600.0
 """Backoff for 5xx / REQUEST_LIMIT_EXCEEDED / dropped or truncated answers: base x 2^attempt,
 capped at RETRY_MAX_SECONDS, giving up on a request after RETRY_BUDGET_SECONDS in total."""
+
+CONFIGURABLE_FIELDS: dict[str, tuple[str, str]] = {
+    "erp_customer_code": ("Account", "ERP_Customer_Code__c"),
+    "evidence_type": ("ContentVersion", "Evidence_Type__c"),
+}
+"""Fields whose name differs between orgs, named in ``sources.crm.fields`` of the run
+configuration (key -> the org's field name; e.g. ``erp_customer_code: AccountNumber``). The
+value is read from the org's field and lands in the canonical column (``erp_customer_code_c``,
+``evidence_type_c``)."""

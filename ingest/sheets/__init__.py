@@ -22,6 +22,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.source import DltResource, DltSource
 
+from ingest import contracts
 from ingest.sheets.helpers import SheetResult, read_sheet
 from ingest.sheets.settings import SHEETS, Sheet
 
@@ -104,3 +105,41 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
     if not section.get("dir"):
         raise ValueError("the sheets section of the run configuration needs 'dir'")
     return sheets_source(dir=str(section["dir"]))
+
+
+def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
+    """What the configured spreadsheets folder holds against the sheets' contract: per sheet a
+    missing workbook or sheet, missing required and optional columns, and files no sheet reads.
+    (A sheet that lacks a required column keeps its previous snapshot; the rest still load.)"""
+    folder = Path(section.get("dir") or "")
+    if not folder.is_dir():
+        return [contracts.Finding("sheets", str(folder), None, contracts.MISSING_OBJECT)]
+    findings: list[contracts.Finding] = []
+    used: set[str] = set()
+    for sheet in SHEETS:
+        result = read_sheet(folder, sheet)
+        name = f"{sheet.workbook}/{sheet.sheet}"
+        if result is None or result.status == "missing_sheet":
+            findings.append(contracts.Finding("sheets", name, None, contracts.MISSING_OBJECT))
+            continue
+        used.add(result.file.lower())
+        for q in result.quarantine:
+            if result.status == "missing_columns" and q["row_number"] is not None:
+                for col in str(q["column_name"]).split(", "):
+                    findings.append(
+                        contracts.Finding(
+                            "sheets",
+                            name,
+                            col,
+                            contracts.MISSING_REQUIRED,
+                            f"{sheet.table} keeps its previous snapshot",
+                            f"add column {col} to {result.file}",
+                        )
+                    )
+        findings += [
+            contracts.Finding("sheets", name, extra, contracts.UNKNOWN) for extra in result.extras
+        ]
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in (".xlsx", ".csv") and p.name.lower() not in used:
+            findings.append(contracts.Finding("sheets", p.name, None, contracts.UNKNOWN))
+    return findings

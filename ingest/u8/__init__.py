@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -25,6 +26,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from dlt.extract.source import DltResource, DltSource
 
+from ingest import contracts
 from ingest.u8.settings import DEFAULT_CHUNK_SIZE, TABLES
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,49 @@ def _cell(value: Any, kind: str) -> Any:
     raise ValueError(kind)
 
 
+def table_contract(name: str, spec: dict[str, Any]) -> contracts.ObjectContract:
+    """A U8 table's contract: every column the source reads is required, and so is the table."""
+    return contracts.ObjectContract(
+        name=name,
+        required=tuple(spec["columns"]),
+        required_object=True,
+        fix=f"read {name} from a U8 database (UFDATA_<set>_<year>) that has the column",
+    )
+
+
+def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
+    """What the configured U8 database holds against the contract: its tables and columns, read
+    from the database's catalogue (no rows are read)."""
+    url = str(section.get("url") or dlt.secrets.get("sources.u8.url") or "")
+    if not url:
+        raise U8Error("no U8 database: set sources.u8.url or SOURCES__U8__URL")
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise U8Error(f"U8 database file not found: {url[len('sqlite:///') :]}")
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            inspector = sa.inspect(engine)
+            tables = {t.lower(): t for t in inspector.get_table_names()}
+            findings: list[contracts.Finding] = []
+            for name, spec in TABLES.items():
+                if section.get("tables") and name not in section["tables"]:
+                    continue
+                actual = tables.get(name.lower())
+                present = (
+                    None if actual is None else [c["name"] for c in inspector.get_columns(actual)]
+                )
+                found = contracts.compare("u8", table_contract(name, spec), present)
+                # a U8 table has many more columns than the source reads: those are not reported
+                findings += [f for f in found if f.status != contracts.UNKNOWN]
+        engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise U8Error(
+            f"cannot connect to U8 database {mask_url(url)}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    return findings
+
+
 def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -> sa.Table:
     try:
         inspector = sa.inspect(engine)
@@ -90,7 +135,11 @@ def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -
     optional = {spec["cursor"].lower()} if "header" in spec else set()
     missing = [c for c in spec["columns"] if c.lower() not in columns.keys() | optional]
     if missing:
-        raise U8Error(f"U8 table {name} in {mask_url(url)} lacks column(s) {', '.join(missing)}")
+        findings = contracts.compare("u8", table_contract(name, spec), list(columns.values()))
+        raise U8Error(
+            f"U8 table {name} in {mask_url(url)} lacks column(s) {', '.join(missing)}: "
+            + "; ".join(f.message for f in findings if f.status == contracts.MISSING_REQUIRED)
+        )
     meta = sa.MetaData()
     present = [c for c in spec["columns"] if c.lower() in columns]
     return sa.Table(actual, meta, *(sa.Column(columns[c.lower()]) for c in present))

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from ingest.pipelines import make_pipeline, record_volumes, source_from_config
+from ingest.pipelines import check_contract, make_pipeline, record_volumes, source_from_config
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
 
@@ -57,6 +57,11 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
                 f"source '{src}' is not configured in {cfg.path}; "
                 "select only configured sources (salesops.orchestration.selection)"
             )
+        # what the source lacks against its contract: recorded in ops.source_contract; a
+        # missing required column or object fails the source here, before anything loads
+        for finding in check_contract(src, cfg.sources[src], cfg.warehouse):
+            log = context.log.info if finding.status == "unknown" else context.log.warning
+            log(finding.message)
         pipeline = make_pipeline(src, cfg.warehouse, cfg.pipelines_dir)
         context.log.info(f"loading {src} into {cfg.warehouse} (dataset raw_{src})")
         yield from dlt.run(

@@ -11,6 +11,7 @@ the order given.
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -76,4 +77,116 @@ def u8_no_line_ufts(out_dir: Path, manifest: dict[str, Any]) -> None:
     manifest["variants"]["u8_no_line_ufts"] = {
         "tables": sorted(_U8_LINES),
         "headers_restamped": restamped,
+    }
+
+
+# -- CRM export variants -----------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, header, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _owner_names(export: Path) -> dict[str, str]:
+    """Owner id -> display name as Salesforce writes it in LeadHistory: users by ``Name``,
+    queues (00G...) by a queue name."""
+    _, users = _read_csv(export / "User.csv")
+    names = {u["Id"]: u["Name"] for u in users}
+    _, history = _read_csv(export / "LeadHistory.csv")
+    queues = sorted({v for h in history for v in (h["OldValue"], h["NewValue"]) if v[:3] == "00G"})
+    names.update({q: f"线索队列 {i + 1}" for i, q in enumerate(queues)})
+    return names
+
+
+def _named(row: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    return dict(
+        row,
+        OldValue=names.get(row["OldValue"], row["OldValue"]),
+        NewValue=names.get(row["NewValue"], row["NewValue"]),
+    )
+
+
+@variant("history_names_only")
+def history_names_only(out: Path, manifest: dict[str, Any]) -> None:
+    """LeadHistory owner changes carry display names only (the export kept the name rows of
+    Salesforce's id + name pair): assignment must resolve them through ``User.Name``."""
+    export = out / "crm_export"
+    names = _owner_names(export)
+    header, rows = _read_csv(export / "LeadHistory.csv")
+    _write_csv(export / "LeadHistory.csv", header, [_named(r, names) for r in rows])
+    manifest["variants"]["history_names_only"] = {"owner_changes": len(rows)}
+
+
+@variant("history_ids_and_names")
+def history_ids_and_names(out: Path, manifest: dict[str, Any]) -> None:
+    """LeadHistory as Salesforce writes it: every owner change twice, once with ids (005... /
+    00G...) and once with display names, at the same time."""
+    export = out / "crm_export"
+    names = _owner_names(export)
+    header, rows = _read_csv(export / "LeadHistory.csv")
+    twins = [dict(_named(r, names), Id=r["Id"][:15] + "NMX") for r in rows]
+    _write_csv(export / "LeadHistory.csv", header, sorted(rows + twins, key=lambda r: r["Id"]))
+    manifest["variants"]["history_ids_and_names"] = {"owner_changes": len(rows)}
+
+
+DATALOADER_DROPPED = (
+    "CompletedDateTime",
+    "IsClosed",
+    "IsDeleted",
+    "Priority",
+    "CallDurationInSeconds",
+    "CreatedById",
+    "LastModifiedDate",
+)
+
+
+@variant("dataloader_minimal")
+def dataloader_minimal(out: Path, manifest: dict[str, Any]) -> None:
+    """A Data Loader export of Task with the fields someone picked: no ``CompletedDateTime``,
+    ``IsClosed``, ``IsDeleted`` (Data Loader's plain Export leaves deleted rows out) and a few
+    others. Task times come from the documented fallback (ActivityDate + CreatedDate)."""
+    path = out / "crm_export" / "Task.csv"
+    header, rows = _read_csv(path)
+    live = [r for r in rows if r["IsDeleted"] != "true"]
+    _write_csv(path, [h for h in header if h not in DATALOADER_DROPPED], live)
+    manifest["variants"]["dataloader_minimal"] = {
+        "object": "Task",
+        "dropped_fields": list(DATALOADER_DROPPED),
+        "deleted_rows_left_out": len(rows) - len(live),
+    }
+
+
+MISSING_OBJECTS = ("Contact", "Event", "Task", "LeadHistory", "ContentVersion")
+
+
+@variant("missing_objects")
+def missing_objects(out: Path, manifest: dict[str, Any]) -> None:
+    """An export without Contact, Event, Task, LeadHistory and ContentVersion: those land
+    empty and the metrics that need them say so."""
+    for obj in MISSING_OBJECTS:
+        (out / "crm_export" / f"{obj}.csv").unlink()
+    manifest["variants"]["missing_objects"] = {"objects": list(MISSING_OBJECTS)}
+
+
+@variant("account_number_erp")
+def account_number_erp(out: Path, manifest: dict[str, Any]) -> None:
+    """The U8 customer code sits in the standard ``AccountNumber`` field instead of the custom
+    ``ERP_Customer_Code__c``; the run configuration names it (``sources.crm.fields``)."""
+    path = out / "crm_export" / "Account.csv"
+    header, rows = _read_csv(path)
+    for r in rows:
+        r["AccountNumber"] = r.pop("ERP_Customer_Code__c")
+    _write_csv(path, ["AccountNumber" if h == "ERP_Customer_Code__c" else h for h in header], rows)
+    manifest["variants"]["account_number_erp"] = {
+        "config": {"fields": {"erp_customer_code": "AccountNumber"}},
+        "accounts_with_code": sum(1 for r in rows if r["AccountNumber"]),
     }

@@ -188,3 +188,41 @@ def test_truth_is_consistent_with_the_records(org_s):
             assert row["first_touch_at_crm"] in touches[lead_id]
             checked += 1
     assert checked > 1500
+
+
+def test_crm_export_variants_reshape_the_files_and_record_it(tmp_path):
+    """Each CRM variant edits the export as a real one differs, and the manifest says so."""
+    plain, shaped = tmp_path / "plain", tmp_path / "shaped"
+    generate(plain, seed=5, scale="XS", as_of=AS_OF)
+    manifest = generate(
+        shaped,
+        seed=5,
+        scale="XS",
+        as_of=AS_OF,
+        variants=("history_ids_and_names", "dataloader_minimal", "account_number_erp"),
+    )
+    users = {u["Id"]: u["Name"] for u in _read_csv(plain / "crm_export" / "User.csv")}
+    ids = _read_csv(plain / "crm_export" / "LeadHistory.csv")
+    both = _read_csv(shaped / "crm_export" / "LeadHistory.csv")
+    assert len(both) == 2 * len(ids) > 0
+    named = {(r["LeadId"], r["CreatedDate"], r["NewValue"]) for r in both}
+    for r in ids:  # each id row has its twin with the user's display name, at the same time
+        assert (r["LeadId"], r["CreatedDate"], users[r["NewValue"]]) in named
+    tasks = _read_csv(shaped / "crm_export" / "Task.csv")
+    assert "CompletedDateTime" not in tasks[0] and "IsClosed" not in tasks[0]
+    assert "ActivityDate" in tasks[0] and "CreatedDate" in tasks[0]
+    accounts = _read_csv(shaped / "crm_export" / "Account.csv")
+    assert "AccountNumber" in accounts[0] and "ERP_Customer_Code__c" not in accounts[0]
+    assert manifest["variants"]["account_number_erp"]["config"] == {
+        "fields": {"erp_customer_code": "AccountNumber"}
+    }
+    assert manifest["variant_names"] == [
+        "history_ids_and_names",
+        "dataloader_minimal",
+        "account_number_erp",
+    ]
+
+    gone = tmp_path / "gone"
+    generate(gone, seed=5, scale="XS", as_of=AS_OF, variants=("missing_objects",))
+    left = {p.stem for p in (gone / "crm_export").glob("*.csv")}
+    assert left == set(OBJECTS) - {"Contact", "Event", "Task", "LeadHistory", "ContentVersion"}

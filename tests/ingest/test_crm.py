@@ -511,7 +511,7 @@ def test_a_bad_value_is_named_by_file_row_and_column(org, tmp_path):
     assert f"{path}: data row 5, column 'Amount'" in str(exc.value)
 
 
-def test_missing_file_skips_its_table_and_extra_or_absent_optional_columns_are_handled(
+def test_missing_file_lands_an_empty_table_and_extra_or_absent_optional_columns_are_handled(
     org, tmp_path, caplog
 ):
     (org.export_dir / "ContentVersion.csv").unlink()
@@ -521,9 +521,9 @@ def test_missing_file_skips_its_table_and_extra_or_absent_optional_columns_are_h
     wh = tmp_path / "w.duckdb"
     with caplog.at_level(logging.WARNING, logger="ingest.crm"):
         pipeline = run(crm_source(export_dir=str(org.export_dir)), wh)
-    assert "has no ContentVersion.csv: table content_versions is skipped" in caplog.text
+    assert "has no ContentVersion.csv: table content_versions lands empty" in caplog.text
     expected = {t: n for t, n in org.counts().items() if t != "content_versions"}
-    assert loaded_rows(pipeline) == expected
+    assert {t: n for t, n in loaded_rows(pipeline).items() if n} == expected
     with duckdb.connect(str(wh), read_only=True) as con:
         industry, region = con.execute(
             "select count(industry), min(region_c) from raw_crm.leads"
@@ -533,7 +533,7 @@ def test_missing_file_skips_its_table_and_extra_or_absent_optional_columns_are_h
             "select count(*), count(system_modstamp) from raw_crm.accounts"
         ).fetchall()[0]
     assert (industry, region) == (0, "华东")
-    assert "content_versions" not in tables
+    assert "content_versions" in tables  # typed and empty, so the models over it build
     assert acc == (40, 40)
 
 
@@ -629,3 +629,127 @@ def test_demo_org_loads_completely_both_ways(tmp_path):
     with standin(out / "crm_export") as sf:
         run(api_source(sf), tmp_path / "api.duckdb")
     assert snapshot(tmp_path / "api.duckdb") == snapshot(tmp_path / "e.duckdb")
+
+
+# -- source contract ---------------------------------------------------------------------------
+
+
+def test_the_contract_reads_the_same_from_the_export_and_the_api(org, tmp_path, monkeypatch):
+    """A Data Loader export with picked Task fields: the same findings from its headers and
+    from the org's describe; they land in ops.source_contract, naming what degrades."""
+    from ingest import contracts
+    from ingest.pipelines import check_contract
+
+    task = org.export_dir / "Task.csv"
+    _rewrite(task, drop="CompletedDateTime")
+    _rewrite(task, drop="IsClosed", extra=("Legacy_Ref__c", "x"))
+    (org.export_dir / "Event.csv").unlink()
+    (org.export_dir / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+
+    wh = tmp_path / "w.duckdb"
+    findings = check_contract("crm", {"export_dir": str(org.export_dir)}, wh)
+    got = {(f.object, f.column, f.status) for f in findings}
+    assert got == {
+        ("Task", "CompletedDateTime", contracts.MISSING_OPTIONAL),
+        ("Task", "IsClosed", contracts.MISSING_OPTIONAL),
+        ("Task", "Legacy_Ref__c", contracts.UNKNOWN),
+        ("Event", None, contracts.MISSING_OBJECT),
+        ("notes.csv", None, contracts.UNKNOWN),
+    }
+    completed = next(f for f in findings if f.column == "CompletedDateTime")
+    assert "ActivityDate" in completed.degrades and "CreatedDate" in completed.degrades
+    with duckdb.connect(str(wh), read_only=True) as con:
+        rows = con.execute(
+            "select object, column_name, status, degrades from ops.source_contract "
+            "where source = 'crm' order by 1, 2"
+        ).fetchall()
+    assert {(o, c, s) for o, c, s, _ in rows} == got
+    assert contracts.recorded(wh) == sorted(findings, key=lambda f: (f.object, f.column or ""))
+
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", CLIENT_SECRET)
+    with standin(org.export_dir) as sf:
+        api = check_contract("crm", {"instance_url": sf.base_url, "objects": ["Task"]})
+    # the org's describe shows the same gaps (fields it does not read are not reported)
+    assert {(f.object, f.column, f.status) for f in api} == {
+        ("Task", "CompletedDateTime", contracts.MISSING_OPTIONAL),
+        ("Task", "IsClosed", contracts.MISSING_OPTIONAL),
+    }
+
+
+def test_a_missing_required_column_or_object_fails_the_source_naming_the_fix(org, tmp_path):
+    from ingest.contracts import ContractError
+    from ingest.pipelines import check_contract
+
+    _rewrite(org.export_dir / "Opportunity.csv", drop="StageName")
+    (org.export_dir / "Lead.csv").unlink()
+    wh = tmp_path / "w.duckdb"
+    with pytest.raises(ContractError) as exc:
+        check_contract("crm", {"export_dir": str(org.export_dir)}, wh)
+    msg = str(exc.value)
+    assert "crm Opportunity.StageName: required column is missing" in msg
+    assert "fix: add column StageName to Opportunity" in msg
+    assert "crm Lead: required object is missing; fix: export Lead too" in msg
+    # recorded all the same, for the data-quality page
+    with duckdb.connect(str(wh), read_only=True) as con:
+        statuses = con.execute(
+            "select object, status from ops.source_contract where source = 'crm' order by 1"
+        ).fetchall()
+    assert statuses == [("Lead", "missing_required"), ("Opportunity", "missing_required")]
+    # the load itself refuses too, naming the file and the fix
+    with pytest.raises(PipelineStepFailed) as exc:
+        run(crm_source(export_dir=str(org.export_dir), objects=["Lead"]), tmp_path / "x.duckdb")
+    assert "object Lead is required; fix: export Lead too" in str(exc.value)
+
+
+def test_the_erp_code_field_is_named_in_the_run_configuration(org, tmp_path):
+    """The U8 code in AccountNumber: with ``fields: {erp_customer_code: AccountNumber}`` it
+    lands in the canonical column, from the export and over the API; without it the contract
+    says what is missing and what is unknown."""
+    from ingest.pipelines import contract_findings
+
+    codes: dict[str, str] = {}
+
+    def fill(rows):
+        rows[0] = ["AccountNumber" if h == "ERP_Customer_Code__c" else h for h in rows[0]]
+        col = rows[0].index("AccountNumber")
+        for i, r in enumerate(rows[1:]):
+            r[col] = f"C{i:04d}" if i % 3 else ""
+            if r[col]:
+                codes[r[0]] = r[col]
+
+    _rewrite(org.export_dir / "Account.csv", row_edit=fill)
+    plain = {
+        (f.object, f.column, f.status)
+        for f in contract_findings("crm", {"export_dir": str(org.export_dir)})
+    }
+    assert plain == {
+        ("Account", "ERP_Customer_Code__c", "missing_optional"),
+        ("Account", "AccountNumber", "unknown"),
+    }
+    section = {"export_dir": str(org.export_dir), "fields": {"erp_customer_code": "AccountNumber"}}
+    assert contract_findings("crm", section) == []
+
+    fields = {"erp_customer_code": "AccountNumber"}
+    run(source_from_config(section), tmp_path / "e.duckdb")
+    with standin(org.export_dir) as sf:
+        run(api_source(sf, objects=["Account"], fields=fields), tmp_path / "a.duckdb")
+    for wh in ("e.duckdb", "a.duckdb"):
+        with duckdb.connect(str(tmp_path / wh), read_only=True) as con:
+            landed = dict(
+                con.execute(
+                    "select id, erp_customer_code_c from raw_crm.accounts "
+                    "where erp_customer_code_c is not null"
+                ).fetchall()
+            )
+            columns = {
+                r[0]
+                for r in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'raw_crm' and table_name = 'accounts'"
+                ).fetchall()
+            }
+        assert landed == codes, wh
+        assert "account_number" not in columns, wh
+    with pytest.raises(ValueError, match="unknown CRM field key 'erp_code'"):
+        contract_findings("crm", dict(section, fields={"erp_code": "AccountNumber"}))

@@ -34,7 +34,7 @@ response as (
         cast({{ dbt.date_trunc('month', to_local('assigned_at')) }} as date) as month,
         avg(case when responded_within_24h then 1.0 else 0.0 end) as response_compliance
     from lead_response
-    where rep_id is not null and response_band not in ('pending', 'unassigned')
+    where rep_id is not null and response_band not in ('pending', 'unassigned', 'not_applicable')
     group by 1, 2
 ),
 
@@ -44,7 +44,10 @@ key_actions as (
         cast({{ dbt.date_trunc('month', 'entered_date') }} as date) as month,
         avg(case when has_evidence then 1.0 else 0.0 end) as key_action_completion
     from stage_history
-    where rep_id is not null and stage not in ('lead_confirmed', 'lost')
+    where
+        rep_id is not null
+        and stage not in ('lead_confirmed', 'lost')
+        and has_evidence is not null
     group by 1, 2
 ),
 

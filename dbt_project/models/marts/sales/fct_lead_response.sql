@@ -1,7 +1,12 @@
 -- One row per lead: how long it waited from assignment to its first touch (SPEC §5).
 -- First touch = earliest touch at or after the lead's creation and not after the as-of
 -- day; touches dated before the lead existed or in the future are data-quality findings,
--- not responses. Bands and windows come from the settings sheet.
+-- not responses. Bands and windows come from the settings sheet. With no touch source at all
+-- (no CRM Task or Event object in the export, no WeCom) response time is 'not_applicable',
+-- never "every lead red".
+{%- set no_touch_source = 'true' if (contract_missing('crm', 'Task')
+    and contract_missing('crm', 'Event') and not source_exists('wecom', 'chat_messages'))
+    else 'false' %}
 with
 
 leads as (
@@ -68,6 +73,7 @@ banded as (
         measured.lead_status,
         case
             when measured.assigned_at is null then 'unassigned'
+            when {{ no_touch_source }} then 'not_applicable'
             when measured.response_hours is null
                 then
                     case
@@ -79,10 +85,14 @@ banded as (
             else 'red'
         end as response_band,
         measured.response_hours,
-        coalesce(measured.response_hours <= settings.response_red_hours, false)
-            as responded_within_24h,
-        coalesce(measured.response_hours <= settings.followup_window_hours, false)
-            as touched_within_72h,
+        case
+            when not {{ no_touch_source }}
+                then coalesce(measured.response_hours <= settings.response_red_hours, false)
+        end as responded_within_24h,
+        case
+            when not {{ no_touch_source }}
+                then coalesce(measured.response_hours <= settings.followup_window_hours, false)
+        end as touched_within_72h,
         measured.converted,
         cast({{ to_local('measured.created_at') }} as date) as lead_date,
         measured.created_at,

@@ -1,5 +1,8 @@
 -- One row per opportunity x stage entered: when, for how long, with or without the stage's
--- evidence, and the stage it jumped from when stages were skipped (SPEC §4).
+-- evidence, and the stage it jumped from when stages were skipped (SPEC §4). An export
+-- without ContentVersion (ops.source_contract) leaves has_evidence unknown (null), never
+-- "no evidence".
+{%- set no_evidence_source = 'true' if contract_missing('crm', 'ContentVersion') else 'false' %}
 with
 
 entries as (
@@ -44,8 +47,10 @@ final as (
         entries.win_probability,
         {% set until = 'coalesce(entries.exited_at, ' ~ as_of_end() ~ ')' -%}
         {{ seconds_between('entries.entered_at', until) }} / 86400.0 as dwell_days,
-        entries.required_evidence is null or evidence.linked_record_id is not null
-            as has_evidence,
+        case
+            when entries.required_evidence is null then true
+            when not {{ no_evidence_source }} then evidence.linked_record_id is not null
+        end as has_evidence,
         coalesce(entries.next_order > entries.stage_order and entries.next_stage <> 'lost', false)
             as advanced,
         cast({{ to_local('entries.entered_at') }} as date) as entered_date,

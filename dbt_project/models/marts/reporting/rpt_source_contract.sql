@@ -1,0 +1,30 @@
+-- What each source lacks against its contract (ingest/contracts.py), for the data-quality
+-- page: missing required or optional columns, missing objects, unknown columns and files, and
+-- the metric each gap degrades. A source checked without a finding shows one 'ok' row.
+with
+
+source_contract as (
+    select * from {{ ref('stg_ops__source_contract') }}
+),
+
+final as (
+    select
+        finding_id,
+        source_name,
+        object_name,
+        column_name,
+        status,
+        case status
+            when 'missing_required' then '缺少必需字段'
+            when 'missing_optional' then '缺少可选字段'
+            when 'missing_object' then '缺少对象（按空表加载）'
+            when 'unknown' then '未知字段/文件（保留）'
+            else '完整'
+        end as status_label,
+        degrades,
+        fix,
+        checked_at
+    from source_contract
+)
+
+select * from final
