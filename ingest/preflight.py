@@ -88,12 +88,15 @@ def _wecom(section: dict[str, Any], report: SourceReport) -> None:
     probe = _http(base + "gettoken")
     report.probes.append(probe)
     if probe.ok:
-        secret = dlt.secrets.get("sources.wecom.corp_secret")
-        if not secret:
-            report.probes.append(
-                Probe("credentials", False, "SOURCES__WECOM__CORP_SECRET is not set")
-            )
-        else:
+        corp = dlt.secrets.get("sources.wecom.corp_secret")
+        # one secret per app, as WeCom grants them (corp_secret stands in for either)
+        for app, label in (("contact", "客户联系"), ("checkin", "打卡")):
+            secret = dlt.secrets.get(f"sources.wecom.{app}_secret") or corp
+            what = f"credentials ({app}, {label})"
+            if not secret:
+                detail = f"SOURCES__WECOM__{app.upper()}_SECRET is not set"
+                report.probes.append(Probe(what, False, detail))
+                continue
             try:
                 body = requests.get(
                     base + "gettoken",
@@ -108,7 +111,7 @@ def _wecom(section: dict[str, Any], report: SourceReport) -> None:
                 if good
                 else f"gettoken: errcode {body.get('errcode')} {body.get('errmsg')}"
             )
-            report.probes.append(Probe("credentials", good, detail))
+            report.probes.append(Probe(what, good, detail))
     if section.get("chat_archive_dir"):
         archive = _folder(section["chat_archive_dir"], "chat archive folder")
         report.probes.append(Probe("chat archive", archive.ok, archive.detail))

@@ -76,10 +76,15 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def table_contract(name: str, spec: dict[str, Any]) -> contracts.ObjectContract:
-    """A U8 table's contract: every column the source reads is required, and so is the table."""
+    """A U8 table's contract: every column the source reads is required, and so is the table;
+    a line table's own cursor is optional (its lines are read through its header's)."""
+    optional = {}
+    if "header" in spec:
+        optional[spec["cursor"]] = f"none: lines are read through {spec['header']}'s cursor"
     return contracts.ObjectContract(
         name=name,
-        required=tuple(spec["columns"]),
+        required=tuple(c for c in spec["columns"] if c not in optional),
+        optional=optional,
         required_object=True,
         fix=f"read {name} from a U8 database (UFDATA_<set>_<year>) that has the column",
     )

@@ -35,12 +35,17 @@ def _check(tmp_path, capsys, sources: dict) -> tuple[int, str]:
 def test_check_reaches_every_source_and_reports_the_contract(org, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SOURCES__CRM__CLIENT_ID", "check-client")
     monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", "crm-secret-value")
-    monkeypatch.setenv("SOURCES__WECOM__CORP_SECRET", "wecom-secret-value")
+    monkeypatch.setenv("SOURCES__WECOM__CONTACT_SECRET", "contact-secret-value")
+    monkeypatch.setenv("SOURCES__WECOM__CHECKIN_SECRET", "checkin-secret-value")
     with (
         SalesforceStandIn(
             org / "crm_export", client_id="check-client", client_secret="crm-secret-value"
         ) as sf,
-        WeComStandIn(org / "wecom", corp_id="wwcheck", corp_secret="wecom-secret-value") as wc,
+        WeComStandIn(
+            org / "wecom",
+            corp_id="wwcheck",
+            app_secrets={"contact": "contact-secret-value", "checkin": "checkin-secret-value"},
+        ) as wc,
     ):
         sources = {
             "crm": {"instance_url": sf.base_url},
@@ -51,7 +56,8 @@ def test_check_reaches_every_source_and_reports_the_contract(org, tmp_path, caps
         code, out = _check(tmp_path, capsys, sources)
         assert code == 0, out
         assert "ok   credentials: token from" in out
-        assert "ok   credentials: access token obtained" in out
+        assert "ok   credentials (contact, 客户联系): access token obtained" in out
+        assert "ok   credentials (checkin, 打卡): access token obtained" in out
         assert "ok   reachable: connected, catalogue read" in out
         # the Data Loader export's gaps, read from the org's describe, with what they degrade
         assert "note crm Task.CompletedDateTime: optional column is missing; degrades:" in out
@@ -59,11 +65,12 @@ def test_check_reaches_every_source_and_reports_the_contract(org, tmp_path, caps
 
         # wrong secrets: named as refused, never printed
         monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", "wrong-crm-secret")
-        monkeypatch.setenv("SOURCES__WECOM__CORP_SECRET", "wrong-wecom-secret")
+        monkeypatch.setenv("SOURCES__WECOM__CHECKIN_SECRET", "wrong-wecom-secret")
         code, out = _check(tmp_path, capsys, sources)
     assert code == 1
     assert "FAIL credentials: POST" in out and "token request was refused" in out
-    assert "FAIL credentials: gettoken: errcode" in out
+    assert "FAIL credentials (checkin, 打卡): gettoken: errcode" in out
+    assert "ok   credentials (contact, 客户联系)" in out
     assert "not ready: crm, wecom" in out
     assert "wrong-crm-secret" not in out and "wrong-wecom-secret" not in out
     assert not (tmp_path / "warehouse.duckdb").exists()  # nothing was loaded

@@ -223,6 +223,16 @@ def test_marts_of_a_u8_without_line_ufts_equal_those_with_it(second_org_run, tmp
         for table in marts:
             if table == "rpt_source_freshness":  # when each source was loaded: this run's
                 continue
+            if table == "rpt_source_contract":  # this run's findings: the lines' missing ufts
+                gaps = got.execute(
+                    "select object_name, column_name, status from marts.rpt_source_contract "
+                    "where source_name = 'u8' order by 1"
+                ).fetchall()
+                assert gaps == [
+                    (line, "ufts", "missing_optional")
+                    for line in ("Ap_CloseBills", "SO_SODetails", "SaleBillVouchs")
+                ]
+                continue
             query = f"select * from marts.{table} order by all"
             assert got.execute(query).fetchall() == want.execute(query).fetchall(), table
         erp = "select count(*) from marts.rpt_forecast_vs_actual where actual_invoiced > 0"
