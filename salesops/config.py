@@ -86,6 +86,9 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         if section is None or section.get("enabled", True) is False:
             continue
         sources[name] = {k: _resolve(v, k, base) for k, v in section.items()}
+    # the sheets carry the business rules: without a folder they are the shipped defaults
+    # (ingest/sheets/defaults), so a company with nothing but a CRM export still runs
+    sources.setdefault("sheets", {})
     as_of = data.get("as_of")
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
