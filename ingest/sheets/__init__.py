@@ -111,7 +111,12 @@ def sheets_source(dir: str | None = None) -> list[DltResource]:  # noqa: A002 (c
         if rows:
             yield rows
 
-    @dlt.resource(name="sheet_load_report", write_disposition="append")
+    @dlt.resource(
+        name="sheet_load_report",
+        write_disposition="append",
+        # typed up front: a load with no unknown file still makes the column the notes read
+        columns={"reason": {"data_type": "text"}, "rows_defaulted": {"data_type": "bigint"}},
+    )
     def sheet_load_report() -> Iterator[list[dict[str, Any]]]:
         yield [r.report(loaded_at) for r in results().values()] + unknown()
 
@@ -160,6 +165,33 @@ def with_defaults(sheet: Sheet, result: SheetResult | None) -> SheetResult:
         result.rows.extend(missing)
         result.rows_defaulted = len(missing)
     return result
+
+
+def load_notes(warehouse: str | Path) -> list[str]:
+    """What the run summary says about the latest sheets load: files that match no sheet, and
+    the sheets taken from the defaults or left empty."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select file, table_name, status, reason from raw_sheets.sheet_load_report "
+            "where _dlt_load_id = (select max(_dlt_load_id) from raw_sheets.sheet_load_report) "
+            "order by file, table_name"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+    notes = [f"sheets: {file} {reason}" for file, _, status, reason in rows
+             if status == "unknown_file"]  # fmt: skip
+    for status, what in (("default", "from the project's defaults"), ("absent", "empty")):
+        tables = [t for _, t, s, _ in rows if s == status]
+        if tables:
+            notes.append(f"sheets: no workbook for {', '.join(tables)}: {what}")
+    if any(t == "org_reps" and s == "absent" for _, t, s, _ in rows):
+        notes.append("sheets: no org sheet: the reps are the CRM users, their region unknown")
+    return notes
 
 
 def _is_number(value: Any) -> bool:

@@ -64,6 +64,11 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             dlt_source=source_from_config(src, cfg.sources[src]),
             dlt_pipeline=pipeline,
         )
+        if src == "sheets":
+            from ingest.sheets import load_notes
+
+            for note in load_notes(cfg.warehouse):
+                context.log.warning(note)
         counts = record_volumes(cfg.warehouse, src)
         context.log.info(f"raw_{src}: {sum(counts.values()):,} rows in {len(counts)} tables")
 

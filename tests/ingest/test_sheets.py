@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from ingest.pipelines import make_pipeline
-from ingest.sheets import sheets_source
+from ingest.sheets import load_notes, sheets_source
 from salesops.demo.generate import generate
 
 
@@ -265,6 +265,10 @@ def test_without_a_folder_every_sheet_is_its_default_or_empty(tmp_path):
     ).fetchall())  # fmt: skip
     assert report["settings"] == report["stage_config"] == "default"
     assert report["org_reps"] == "absent"
+    con.close()
+    notes = load_notes(tmp_path / "w.duckdb")
+    assert "sheets: no org sheet: the reps are the CRM users, their region unknown" in notes
+    assert any(n.startswith("sheets: no workbook for ") and "settings" in n for n in notes)
 
 
 def test_a_companys_sheet_overrides_the_default_settings_per_row(tmp_path):
@@ -309,3 +313,6 @@ def test_a_file_that_matches_no_sheet_is_reported(demo_sheets, tmp_path):
     assert (file, status) == ("org.csv", "unknown_file")
     assert "matches no known sheet" in reason and "org.xlsx (sheet 销售团队)" in reason
     assert "销售团队.csv" in reason
+    con.close()
+    # and the run summary says so (the ingest step logs these notes as warnings)
+    assert f"sheets: org.csv {reason}" in load_notes(tmp_path / "w.duckdb")
