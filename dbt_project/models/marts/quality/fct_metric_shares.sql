@@ -1,6 +1,7 @@
 -- The shares a silent input error moves (leads assigned, leads with a first touch, CRM accounts
 -- matched to U8), one row per metric per build, appended: the plausibility suite compares the
--- latest build with the one before (expectations/suites/metric_shares.py).
+-- latest build with the one before (expectations/suites/metric_shares.py). A metric with
+-- nothing to count has no share that build.
 {{ config(materialized='incremental', incremental_strategy='append') }}
 
 with
@@ -11,6 +12,10 @@ lead_response as (
 
 customers as (
     select * from {{ ref('dim_customer') }}
+),
+
+u8_customers as (
+    select * from {{ ref('stg_u8__customers') }}
 ),
 
 counted as (
@@ -31,7 +36,8 @@ counted as (
         count(u8_customer_code) as numerator,
         count(*) as denominator
     from customers
-    where crm_account_id is not null
+    -- without U8 customers there is nothing to match: no share (adding U8 is no jump)
+    where crm_account_id is not null and exists (select 1 from u8_customers)
 ),
 
 final as (
