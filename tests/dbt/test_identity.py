@@ -5,26 +5,11 @@ counted as wins without an order."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 
 import duckdb
 
-from salesops.dbt import dbt_executable
-from tests.dbt.test_unit_tests import PROJECT
-
-
-def _rebuild(warehouse, as_of, target, models: str) -> None:
-    result = subprocess.run(
-        [dbt_executable(), "run", "--select", models,
-         "--vars", json.dumps({"as_of": as_of.isoformat()}),
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(target)],
-        capture_output=True, text=True,
-        env={**os.environ, "SALESOPS_WAREHOUSE": str(warehouse)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:]
+from tests.support.dbt import dbt_run
 
 
 def test_won_deals_of_an_account_without_a_unique_u8_match_are_unverifiable(demo_run, tmp_path):
@@ -54,7 +39,7 @@ def test_won_deals_of_an_account_without_a_unique_u8_match_are_unverifiable(demo
     )
     con.execute("update raw_u8.customer set ccusname = '无关公司' where ccuscode = ?", [code_b])
     con.close()
-    _rebuild(warehouse, demo_run.config.as_of, tmp_path / "target", "dim_customer dq_findings")
+    dbt_run(warehouse, demo_run.config.as_of, "dim_customer dq_findings", tmp_path / "target")
 
     con = duckdb.connect(str(warehouse), read_only=True)
     findings = {

@@ -4,17 +4,13 @@ suite whose message names the likely cause; the demo org passes every one."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 
 import duckdb
 import pytest
 
 from expectations import runner
-from salesops.dbt import dbt_executable
-from tests.dbt.test_unit_tests import PROJECT
+from tests.support.dbt import dbt_run
 
 SUITES = ["lead_plausibility", "u8_match_plausibility", "metric_shares"]
 
@@ -35,15 +31,7 @@ def _validate(warehouse, demo_run) -> dict[str, runner.ValidationSummary]:
 
 def _build_shares(warehouse, demo_run, target) -> None:
     """Another build of the share history (dbt appends one row per metric)."""
-    result = subprocess.run(
-        [dbt_executable(), "run", "--select", "fct_metric_shares",
-         "--vars", json.dumps({"as_of": demo_run.config.as_of.isoformat()}),
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(target)],
-        capture_output=True, text=True,
-        env={**os.environ, "SALESOPS_WAREHOUSE": str(warehouse)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:]
+    dbt_run(warehouse, demo_run.config.as_of, "fct_metric_shares", target)
 
 
 def _failed(summary: runner.ValidationSummary) -> dict[str, str]:
@@ -78,14 +66,7 @@ def test_no_account_matched_to_u8_fails_with_its_likely_cause(demo_run, warehous
     con.execute("update raw_crm.accounts set erp_customer_code_c = null")
     con.execute("update raw_u8.customer set ccusname = 'U8-' || ccuscode")
     con.close()
-    subprocess.run(
-        [dbt_executable(), "run", "--select", "dim_customer",
-         "--vars", json.dumps({"as_of": demo_run.config.as_of.isoformat()}),
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(warehouse.parent / "target")],
-        check=True, capture_output=True,
-        env={**os.environ, "SALESOPS_WAREHOUSE": str(warehouse)},
-    )  # fmt: skip
+    dbt_run(warehouse, demo_run.config.as_of, "dim_customer", warehouse.parent / "target")
     failed = _failed(_validate(warehouse, demo_run)["u8_match_plausibility"])
     assert failed.keys() == {"no_account_matched_to_u8"}
     assert "ERP code field" in failed["no_account_matched_to_u8"]
