@@ -54,8 +54,10 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         cfg = salesops.load()
         if not cfg.has(src):
             raise dg.Failure(
-                f"source '{src}' is not configured in {cfg.path}; "
-                "select only configured sources (salesops.orchestration.selection)"
+                f"source '{src}' is not configured in {cfg.path}: launch the job from its "
+                "schedule (which selects only configured sources) or leave ingest_"
+                f"{src} out of the selection "
+                "(orchestration.defs.automation.configured_selection)"
             )
         pipeline = make_pipeline(src, cfg.warehouse, cfg.pipelines_dir)
         context.log.info(f"loading {src} into {cfg.warehouse} (dataset raw_{src})")
