@@ -89,6 +89,8 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
         f"run {outcome.run_id[:8]} {status} in {outcome.seconds:.0f}s: "
         f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
     )
+    for run_id in outcome.recovered_runs:
+        echo(f"  run {run_id} had been killed: marked failed, its pool slots freed")
     for err in outcome.errors:
         echo(f"  error in {err}")
     if outcome.failed_checks:
@@ -109,7 +111,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = salesops_config.load(args.config)
     echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
-    outcome = runner.run(cfg.path, echo=echo, full_refresh=args.full_refresh)
+    outcome = runner.run(
+        cfg.path,
+        echo=echo,
+        full_refresh=args.full_refresh,
+        exclude_groups=("bi",) if args.no_bi else (),
+    )
     return _report(outcome, cfg)
 
 
@@ -258,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental models from all history (after a keyword-sheet change)",
+    )
+    p.add_argument(
+        "--no-bi", action="store_true", help="skip publishing, the site build and the report"
     )
     p.set_defaults(func=cmd_run)
 
