@@ -84,15 +84,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # -- run ------------------------------------------------------------------------------------------
 def _report(outcome, cfg: salesops_config.Config) -> int:
-    status = "succeeded" if outcome.success else "FAILED"
+    status = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED"}[outcome.status]
+    failed = ", ".join(outcome.failed_sources)
     echo(
         f"run {outcome.run_id[:8]} {status} in {outcome.seconds:.0f}s: "
-        f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
+        + (f"source {failed} failed to load, the rest built; " if failed else "")
+        + f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
     )
+    for source, error in outcome.failed_sources.items():
+        echo(
+            f"  {source} failed: {error} (its raw tables stay as of its last good load; what "
+            "reads them is stale: ops.source_loads, data-quality page)"
+        )
     for run_id in outcome.recovered_runs:
         echo(f"  run {run_id} had been killed: marked failed, its pool slots freed")
+    said = {f"ingest_{src}: {error}" for src, error in outcome.failed_sources.items()}
     for err in outcome.errors:
-        echo(f"  error in {err}")
+        if err not in said:
+            echo(f"  error in {err}")
     if outcome.failed_checks:
         echo(f"  {len(outcome.failed_checks)} checks failed: {', '.join(outcome.failed_checks)}")
     if outcome.warned_checks:
@@ -103,7 +112,7 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
     echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
     echo(f"  BI file:   {cfg.bi_warehouse}")
-    return 0 if outcome.success else 1
+    return {"succeeded": 0, "failed": 1, "partial": 3}[outcome.status]
 
 
 def cmd_run(args: argparse.Namespace) -> int:

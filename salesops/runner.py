@@ -54,6 +54,21 @@ class RunOutcome:
     evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
     step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
     recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
+    # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
+    # False): the rest was built, what reads them from their last good load (``status``)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """``succeeded``; ``partial`` when sources failed to load and everything else was built
+        (what reads them from their last good load); ``failed`` when a step failed."""
+        if self.success:
+            return "succeeded"
+        source_errors = {f"ingest_{src}: {error}" for src, error in self.failed_sources.items()}
+        steps_ok = all(v == "ok" for v in self.steps.values())
+        if self.failed_sources and steps_ok and set(self.errors) <= source_errors:
+            return "partial"
+        return "failed"
 
 
 def _progress_logger(
@@ -354,6 +369,9 @@ def run(
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
     _collect(outcome, result)
+    if outcome.failed_sources:
+        outcome.success = False
+        outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
     return outcome
 
 
@@ -384,6 +402,8 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
 
 def _collect(outcome: RunOutcome, result) -> None:
     """Steps, errors and check results of a finished run into ``outcome``."""
+    from orchestration.defs.ingest import LOADED_CHECK
+
     for event in result.all_events:
         if event.is_step_success or event.is_step_failure:
             outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"
@@ -397,7 +417,11 @@ def _collect(outcome: RunOutcome, result) -> None:
             evaluation = event.event_specific_data
             key = evaluation.asset_check_key.to_user_string()
             outcome.evaluated_checks.append(key)
-            if not evaluation.passed:
+            if not evaluation.passed and evaluation.asset_check_key.name == LOADED_CHECK:
+                source = evaluation.asset_check_key.asset_key.path[0]
+                error = evaluation.metadata.get("error")
+                outcome.failed_sources.setdefault(source, str(error.value if error else ""))
+            elif not evaluation.passed:
                 if evaluation.severity == dg.AssetCheckSeverity.WARN:
                     outcome.warned_checks.append(key)
                 else:
