@@ -112,42 +112,45 @@ def redact(message: str, limit: int = 500) -> str:
 
 def record_source_load(warehouse: str | Path, src: str, error: str | None = None) -> dict[str, Any]:
     """Record the outcome of a load of ``src`` in ``ops.source_loads`` (one row per source):
-    ``ok``, or ``failed`` with the error (redacted) and the time of the last good load kept
-    (dlt's load log when this table has none yet). Returns the row."""
+    ``ok``, or ``failed`` with the error (redacted); ``last_success_at`` is the source's last
+    completed load in dlt's load log (``raw_<src>._dlt_loads``), kept when a load fails.
+    Returns the row."""
     import duckdb
 
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(SOURCE_LOADS_DDL)
-        previous = None
-        if error is not None:
-            loads = con.execute(
-                "select 1 from information_schema.tables "
-                "where table_schema = ? and table_name = '_dlt_loads'",
-                [f"raw_{src}"],
-            ).fetchone()
-            if loads:
-                previous = con.execute(
-                    f'select max(inserted_at) from "raw_{src}"._dlt_loads where status = 0'
-                ).fetchone()[0]
+        # the source's last completed load in dlt's own log (the load just made, when it worked)
+        last_load = None
+        if con.execute(
+            "select 1 from information_schema.tables "
+            "where table_schema = ? and table_name = '_dlt_loads'",
+            [f"raw_{src}"],
+        ).fetchone():
+            last_load = con.execute(
+                f'select max(inserted_at) from "raw_{src}"._dlt_loads where status = 0'
+            ).fetchone()[0]
         ok = error is None
         con.execute(
             """
             insert into ops.source_loads
-            values (?, ?, current_timestamp, case when ? then current_timestamp end, ?)
+            values (
+                ?, ?, current_timestamp,
+                case when ? then coalesce(?::timestamptz, current_timestamp) end, ?
+            )
             on conflict (source) do update set
                 status = excluded.status,
                 attempted_at = excluded.attempted_at,
                 last_success_at = coalesce(excluded.last_success_at, source_loads.last_success_at),
                 error = excluded.error
             """,
-            [src, "ok" if ok else "failed", ok, None if ok else redact(error)],
+            [src, "ok" if ok else "failed", ok, last_load, None if ok else redact(error)],
         )
-        if previous is not None:
+        if not ok and last_load is not None:
             con.execute(
                 "update ops.source_loads set last_success_at = coalesce(last_success_at, ?) "
                 "where source = ?",
-                [previous, src],
+                [last_load, src],
             )
         row = con.execute(
             "select source, status, attempted_at, last_success_at, error "

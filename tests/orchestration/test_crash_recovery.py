@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from salesops import config as salesops_config
+from salesops import runner
 from salesops.demo.serve import served_sources
 from salesops.runner import PROCESS_TAG
 from tests.orchestration.digests import VOLATILE, table_digests
@@ -159,7 +161,7 @@ def test_a_killed_run_is_recovered_and_the_next_equals_a_clean_run(clean_org_run
 
 
 def test_a_run_waiting_for_the_warehouse_names_the_holder_and_gives_up(tmp_path):
-    from salesops import locks, runner
+    from salesops import locks
 
     cfg = salesops_config.from_dict(
         {"warehouse": {"path": str(tmp_path / "w.duckdb")}, "runs": {"max_wait_minutes": 0.05}},
@@ -173,3 +175,50 @@ def test_a_run_waiting_for_the_warehouse_names_the_holder_and_gives_up(tmp_path)
     assert not outcome.success
     assert any("salesops run, process test:1" in line and "waiting" in line for line in said)
     assert "gave up waiting" in outcome.errors[0] and "max_wait_minutes" in outcome.errors[0]
+
+
+def _instance_holding_the_pool(tmp_path, process: str) -> tuple[dg.DagsterInstance, str]:
+    """An instance (the project's dagster.yaml) whose duckdb_write slot a STARTED run holds."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(home))
+    run = instance.add_run(
+        dg.DagsterRun(
+            job_name="salesops_run_job",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={PROCESS_TAG: process},
+        )
+    )
+    storage = instance.event_log_storage
+    storage.initialize_concurrency_limit_to_default(runner.POOL)
+    assert storage.claim_concurrency_slot(runner.POOL, run.run_id, "ingest_crm").is_claimed
+    return instance, run.run_id
+
+
+def test_a_run_waiting_for_the_pool_names_the_holder_and_gives_up(tmp_path):
+    instance, holder = _instance_holding_the_pool(tmp_path, runner.this_process())  # alive
+    said: list[str] = []
+    with pytest.raises(runner.WaitTimeout, match=holder):
+        runner.wait_for_pool(instance, time.monotonic() + 1, said.append)
+    assert said == [
+        f"waiting for the Dagster pool duckdb_write: held by run {holder} (salesops_run_job, "
+        f"step ingest_crm, STARTED, process {runner.this_process().rsplit(':', 1)[0]})"
+    ]
+    assert instance.get_run_by_id(holder).status == dg.DagsterRunStatus.STARTED
+
+
+def test_a_slot_held_by_a_process_that_is_gone_is_freed(tmp_path):
+    child = subprocess.Popen(["true"])  # a process that has ended
+    child.wait()
+    process = f"{runner.socket.gethostname()}:{child.pid}:0"
+    instance, holder = _instance_holding_the_pool(tmp_path, process)
+    said: list[str] = []
+    assert runner.recover_dead_runs(instance, said.append) == [holder]
+    runner.wait_for_pool(instance, time.monotonic() + 1, said.append)  # free now: no wait
+    assert instance.get_run_by_id(holder).status == dg.DagsterRunStatus.FAILURE
+    assert not instance.event_log_storage.get_concurrency_run_ids()
+    assert said == [
+        f"run {holder} was left unfinished by a process that is gone: marked failed",
+        f"freed the duckdb_write slots held by run {holder}, which is over",
+    ]
