@@ -96,9 +96,10 @@ create table if not exists ops.source_loads (
     error varchar
 )
 """
-# what an error message may not carry into the warehouse (and on to a BI page): the query
-# string of a URL (access tokens, keys) and long digit runs (phone numbers)
+# what an error message may not carry into the warehouse (and on to a BI page): a URL's user
+# and password, its query string (access tokens, keys), and long digit runs (phone numbers)
 _REDACT = (
+    (re.compile(r"([a-zA-Z][\w+.-]*://)[^/\s'\"]+@"), r"\1…@"),
     (re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*"), r"\1?…"),
     (re.compile(r"\d{7,}"), "…"),
 )
