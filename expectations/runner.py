@@ -35,19 +35,11 @@ import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations import suites as suites_pkg
+from ingest.sheets import default_settings
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 TZ = ZoneInfo("Asia/Shanghai")
 SHOWN = 20  # sample records kept per failed expectation
-
-# SPEC defaults of the settings the suites read; the settings sheet overrides them
-DEFAULT_SETTINGS = {
-    "short_visit_seconds": 40.0,
-    "erp_mismatch_tolerance": 0.01,
-    "freshness_max_hours": 26.0,
-    "freshness_max_hours_u8": 24.0,
-    "volume_drop_max": 0.15,
-}
 
 
 @dataclass
@@ -124,8 +116,9 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def settings(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """The thresholds the suites read: the settings sheet over the SPEC defaults."""
-    out = dict(DEFAULT_SETTINGS)
+    """The thresholds the suites read: the settings sheet over the project's defaults (the
+    sheets loader's own, ``ingest/sheets/defaults/settings.csv``)."""
+    out = default_settings()
     table = _tables(con).get("stg_sheets__settings")
     if table:
         for name, value in con.execute(

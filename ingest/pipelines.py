@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,85 @@ def record_volumes(warehouse: str | Path, src: str) -> dict[str, int]:
             [(src, table, n) for table, n in counts.items()],
         )
         return {table.split(".", 1)[1]: n for table, n in counts.items()}
+    finally:
+        con.close()
+
+
+SOURCE_LOADS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.source_loads (
+    source varchar primary key,
+    status varchar not null,
+    attempted_at timestamp with time zone not null,
+    last_success_at timestamp with time zone,
+    error varchar
+)
+"""
+# what an error message may not carry into the warehouse (and on to a BI page): a URL's user
+# and password, its query string (access tokens, keys), and long digit runs (phone numbers)
+_REDACT = (
+    (re.compile(r"([a-zA-Z][\w+.-]*://)[^/\s'\"]+@"), r"\1…@"),
+    (re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*"), r"\1?…"),
+    (re.compile(r"\d{7,}"), "…"),
+)
+
+
+def redact(message: str, limit: int = 500) -> str:
+    for pattern, replacement in _REDACT:
+        message = pattern.sub(replacement, message)
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def record_source_load(warehouse: str | Path, src: str, error: str | None = None) -> dict[str, Any]:
+    """Record the outcome of a load of ``src`` in ``ops.source_loads`` (one row per source):
+    ``ok``, or ``failed`` with the error (redacted); ``last_success_at`` is the source's last
+    completed load in dlt's load log (``raw_<src>._dlt_loads``), kept when a load fails.
+    Returns the row."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(SOURCE_LOADS_DDL)
+        # the source's last completed load in dlt's own log (the load just made, when it worked)
+        last_load = None
+        if con.execute(
+            "select 1 from information_schema.tables "
+            "where table_schema = ? and table_name = '_dlt_loads'",
+            [f"raw_{src}"],
+        ).fetchone():
+            last_load = con.execute(
+                f'select max(inserted_at) from "raw_{src}"._dlt_loads where status = 0'
+            ).fetchone()[0]
+        ok = error is None
+        con.execute(
+            """
+            insert into ops.source_loads
+            values (
+                ?, ?, current_timestamp,
+                case when ? then coalesce(?::timestamptz, current_timestamp) end, ?
+            )
+            on conflict (source) do update set
+                status = excluded.status,
+                attempted_at = excluded.attempted_at,
+                last_success_at = coalesce(excluded.last_success_at, source_loads.last_success_at),
+                error = excluded.error
+            """,
+            [src, "ok" if ok else "failed", ok, last_load, None if ok else redact(error)],
+        )
+        if not ok and last_load is not None:
+            con.execute(
+                "update ops.source_loads set last_success_at = coalesce(last_success_at, ?) "
+                "where source = ?",
+                [last_load, src],
+            )
+        row = con.execute(
+            "select source, status, attempted_at, last_success_at, error "
+            "from ops.source_loads where source = ?",
+            [src],
+        ).fetchone()
+        return dict(
+            zip(("source", "status", "attempted_at", "last_success_at", "error"), row, strict=True)
+        )
     finally:
         con.close()
 

@@ -124,6 +124,10 @@ def _u8(section: dict[str, Any], report: SourceReport) -> None:
 
 
 def _sheets(section: dict[str, Any], report: SourceReport) -> None:
+    if not section.get("dir"):  # no folder named: every rule sheet is the shipped default
+        report.where = "the project's default rule sheets (ingest/sheets/defaults)"
+        report.probes.append(Probe("reachable", True, "no sheets folder: defaults apply"))
+        return
     report.where = f"folder {section.get('dir')}"
     report.probes.append(_folder(section.get("dir"), "spreadsheets folder"))
 

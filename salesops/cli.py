@@ -86,13 +86,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # -- run ------------------------------------------------------------------------------------------
 def _report(outcome, cfg: salesops_config.Config) -> int:
-    status = "succeeded" if outcome.success else "FAILED"
+    status = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED"}[outcome.status]
+    failed = ", ".join(outcome.failed_sources)
     echo(
         f"run {outcome.run_id[:8]} {status} in {outcome.seconds:.0f}s: "
-        f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
+        + (f"source {failed} failed to load, the rest built; " if failed else "")
+        + f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
     )
+    for source, error in outcome.failed_sources.items():
+        echo(
+            f"  {source} failed: {error} (its raw tables stay as of its last good load; what "
+            "reads them is stale: ops.source_loads, data-quality page)"
+        )
+    for run_id in outcome.recovered_runs:
+        echo(f"  run {run_id} had been killed: marked failed, its pool slots freed")
+    said = {f"ingest_{src}: {error}" for src, error in outcome.failed_sources.items()}
     for err in outcome.errors:
-        echo(f"  error in {err}")
+        if err not in said:
+            echo(f"  error in {err}")
     if outcome.failed_checks:
         echo(f"  {len(outcome.failed_checks)} checks failed: {', '.join(outcome.failed_checks)}")
     if outcome.warned_checks:
@@ -104,7 +115,7 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
     echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
     echo(f"  BI file:   {cfg.bi_warehouse}")
-    return 0 if outcome.success else 1
+    return {"succeeded": 0, "failed": 1, "partial": 3}[outcome.status]
 
 
 def _report_contract(cfg: salesops_config.Config) -> None:
@@ -129,7 +140,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = salesops_config.load(args.config)
     echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
-    outcome = runner.run(cfg.path, echo=echo, full_refresh=args.full_refresh)
+    outcome = runner.run(
+        cfg.path,
+        echo=echo,
+        full_refresh=args.full_refresh,
+        exclude_groups=("bi",) if args.no_bi else (),
+    )
     return _report(outcome, cfg)
 
 
@@ -306,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental models from all history (after a keyword-sheet change)",
+    )
+    p.add_argument(
+        "--no-bi", action="store_true", help="skip publishing, the site build and the report"
     )
     p.set_defaults(func=cmd_run)
 

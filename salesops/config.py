@@ -16,6 +16,7 @@ import yaml
 
 SOURCE_NAMES = ("crm", "wecom", "u8", "sheets")
 _PATH_KEYS = ("_dir", "_path", "_file")
+DEFAULT_MAX_WAIT_MINUTES = 30.0
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,9 @@ class Config:
     # region-scoped sites: one per sales region, holding only that region's rows
     bi_regions: bool = False
     bi_regions_dir: Path | None = None
+    # how long a run waits for another run writing the same warehouse (or holding the
+    # Dagster pool ``duckdb_write``) before it gives up (``runs: {max_wait_minutes: N}``)
+    max_wait_minutes: float = DEFAULT_MAX_WAIT_MINUTES
 
     def region_bi_file(self, region: str) -> Path:
         """The BI file published for one region (beside the executive one)."""
@@ -86,10 +90,18 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         if section is None or section.get("enabled", True) is False:
             continue
         sources[name] = {k: _resolve(v, k, base) for k, v in section.items()}
+    # the sheets carry the business rules: without a folder they are the shipped defaults
+    # (ingest/sheets/defaults), so a company with nothing but a CRM export still runs
+    sources.setdefault("sheets", {})
     as_of = data.get("as_of")
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
     bi_cfg = data.get("bi") or {}
+    runs_cfg = data.get("runs") or {}
+    try:
+        max_wait = float(runs_cfg.get("max_wait_minutes", DEFAULT_MAX_WAIT_MINUTES))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"'runs.max_wait_minutes' must be a number of minutes{where}") from exc
     return Config(
         path=path,
         warehouse=warehouse,
@@ -106,6 +118,7 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         bi_regions_dir=Path(_resolve(bi_cfg["regions_dir"], "_dir", base))
         if bi_cfg.get("regions_dir")
         else None,
+        max_wait_minutes=max_wait,
     )
 
 
@@ -143,4 +156,6 @@ def dump(config: Config) -> str:
         data["bi"] = {k: str(v) for k, v in bi.items() if v}
         if config.bi_regions:
             data["bi"]["regions"] = True
+    if config.max_wait_minutes != DEFAULT_MAX_WAIT_MINUTES:
+        data["runs"] = {"max_wait_minutes": config.max_wait_minutes}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -3,6 +3,14 @@
 The same definitions that ``dagster dev`` serves run here through ``execute_in_process``, so a
 command-line run and a scheduled run share every code path. Progress is printed one line per
 step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set).
+
+A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
+stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
+every later run. So each run is tagged with the process running it (host, pid, the process's
+start time), and each start first marks failed the runs whose process is gone and frees their
+slots (runs the Dagster daemon launches are watched by its run monitoring instead,
+``orchestration/dagster.yaml``). A run that waits for another (the warehouse's lock, the pool)
+says which one, and gives up after ``runs.max_wait_minutes`` of the run configuration.
 """
 
 from __future__ import annotations
@@ -10,7 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +32,14 @@ from salesops import config as salesops_config
 from salesops import locks
 
 JOB_NAME = "salesops_run_job"
+POOL = "duckdb_write"
+# host:pid:start time of the process running an in-process run (to tell when it is gone)
+PROCESS_TAG = "salesops/process"
+UNFINISHED = (
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
 
 
 @dataclass
@@ -34,6 +53,22 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
     step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
+    recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
+    # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
+    # False): the rest was built, what reads them from their last good load (``status``)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """``succeeded``; ``partial`` when sources failed to load and everything else was built
+        (what reads them from their last good load); ``failed`` when a step failed."""
+        if self.success:
+            return "succeeded"
+        source_errors = {f"ingest_{src}: {error}" for src, error in self.failed_sources.items()}
+        steps_ok = all(v == "ok" for v in self.steps.values())
+        if self.failed_sources and steps_ok and set(self.errors) <= source_errors:
+            return "partial"
+        return "failed"
 
 
 def _progress_logger(
@@ -83,17 +118,176 @@ def _progress_logger(
     return step_logger
 
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), "?" where that cannot
+    be read, None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return "?"
+        return "?"
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def this_process() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def _process_gone(process: str) -> bool:
+    """True when the process a run was tagged with has ended (only known on this host)."""
+    host, pid, started = process.rsplit(":", 2)
+    if host != socket.gethostname():
+        return False
+    now = _process_start(int(pid))
+    return now is None or "?" not in (now, started) and now != started
+
+
+def _describe(instance: dg.DagsterInstance, run_id: str, step_key: str | None = None) -> str:
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return f"run {run_id} (not in this instance)"
+    where = f", step {step_key}" if step_key else ""
+    process = run.tags.get(PROCESS_TAG)
+    by = f", process {process.rsplit(':', 1)[0]}" if process else ""
+    return f"run {run_id} ({run.job_name}{where}, {run.status.value}{by})"
+
+
+def recover_dead_runs(
+    instance: dg.DagsterInstance, echo: Callable[[str], None] = print
+) -> list[str]:
+    """Mark failed every unfinished run whose process is gone (killed, crashed) and free the
+    pool slots it held; free the slots any finished run still holds. Returns the runs failed."""
+    failed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(UNFINISHED))):
+        process = run.tags.get(PROCESS_TAG)
+        if not process or not _process_gone(process):
+            continue
+        instance.report_run_failed(
+            run,
+            message=(
+                f"the process running it ({process.rsplit(':', 1)[0]}) is gone (killed or "
+                "crashed); marked failed by the next salesops run"
+            ),
+        )
+        failed.append(run.run_id)
+        echo(f"run {run.run_id} was left unfinished by a process that is gone: marked failed")
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        for run_id in sorted(storage.get_concurrency_run_ids()):
+            run = instance.get_run_by_id(run_id)
+            if run is None or run.is_finished:
+                storage.free_concurrency_slots_for_run(run_id)
+                echo(f"freed the {POOL} slots held by run {run_id}, which is over")
+    return failed
+
+
+class WaitTimeout(TimeoutError):
+    """Another run kept the warehouse or the pool longer than ``runs.max_wait_minutes``."""
+
+
+def _pool_holders(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
+    info = instance.event_log_storage.get_concurrency_info(POOL)
+    return [
+        _describe(instance, slot.run_id, slot.step_key)
+        for slot in info.claimed_slots
+        if slot.run_id != own_run_id
+    ]
+
+
+def wait_for_pool(
+    instance: dg.DagsterInstance, deadline: float, echo: Callable[[str], None]
+) -> None:
+    """Before a run starts: wait until the pool ``duckdb_write`` has a free slot (runs whose
+    process is gone are recovered on the way), saying who holds it; past ``deadline``
+    (``time.monotonic()``) raise :class:`WaitTimeout`."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return
+    said = None
+    while True:
+        info = storage.get_concurrency_info(POOL)
+        if info.limit is None or len(info.claimed_slots) < info.limit:
+            return
+        holders = _pool_holders(instance)
+        if holders != said:
+            echo(f"waiting for the Dagster pool {POOL}: held by {'; '.join(holders)}")
+            said = holders
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(
+                f"gave up waiting for the Dagster pool {POOL}, held by {'; '.join(holders)} "
+                "(runs.max_wait_minutes in the run configuration)"
+            )
+        time.sleep(2)
+        recover_dead_runs(instance, echo)
+
+
 @contextlib.contextmanager
-def warehouse_lock(warehouse: Path, echo: Callable[[str], None]) -> Iterator[None]:
+def pool_watch(
+    instance: dg.DagsterInstance | None, run_id: str, echo: Callable[[str], None]
+) -> Iterator[None]:
+    """While the run executes, say when a step of it waits for the pool and who holds it."""
+    if instance is None or not instance.event_log_storage.supports_global_concurrency_limits:
+        yield
+        return
+    stop = threading.Event()
+
+    def watch() -> None:
+        said = None
+        while not stop.wait(5):
+            info = instance.event_log_storage.get_concurrency_info(POOL)
+            waiting = [
+                p.step_key
+                for p in info.pending_steps
+                if p.run_id == run_id and p.assigned_timestamp is None
+            ]
+            holders = _pool_holders(instance, run_id) if waiting else []
+            if holders and holders != said:
+                echo(
+                    f"{', '.join(waiting)} waiting for the Dagster pool {POOL}: held by "
+                    + "; ".join(holders)
+                )
+            said = holders
+
+    thread = threading.Thread(target=watch, name="pool-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def warehouse_lock(
+    warehouse: Path, echo: Callable[[str], None], timeout: float | None = None
+) -> Iterator[None]:
     """One in-process run per warehouse at a time: DuckDB allows one writer per file, and an
     in-process run writes from several steps. A second ``salesops run`` (or a thread) on the
-    same warehouse waits here for the first to finish. (Runs launched by the Dagster daemon are
-    serialised by the ``duckdb_write`` pool instead.)"""
-    with locks.exclusive(
-        Path(f"{warehouse}.lock"),
-        lambda: echo(f"another run is writing {warehouse}: waiting for it to finish"),
-    ):
-        yield
+    same warehouse waits here for the first to finish, for ``timeout`` seconds at most. (Runs
+    launched by the Dagster daemon are serialised by the ``duckdb_write`` pool instead.)"""
+    lock = Path(f"{warehouse}.lock")
+    try:
+        with locks.exclusive(
+            lock,
+            lambda: echo(
+                f"another run is writing {warehouse} ({locks.holder_of(lock)}): "
+                "waiting for it to finish"
+            ),
+            timeout=timeout,
+            holder=f"salesops run, process {this_process().rsplit(':', 1)[0]}",
+        ):
+            yield
+    except locks.LockTimeout as exc:
+        raise WaitTimeout(
+            f"gave up waiting for another run writing {warehouse}: {exc} "
+            "(runs.max_wait_minutes in the run configuration)"
+        ) from exc
 
 
 def backfill(
@@ -136,7 +330,6 @@ def run(
 
     from orchestration.definitions import defs
     from orchestration.defs.automation import configured_selection
-    from orchestration.defs.transform import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def(JOB_NAME)
     if asset_keys is None:
@@ -151,29 +344,66 @@ def run(
     if instance is None:
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     started = time.monotonic()
+    deadline = started + cfg.max_wait_minutes * 60
+    recovered = recover_dead_runs(instance, echo) if instance is not None else []
     timings: dict[str, float] = {}
     job = job.with_logger_defs({"progress": _progress_logger(echo, timings)})
-    with warehouse_lock(cfg.warehouse, echo):
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=list(asset_keys),
-            raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
-            tags={
-                "salesops/config": str(config_path),
-                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
-                **(
-                    {
-                        "dagster/asset_partition_range_start": partitions[0],
-                        "dagster/asset_partition_range_end": partitions[1],
-                    }
-                    if partitions
-                    else {}
-                ),
-            },
+    run_id = str(uuid.uuid4())
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(
+                warehouse_lock(cfg.warehouse, echo, max(0.0, deadline - time.monotonic()))
+            )
+            if instance is not None:
+                wait_for_pool(instance, deadline, echo)
+            stack.enter_context(pool_watch(instance, run_id, echo))
+            result = _execute(
+                job, instance, run_id, asset_keys, config_path, full_refresh, partitions
+            )
+    except WaitTimeout as exc:
+        echo(str(exc))
+        return RunOutcome(
+            False, run_id, time.monotonic() - started, errors=[str(exc)], recovered_runs=recovered
         )
     outcome = RunOutcome(result.success, result.run_id, time.monotonic() - started)
+    outcome.recovered_runs = recovered
     outcome.step_seconds = timings
+    _collect(outcome, result)
+    if outcome.failed_sources:
+        outcome.success = False
+        outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
+    return outcome
+
+
+def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions):
+    from orchestration.defs.transform import FULL_REFRESH_TAG
+
+    return job.execute_in_process(
+        instance=instance,
+        run_id=run_id,
+        asset_selection=list(asset_keys),
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+        tags={
+            PROCESS_TAG: this_process(),
+            "salesops/config": str(config_path),
+            **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+            **(
+                {
+                    "dagster/asset_partition_range_start": partitions[0],
+                    "dagster/asset_partition_range_end": partitions[1],
+                }
+                if partitions
+                else {}
+            ),
+        },
+    )
+
+
+def _collect(outcome: RunOutcome, result) -> None:
+    """Steps, errors and check results of a finished run into ``outcome``."""
+    from orchestration.defs.ingest import LOADED_CHECK
+
     for event in result.all_events:
         if event.is_step_success or event.is_step_failure:
             outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"
@@ -187,9 +417,12 @@ def run(
             evaluation = event.event_specific_data
             key = evaluation.asset_check_key.to_user_string()
             outcome.evaluated_checks.append(key)
-            if not evaluation.passed:
+            if not evaluation.passed and evaluation.asset_check_key.name == LOADED_CHECK:
+                source = evaluation.asset_check_key.asset_key.path[0]
+                error = evaluation.metadata.get("error")
+                outcome.failed_sources.setdefault(source, str(error.value if error else ""))
+            elif not evaluation.passed:
                 if evaluation.severity == dg.AssetCheckSeverity.WARN:
                     outcome.warned_checks.append(key)
                 else:
                     outcome.failed_checks.append(key)
-    return outcome

@@ -39,7 +39,8 @@ def test_disabled_and_unknown_sources(tmp_path):
     cfg = config.load(
         write(tmp_path, "warehouse: {path: w.duckdb}\nsources:\n  wecom: {enabled: false}\n")
     )
-    assert cfg.sources == {}
+    # the sheets always run: without a folder, on the shipped defaults
+    assert cfg.sources == {"sheets": {}}
     with pytest.raises(config.ConfigError, match="unknown source 'hubspot'"):
         config.load(write(tmp_path, "warehouse: {path: w.duckdb}\nsources:\n  hubspot: {}\n"))
 

@@ -4,9 +4,13 @@ Each sheet of ``ingest.sheets.settings.SHEETS`` lands in its own ``raw_sheets`` 
 English column names, as a full snapshot (replace). Headers may be Chinese or English, in any
 order; extra columns are kept (as JSON in ``extra_columns``, headers as written). A row with a
 bad cell goes to ``sheet_quarantine`` (file, sheet, row, column, value, reason) and the rest
-still load; a sheet that cannot load at all (missing required column, missing sheet or file)
-keeps its previous snapshot. Every load appends one ``sheet_load_report`` row per
-sheet: rows read = loaded + quarantined.
+still load; a sheet that cannot load at all (missing required column, missing sheet) keeps its
+previous snapshot. A sheet whose file is absent (or every sheet, without a folder) takes the
+project's default in ``defaults/`` (settings, stage map for Salesforce's standard stages,
+scoring, dictionaries) or lands empty (org, targets, competitors, legacy visits); the settings
+sheet takes the default of each setting it leaves out. Every load appends one
+``sheet_load_report`` row per sheet (rows read = loaded + quarantined; rows taken from the
+defaults apart) and one per file in the folder that matches no sheet (``unknown_file``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pyarrow as pa
 from dlt.extract.source import DltResource, DltSource
 
 from ingest import contracts
-from ingest.sheets.helpers import SheetResult, read_sheet
+from ingest.sheets.helpers import SheetResult, read_sheet, unknown_files
 from ingest.sheets.settings import SHEETS, Sheet
 
 logger = logging.getLogger(__name__)
@@ -33,23 +37,27 @@ class SheetsError(Exception):
     """The spreadsheets folder cannot be read."""
 
 
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+
+
 @dlt.source(name="sheets")
-def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A002 (config key)
-    """One resource per sheet plus ``sheet_quarantine`` and ``sheet_load_report``."""
-    folder = Path(dir)
+def sheets_source(dir: str | None = None) -> list[DltResource]:  # noqa: A002 (config key)
+    """One resource per sheet plus ``sheet_quarantine`` and ``sheet_load_report``. Without
+    ``dir`` (a company with no spreadsheets) every sheet is its shipped default or empty."""
+    folder = Path(dir) if dir else None
     loaded_at = datetime.now(UTC)
 
     @cache
     def results() -> dict[str, SheetResult]:
-        if not folder.is_dir():
+        if folder is not None and not folder.is_dir():
             raise SheetsError(f"spreadsheets folder not found: {folder}")
         out = {}
         for sheet in SHEETS:
-            result = read_sheet(folder, sheet)
+            result = read_sheet(folder, sheet) if folder is not None else None
             if result is None:
-                logger.info("no %s workbook in %s: %s not loaded", sheet.workbook, folder,
-                            sheet.table)  # fmt: skip
-                continue
+                logger.info("no %s workbook in %s: %s from the defaults", sheet.workbook,
+                            folder, sheet.table)  # fmt: skip
+            result = with_defaults(sheet, result)
             for q in result.quarantine:
                 logger.warning(
                     "%s / %s row %s column %s: %s", q["file"], q["sheet"], q["row_number"],
@@ -58,17 +66,28 @@ def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A0
             out[sheet.table] = result
         return out
 
+    @cache
+    def unknown() -> list[dict[str, Any]]:
+        rows = []
+        for name in unknown_files(folder, SHEETS) if folder is not None else []:
+            reason = unknown_reason(name)
+            logger.warning("%s in %s: %s", name, folder, reason)
+            rows.append({"loaded_at": loaded_at, "file": name, "status": "unknown_file",
+                         "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
+                         "rows_defaulted": 0, "reason": reason})  # fmt: skip
+        return rows
+
     def data(sheet: Sheet) -> DltResource:
         def rows() -> Iterator[pa.Table]:
             result = results().get(sheet.table)
-            if result is not None and result.status == "loaded":
+            if result is not None and result.status in LANDED:
                 yield result.table()
 
         rows.__name__ = rows.__qualname__ = f"sheet_{sheet.table}"
         resource = dlt.resource(rows, name=sheet.table, write_disposition="replace")
-        if folder.is_dir():
+        if folder is None or folder.is_dir():
             result = results().get(sheet.table)
-            if result is None or result.status != "loaded":
+            if result is None or result.status not in LANDED:
                 # nothing to load: append nothing rather than replace with nothing
                 resource.apply_hints(write_disposition="append")
         return resource
@@ -93,36 +112,132 @@ def sheets_source(dir: str = dlt.config.value) -> list[DltResource]:  # noqa: A0
         if rows:
             yield rows
 
-    @dlt.resource(name="sheet_load_report", write_disposition="append")
+    @dlt.resource(
+        name="sheet_load_report",
+        write_disposition="append",
+        # typed up front: a load with no unknown file still makes the column the notes read
+        columns={"reason": {"data_type": "text"}, "rows_defaulted": {"data_type": "bigint"}},
+    )
     def sheet_load_report() -> Iterator[list[dict[str, Any]]]:
-        yield [r.report(loaded_at) for r in results().values()]
+        yield [r.report(loaded_at) for r in results().values()] + unknown()
 
     return [data(s) for s in SHEETS] + [sheet_quarantine, sheet_load_report]
 
 
 def source_from_config(section: dict[str, Any]) -> DltSource:
     """The sheets source from its run-configuration section (``dir``)."""
-    if not section.get("dir"):
-        raise ValueError("the sheets section of the run configuration needs 'dir'")
-    return sheets_source(dir=str(section["dir"]))
+    return sheets_source(dir=str(section["dir"]) if section.get("dir") else None)
+
+
+# a sheet with one of these statuses replaces its table; any other keeps the previous snapshot
+LANDED = ("loaded", "default", "absent")
+
+
+def with_defaults(sheet: Sheet, result: SheetResult | None) -> SheetResult:
+    """The sheet as the company wrote it, over the shipped default (``defaults/<table>.csv``).
+    No file: the default sheet (status ``default``), or an empty one where the project ships
+    none (``absent``: org, targets, competitors, legacy visits). Settings merge per row: a
+    setting the company's sheet leaves out takes its default. Any other sheet of the company
+    replaces the default whole (its own stage map, its own dictionaries)."""
+    default = read_sheet(DEFAULTS_DIR, sheet)
+    if result is None:
+        if default is None:
+            return SheetResult(sheet=sheet, file="", status="absent")
+        default.file = f"defaults/{default.file}"
+        default.status = "default"
+        default.rows_read = 0
+        default.rows_defaulted = len(default.rows)
+        return default
+    if sheet.table == "settings" and result.status == "loaded" and default is not None:
+        numeric = {str(r["name"]).strip().lower(): r["value"] for r in default.rows}
+        for row in list(result.rows):
+            name = str(row["name"]).strip().lower()
+            if name in numeric and not _is_number(row["value"]):
+                # a threshold that is not a number would compute on nulls: its default applies
+                result.rows.remove(row)
+                result.quarantine.append({
+                    "file": result.file, "sheet": sheet.sheet, "table_name": sheet.table,
+                    "row_number": row.get("_row"), "column_name": "值 (value)",
+                    "value": row["value"],
+                    "reason": f"{name} is not a number: the default {numeric[name]} applies",
+                })  # fmt: skip
+        named = {str(r["name"]).strip().lower() for r in result.rows}
+        missing = [r for r in default.rows if str(r["name"]).strip().lower() not in named]
+        result.rows.extend(missing)
+        result.rows_defaulted = len(missing)
+    return result
+
+
+def load_notes(warehouse: str | Path) -> list[str]:
+    """What the run summary says about the latest sheets load: files that match no sheet, and
+    the sheets taken from the defaults or left empty."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select file, table_name, status, reason from raw_sheets.sheet_load_report "
+            "where _dlt_load_id = (select max(_dlt_load_id) from raw_sheets.sheet_load_report) "
+            "order by file, table_name"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+    notes = [f"sheets: {file} {reason}" for file, _, status, reason in rows
+             if status == "unknown_file"]  # fmt: skip
+    for status, what in (("default", "from the project's defaults"), ("absent", "empty")):
+        tables = [t for _, t, s, _ in rows if s == status]
+        if tables:
+            notes.append(f"sheets: no workbook for {', '.join(tables)}: {what}")
+    if any(t == "org_reps" and s == "absent" for _, t, s, _ in rows):
+        notes.append("sheets: no org sheet: the reps are the CRM users, their region unknown")
+    return notes
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(str(value).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def default_settings() -> dict[str, float]:
+    """The shipped default of every setting (``defaults/settings.csv``), as numbers."""
+    result = read_sheet(DEFAULTS_DIR, next(s for s in SHEETS if s.table == "settings"))
+    return {str(r["name"]).strip().lower(): float(r["value"]) for r in result.rows}
+
+
+def unknown_reason(name: str) -> str:
+    """Why a file in the sheets folder was not read, and the names it could have."""
+    stem = Path(name).stem
+    like = [
+        s for s in SHEETS if stem.lower() in (s.workbook.lower(), s.table.lower(), s.sheet.lower())
+    ]
+    hint = "; ".join(
+        f"{s.table}: {s.workbook}.xlsx (sheet {s.sheet}), {s.workbook}__{s.sheet}.csv, "
+        f"{s.sheet}.csv or {s.table}.csv"
+        for s in like
+    )
+    return "matches no known sheet, not loaded" + (f" (did you mean {hint}?)" if hint else "")
 
 
 def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
     """What the configured spreadsheets folder holds against the sheets' contract: per sheet a
     missing workbook or sheet, missing required and optional columns, and files no sheet reads.
     (A sheet that lacks a required column keeps its previous snapshot; the rest still load.)"""
-    folder = Path(section.get("dir") or "")
-    if not folder.is_dir():
-        return [contracts.Finding("sheets", str(folder), None, contracts.MISSING_OBJECT)]
+    if not section.get("dir") or not Path(section["dir"]).is_dir():
+        return []  # no folder: every sheet comes from the shipped defaults (the load report says)
+    folder = Path(section["dir"])
     findings: list[contracts.Finding] = []
-    used: set[str] = set()
     for sheet in SHEETS:
         result = read_sheet(folder, sheet)
         name = f"{sheet.workbook}/{sheet.sheet}"
         if result is None or result.status == "missing_sheet":
-            findings.append(contracts.Finding("sheets", name, None, contracts.MISSING_OBJECT))
+            if read_sheet(DEFAULTS_DIR, sheet) is None:  # else its default applies
+                findings.append(contracts.Finding("sheets", name, None, contracts.MISSING_OBJECT))
             continue
-        used.add(result.file.lower())
         for q in result.quarantine:
             if result.status == "missing_columns" and q["row_number"] is not None:
                 for col in str(q["column_name"]).split(", "):
@@ -139,7 +254,8 @@ def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
         findings += [
             contracts.Finding("sheets", name, extra, contracts.UNKNOWN) for extra in result.extras
         ]
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in (".xlsx", ".csv") and p.name.lower() not in used:
-            findings.append(contracts.Finding("sheets", p.name, None, contracts.UNKNOWN))
+    findings += [
+        contracts.Finding("sheets", name, None, contracts.UNKNOWN)
+        for name in unknown_files(folder, SHEETS)
+    ]
     return findings

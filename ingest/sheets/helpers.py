@@ -47,6 +47,7 @@ class SheetResult:
     extras: list[str] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     rows_read: int = 0
+    rows_defaulted: int = 0  # rows taken from the shipped defaults (ingest/sheets/defaults)
 
     def table(self) -> pa.Table:
         fields = [pa.field(c.name, ARROW[c.kind]) for c in self.sheet.columns]
@@ -63,8 +64,9 @@ class SheetResult:
             "table_name": self.sheet.table,
             "status": self.status,
             "rows_read": self.rows_read,
-            "rows_loaded": len(self.rows),
-            "rows_quarantined": self.rows_read - len(self.rows),
+            "rows_loaded": len(self.rows) - self.rows_defaulted,
+            "rows_quarantined": self.rows_read - (len(self.rows) - self.rows_defaulted),
+            "rows_defaulted": self.rows_defaulted,
         }
 
 
@@ -159,6 +161,32 @@ def find_file(folder: Path, sheet: Sheet) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def known_files(sheets: tuple[Sheet, ...]) -> set[str]:
+    """Every file name a sheet of ``sheets`` may be read from."""
+    names = set()
+    for sheet in sheets:
+        names |= {f"{sheet.workbook}.xlsx", f"{sheet.workbook}__{sheet.sheet}.csv",
+                  f"{sheet.sheet}.csv", f"{sheet.table}.csv"}  # fmt: skip
+        if sheet.workbook == sheet.table or sheet.workbook in ("settings", "legacy_visits"):
+            names.add(f"{sheet.workbook}.csv")
+    return names
+
+
+def unknown_files(folder: Path, sheets: tuple[Sheet, ...]) -> list[str]:
+    """Spreadsheets (.xlsx, .xls, .csv) in ``folder`` that no sheet reads: a misnamed workbook
+    (``org.csv`` for ``org.xlsx``/``销售团队.csv``) would otherwise be ignored without a word.
+    Office's lock files (``~$…``) and hidden files are left out."""
+    known = known_files(sheets)
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".csv")
+        and not p.name.startswith(("~$", "."))
+        and p.name not in known
+    )
 
 
 def raw_rows(path: Path, sheet_name: str) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
@@ -303,6 +331,7 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
                  for i, name in extras.items()},
                 ensure_ascii=False,
             )  # fmt: skip
+        record["_row"] = number  # for a later check to name the row (not landed)
         result.rows.append(record)
     return result
 

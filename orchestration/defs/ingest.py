@@ -1,7 +1,15 @@
-"""One @dlt_assets block per source; every load goes through the ``duckdb_write`` pool.
+"""One dlt multi-asset per source; every load goes through the ``duckdb_write`` pool.
 
 The sources are built twice: here with placeholder settings, only to name the assets (a dlt
 source does no I/O until it is iterated), and at run time from the run configuration.
+
+A source that fails does not stop the run. dlt commits a load package with its state only when
+the whole source was read, so a failure leaves the source's raw tables (and its cursors) at the
+last good load; the op records the failure in ``ops.source_loads`` (published to the BI file,
+where the data-quality page says since when the source is stale), reports each of the source's
+tables as not refreshed (materialisation metadata ``load: failed``) so that the models still
+build from the last good load, and fails the tables' ``loaded`` check (ERROR severity, not
+blocking): the run ends *partial*, with the source named first in its summary.
 """
 
 from collections.abc import Iterator
@@ -9,9 +17,15 @@ from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dlt import DagsterDltResource, dlt_assets
+from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 
-from ingest.pipelines import check_contract, make_pipeline, record_volumes, source_from_config
+from ingest.pipelines import (
+    check_contract,
+    make_pipeline,
+    record_source_load,
+    record_volumes,
+    source_from_config,
+)
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
 
@@ -38,14 +52,47 @@ def placeholder_source(src: str):
 
 
 INGEST_POOL = "duckdb_write"
+# the check each raw table carries: did this run's load of its source succeed
+LOADED_CHECK = "loaded"
+
+
+def _error_text(exc: BaseException) -> str:
+    """What went wrong in a failed load, as the source's own code said it: the outermost error
+    in the chain that dlt or Dagster did not raise (theirs wrap it with load ids and stages),
+    else the innermost one."""
+    chain = [exc]
+    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        if inner in chain:
+            break
+        chain.append(inner)
+    ours = [e for e in chain if not type(e).__module__.startswith(("dlt.", "dagster"))]
+    error = ours[0] if ours else chain[-1]
+    return f"{error.__class__.__name__}: {error}".strip()
 
 
 def build_ingest_assets(src: str) -> dg.AssetsDefinition:
-    @dlt_assets(
+    specs = build_dlt_asset_specs(
         dlt_source=placeholder_source(src),
         dlt_pipeline=make_pipeline(src, ROOT / "build" / "placeholder.duckdb"),
-        name=f"ingest_{src}",
         dagster_dlt_translator=SalesopsDltTranslator(),
+    )
+    check_specs = [
+        dg.AssetCheckSpec(
+            LOADED_CHECK,
+            asset=spec.key,
+            description=(
+                f"This run loaded {src}; when it failed, the table stays as of the last good "
+                "load (ops.source_loads) and what reads it is stale"
+            ),
+        )
+        for spec in specs
+    ]
+
+    @dg.multi_asset(
+        specs=specs,
+        check_specs=check_specs,
+        name=f"ingest_{src}",
+        can_subset=True,
         pool=INGEST_POOL,
     )
     def _assets(
@@ -54,23 +101,70 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         cfg = salesops.load()
         if not cfg.has(src):
             raise dg.Failure(
-                f"source '{src}' is not configured in {cfg.path}; "
-                "select only configured sources (salesops.orchestration.selection)"
+                f"source '{src}' is not configured in {cfg.path}: launch the job from its "
+                "schedule (which selects only configured sources) or leave ingest_"
+                f"{src} out of the selection "
+                "(orchestration.defs.automation.configured_selection)"
             )
-        # what the source lacks against its contract: recorded in ops.source_contract; a
-        # missing required column or object fails the source here, before anything loads
-        for finding in check_contract(src, cfg.sources[src], cfg.warehouse):
-            log = context.log.info if finding.status == "unknown" else context.log.warning
-            log(finding.message)
         pipeline = make_pipeline(src, cfg.warehouse, cfg.pipelines_dir)
-        context.log.info(f"loading {src} into {cfg.warehouse} (dataset raw_{src})")
-        yield from dlt.run(
-            context=context,
-            dlt_source=source_from_config(src, cfg.sources[src]),
-            dlt_pipeline=pipeline,
-        )
+        checks = [k for k in context.selected_asset_check_keys if k.name == LOADED_CHECK]
+        done: set[dg.AssetKey] = set()
+        try:
+            # what the source lacks against its contract: recorded in ops.source_contract; a
+            # missing required column or object fails the source here, before anything loads
+            for finding in check_contract(src, cfg.sources[src], cfg.warehouse):
+                log = context.log.info if finding.status == "unknown" else context.log.warning
+                log(finding.message)
+            context.log.info(f"loading {src} into {cfg.warehouse} (dataset raw_{src})")
+            for result in dlt.run(
+                context=context,
+                dlt_source=source_from_config(src, cfg.sources[src]),
+                dlt_pipeline=pipeline,
+            ):
+                done.add(result.asset_key)
+                yield result
+        except Exception as exc:  # one source failing must not stop the others' marts
+            error = _error_text(exc)
+            status = record_source_load(cfg.warehouse, src, error)
+            since = status["last_success_at"]
+            context.log.error(
+                f"{src} failed to load; its raw tables stay as of the last good load "
+                f"({since or 'none'}): {status['error']}"
+            )
+            for key in sorted(context.selected_asset_keys - done, key=str):
+                yield dg.MaterializeResult(
+                    asset_key=key,
+                    metadata={
+                        "load": "failed: not refreshed, as of the last good load",
+                        "last_success_at": str(since or "never"),
+                        "error": status["error"],
+                    },
+                )
+            for key in checks:
+                yield dg.AssetCheckResult(
+                    asset_key=key.asset_key,
+                    check_name=key.name,
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "source": src,
+                        "error": status["error"],
+                        "last_success_at": str(since or "never"),
+                    },
+                )
+            return
+        record_source_load(cfg.warehouse, src)
+        if src == "sheets":
+            from ingest.sheets import load_notes
+
+            for note in load_notes(cfg.warehouse):
+                context.log.warning(note)
         counts = record_volumes(cfg.warehouse, src)
         context.log.info(f"raw_{src}: {sum(counts.values()):,} rows in {len(counts)} tables")
+        for key in checks:
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=True, metadata={"source": src}
+            )
 
     return _assets
 

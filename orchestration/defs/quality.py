@@ -2,21 +2,22 @@
 the selected ones together (one GX context, one Data Docs build per run).
 
 dagster-ge does not support Great Expectations 1.x, so the op calls GX directly through
-``expectations.runner``. A suite's check is attached to the asset it ``GUARDS``; suites that
-read ``marts.dq_findings`` also wait for it. Row-level truthfulness rules warn (findings are
-data: the run goes on and the metrics leave the flagged records out); a ``BLOCKING`` suite
-fails with ERROR severity and stops what is downstream of its asset from publishing (stale U8
-data keeps yesterday's BI site in place instead of a forecast page on old revenue). Each run
-refreshes GX's HTML Data Docs next to the warehouse (``data_docs/``).
+``expectations.runner``. A suite's check is attached to the asset it ``GUARDS`` and also waits
+for every other model it reads (``{model}`` in its ``QUERY``, or its ``READS``). Row-level
+truthfulness rules warn (findings are data: the run goes on and the metrics leave the flagged
+records out); a ``BLOCKING`` suite fails with ERROR severity and stops what is downstream of its
+asset from publishing (stale U8 data keeps yesterday's BI site in place instead of a forecast
+page on old revenue). Each run refreshes GX's HTML Data Docs next to the warehouse
+(``data_docs/``).
 """
+
+import re
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from expectations import runner
 from orchestration.resources import SalesopsConfig
-
-FINDINGS = dg.AssetKey(["dq_findings"])
 
 
 def data_docs_dir(cfg):
@@ -26,12 +27,15 @@ def data_docs_dir(cfg):
 def check_spec(name: str) -> dg.AssetCheckSpec:
     module = runner.suite_module(name)
     guards = dg.AssetKey([module.GUARDS])
-    reads_findings = "{dq_findings}" in getattr(module, "QUERY", "") and guards != FINDINGS
+    # a suite waits for every model its QUERY reads (or it lists in READS) besides its own
+    reads = set(re.findall(r"\{(\w+)\}", getattr(module, "QUERY", ""))) - {"as_of_end"}
+    reads |= set(getattr(module, "READS", ()))
+    deps = [dg.AssetKey([m]) for m in sorted(reads - {module.GUARDS})]
     return dg.AssetCheckSpec(
         name=f"gx_{name}",
         asset=guards,
         blocking=bool(getattr(module, "BLOCKING", False)),
-        additional_deps=[FINDINGS] if reads_findings else None,
+        additional_deps=deps or None,
         description=(module.__doc__ or "").strip().split("\n\n")[0]
         + f" (Great Expectations suite expectations/suites/{name}.py)",
     )

@@ -7,7 +7,6 @@ a Salesforce Data Export in a temporary folder; nothing of it is kept in the rep
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -19,10 +18,9 @@ import yaml
 from ingest.crm.settings import OBJECTS
 from salesops import runner
 from salesops.demo.org import sf_id
+from tests.support.realdata import read_rows, realdata_dir, write_rows
 
-HERE = Path(__file__).resolve()
-CANDIDATES = [p / "shared" / "realdata" / "maven_crm_sales_opportunities" for p in HERE.parents]
-MAVEN = next((p for p in CANDIDATES if p.is_dir()), None)
+MAVEN = realdata_dir("maven_crm_sales_opportunities")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(MAVEN is None, reason="the shared real-data folder is not beside the repo"),
@@ -36,15 +34,7 @@ STAGES = {
 
 
 def _read(name: str) -> list[dict[str, str]]:
-    with (MAVEN / name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(path: Path, header: list[str], rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    return read_rows(MAVEN, name)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +111,7 @@ def maven_warehouse(tmp_path_factory) -> Path:
         "OpportunityHistory": history,
     }
     for obj, spec in OBJECTS.items():
-        _write(export / f"{obj}.csv", list(spec["fields"]), files.get(obj, []))
+        write_rows(export / f"{obj}.csv", list(spec["fields"]), files.get(obj, []))
     # the team's own sheets, as CSV with English headers
     reps = [
         {
@@ -145,12 +135,12 @@ def maven_warehouse(tmp_path_factory) -> Path:
         }
         for i, t in enumerate(teams)
     ]
-    _write(
+    write_rows(
         sheets / "org_reps.csv",
         ["rep_id", "rep_name", "region", "manager_id", "role", "crm_user_id"],
         reps,
     )
-    _write(
+    write_rows(
         sheets / "stage_config.csv",
         ["crm_stage_name", "stage", "stage_order", "win_probability"],
         [
@@ -158,7 +148,7 @@ def maven_warehouse(tmp_path_factory) -> Path:
             for k, v in STAGES.items()
         ],
     )
-    _write(
+    write_rows(
         sheets / "settings.csv", ["name", "value"], [{"name": "response_red_hours", "value": "24"}]
     )
     config = {

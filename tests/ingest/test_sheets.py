@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from ingest.pipelines import make_pipeline
-from ingest.sheets import sheets_source
+from ingest.sheets import load_notes, sheets_source
 from salesops.demo.generate import generate
 
 
@@ -231,3 +231,88 @@ def test_text_in_a_number_column_quarantines_that_row_only(demo_sheets, tmp_path
         "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
         "where table_name = 'targets'"
     ).fetchone() == (3, 2, 1)
+
+
+# -- defaults: a company without (some of) the sheets -------------------------------------------
+def _settings(con) -> dict[str, str]:
+    return dict(con.execute("select name, value from raw_sheets.settings").fetchall())
+
+
+def test_without_a_folder_every_sheet_is_its_default_or_empty(tmp_path):
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.run(sheets_source(dir=None))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    settings = _settings(con)
+    assert (settings["response_green_hours"], settings["response_red_hours"]) == ("12", "24")
+    assert (settings["stagnation_alert_days"], settings["stagnation_escalate_days"]) == ("3", "7")
+    assert [settings[f"phi_weight_{w}"] for w in ("response", "key_action", "info")] == [
+        "30", "40", "30"
+    ]  # fmt: skip
+    stages = dict(con.execute(
+        "select crm_stage_name, stage || ' ' || win_probability from raw_sheets.stage_config"
+    ).fetchall())  # fmt: skip
+    assert stages["Prospecting"] == stages["Qualification"] == "lead_confirmed 0.1000"
+    assert stages["Needs Analysis"] == "needs_diagnosed 0.3500"
+    assert stages["Proposal/Price Quote"] == "quote_negotiation 0.8000"
+    assert stages["Closed Won"] == "contract_signed 0.9500"
+    assert stages["Closed Lost"] == "lost 0.0000"
+    assert len(stages) == 10
+    # sheets the project has no default for land empty, so every model still finds its table
+    for table in ("org_reps", "targets", "dict_competitors", "legacy_visits"):
+        assert con.execute(f"select count(*) from raw_sheets.{table}").fetchone()[0] == 0
+    report = dict(con.execute(
+        "select table_name, status from raw_sheets.sheet_load_report"
+    ).fetchall())  # fmt: skip
+    assert report["settings"] == report["stage_config"] == "default"
+    assert report["org_reps"] == "absent"
+    con.close()
+    notes = load_notes(tmp_path / "w.duckdb")
+    assert "sheets: no org sheet: the reps are the CRM users, their region unknown" in notes
+    assert any(n.startswith("sheets: no workbook for ") and "settings" in n for n in notes)
+
+
+def test_a_companys_sheet_overrides_the_default_settings_per_row(tmp_path):
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    _write(folder / "settings.xlsx", "参数", [
+        ["参数", "值"], ["response_green_hours", 8], ["stagnation_alert_days", "三天"],
+    ])  # fmt: skip
+    _write(folder / "stage_config.xlsx", "阶段配置", [
+        ["CRM阶段名", "标准阶段", "顺序", "赢单概率"],
+        ["初步接洽", "lead_confirmed", 1, "20%"],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    settings = _settings(con)
+    assert settings["response_green_hours"] == "8"  # the company's row
+    assert settings["response_red_hours"] == "24"  # the default of a row it leaves out
+    # a threshold that is not a number is quarantined, named, and its default applies
+    assert settings["stagnation_alert_days"] == "3"
+    assert _reason(con, "settings")[2:5] == (3, "值 (value)", "三天")
+    # a company's own stage map replaces the default one whole
+    assert con.execute("select crm_stage_name from raw_sheets.stage_config").fetchall() == [
+        ("初步接洽",)
+    ]
+    status, read, loaded, defaulted = con.execute(
+        "select status, rows_read, rows_loaded, rows_defaulted from raw_sheets.sheet_load_report "
+        "where table_name = 'settings'"
+    ).fetchone()
+    assert (status, read, loaded) == ("loaded", 2, 1)
+    assert defaulted == len(settings) - 1
+
+
+def test_a_file_that_matches_no_sheet_is_reported(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    (folder / "org.xlsx").rename(folder / "org.csv")
+    (folder / "~$settings.xlsx").write_bytes(b"")  # Excel's lock file: not a sheet, not reported
+    con = _load(folder, tmp_path)
+    file, status, reason = con.execute(
+        "select file, status, reason from raw_sheets.sheet_load_report "
+        "where status = 'unknown_file'"
+    ).fetchone()
+    assert (file, status) == ("org.csv", "unknown_file")
+    assert "matches no known sheet" in reason and "org.xlsx (sheet 销售团队)" in reason
+    assert "销售团队.csv" in reason
+    con.close()
+    # and the run summary says so (the ingest step logs these notes as warnings)
+    assert f"sheets: org.csv {reason}" in load_notes(tmp_path / "w.duckdb")

@@ -66,4 +66,6 @@ def test_selection_follows_the_configured_sources(tmp_path):
     )
     keys = {k.to_user_string() for k in configured_selection(cfg).resolve(_graph())}
     assert "crm/leads" in keys
-    assert not any(k.startswith(("u8/", "sheets/", "wecom/")) for k in keys)
+    assert not any(k.startswith(("u8/", "wecom/")) for k in keys)
+    # the sheets always run: without a folder they land the shipped defaults
+    assert "sheets/settings" in keys

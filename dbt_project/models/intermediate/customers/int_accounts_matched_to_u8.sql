@@ -3,6 +3,7 @@
 -- same key (macro company_key: brackets, spaces and legal-form words ignored). A name key that
 -- several U8 customers share matches none of them (u8_match 'ambiguous_name'): picking one
 -- would send one company's revenue to another; it is left to sales ops to fill the code in.
+-- u8_name_matches counts the U8 customers whose name reduces to the account's key.
 -- A view rather than ephemeral, so that the rule has a unit test.
 {{ config(materialized='view') }}
 
@@ -40,7 +41,8 @@ matched as (
             when accounts.u8_customer_code is not null then 'code'
             when u8_names.customers = 1 then 'name'
             when u8_names.customers > 1 then 'ambiguous_name'
-        end as u8_match
+        end as u8_match,
+        coalesce(u8_names.customers, 0) as u8_name_matches
     from accounts
     left join u8_names
         on {{ company_key('accounts.account_name') }} = u8_names.name_key

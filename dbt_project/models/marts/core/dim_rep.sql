@@ -1,8 +1,8 @@
--- One row per person in the sales org (reps, managers, directors), from the org sheet.
+-- One row per person in the sales org (reps, managers, directors): the org sheet, else CRM users.
 with
 
 org_reps as (
-    select * from {{ ref('stg_sheets__org_reps') }}
+    select * from {{ ref('int_reps_defaulted') }}
 ),
 
 managers as (

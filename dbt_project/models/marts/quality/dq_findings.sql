@@ -384,7 +384,8 @@ unverified_visit as (
 
 -- CRM wins against U8 sales orders of the same customer around the close date. Customers
 -- match by the account's U8 code, else by an unambiguous company name
--- (int_accounts_matched_to_u8).
+-- (int_accounts_matched_to_u8). A won deal of an account without a unique U8 match cannot be
+-- verified: it is not a win without an order; its account is customer_unmatched instead.
 u8_order_totals as (
     select
         u8_orders.sales_order_id,
@@ -402,7 +403,10 @@ won_deals as (
         opportunities.owner_id,
         opportunities.amount,
         opportunities.close_date,
-        accounts.u8_customer_code
+        accounts.account_id,
+        accounts.u8_customer_code,
+        accounts.u8_match,
+        accounts.u8_name_matches
     from opportunities
     inner join accounts on opportunities.account_id = accounts.account_id
     where opportunities.is_won and not opportunities.is_deleted
@@ -440,7 +444,34 @@ won_without_order as (
         '{"crm_amount": ' || cast(amount as varchar) || ', "u8_customer_code": "'
         || coalesce(u8_customer_code, '') || '"}' as details
     from won_vs_orders
-    where orders = 0
+    where orders = 0 and u8_customer_code is not null
+),
+
+-- an account with won deals and no unique U8 customer: several share its name (the reason
+-- ambiguous_name) or none has its name or code (no_u8_customer); its wins are unverifiable
+customer_unmatched as (
+    select
+        'customer_unmatched' as rule,
+        'medium' as severity,
+        'accounts' as source_table,
+        accounts.account_id as record_id,
+        accounts.owner_id,
+        '{"reason": "'
+        || case
+            when won_deals.u8_match = 'ambiguous_name' then 'ambiguous_name'
+            else 'no_u8_customer'
+        end
+        || '", "u8_customers_with_name": ' || cast(won_deals.u8_name_matches as varchar)
+        || ', "unverifiable_won_deals": ' || cast(count(*) as varchar)
+        || ', "unverifiable_won_amount": ' || cast(coalesce(sum(won_deals.amount), 0) as varchar)
+        || '}' as details
+    from won_deals
+    inner join accounts on won_deals.account_id = accounts.account_id
+    where
+        won_deals.u8_customer_code is null
+        and {{ 'true' if source_exists('u8', 'customer') else 'false' }}
+    group by
+        accounts.account_id, accounts.owner_id, won_deals.u8_match, won_deals.u8_name_matches
 ),
 
 erp_amount_mismatch as (
@@ -480,6 +511,8 @@ findings as (
     select * from unverified_visit
     union all
     select * from won_without_order
+    union all
+    select * from customer_unmatched
     union all
     select * from erp_amount_mismatch
 ),

@@ -1,0 +1,28 @@
+-- How each source's last load went (ops.source_loads, written by the ingest assets): a source
+-- that failed keeps its raw tables as of its last good load. Each source's load writes its row,
+-- so the model is built after the loads (one table of each source names the load):
+-- depends_on: {{ source('crm', 'users') }}
+-- depends_on: {{ source('wecom', 'follow_users') }}
+-- depends_on: {{ source('u8', 'customer') }}
+-- depends_on: {{ source('sheets', 'settings') }}
+with
+
+source as (
+    select * from {{ optional_source('ops', 'source_loads', {
+        'source': 'varchar', 'status': 'varchar',
+        'attempted_at': 'timestamp with time zone',
+        'last_success_at': 'timestamp with time zone', 'error': 'varchar'}) }}
+),
+
+renamed as (
+    select
+        source as source_name,
+        status as load_status,
+        error as load_error,
+        status = 'failed' as is_failed,
+        attempted_at,
+        last_success_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,17 @@
+"""Pieces the plausibility suites share: one row, one column per check, holding what is wrong
+and its likely cause when the check fails and null when it holds."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+
+def expect_plausible(suite: gx.ExpectationSuite, checks: dict[str, str]) -> None:
+    """One expectation per check (column name -> what it guards against)."""
+    for check, description in checks.items():
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeNull(
+                column=check, meta={"rule": check}, description=description
+            )
+        )

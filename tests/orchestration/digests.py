@@ -1,0 +1,50 @@
+"""What a warehouse holds, table by table, to compare one run's result with another's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# append-only load logs (one row per sheet per load, stamped): their last load is compared
+LOAD_LOGS = {"raw_sheets.sheet_load_report": "loaded_at"}
+
+
+def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
+    """Rows and an order-independent hash of every raw table and mart (dlt's load ids and row
+    ids, which differ from load to load, left out)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where (starts_with(schema_name, 'raw_') and not ends_with(schema_name, '_staging') "
+            "and not starts_with(table_name, '_dlt')) or schema_name = 'marts' order by 1, 2"
+        ).fetchall()
+        out = {}
+        for schema, table in tables:
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = ? "
+                    "and table_name = ? and not starts_with(column_name, '_dlt') order by 1",
+                    [schema, table],
+                ).fetchall()
+            ]
+            stamp = LOAD_LOGS.get(f"{schema}.{table}")
+            where = ""
+            if stamp:
+                columns.remove(stamp)
+                where = f'where "{stamp}" = (select max("{stamp}") from "{schema}"."{table}")'
+            row = ", ".join(f'"{c}"' for c in columns)
+            out[f"{schema}.{table}"] = con.execute(
+                f"select count(*), coalesce(sum(hash({row})::hugeint), 0)::varchar "
+                f'from "{schema}"."{table}" {where}'
+            ).fetchone()
+        return out
+    finally:
+        con.close()
+
+
+# stamped with the wall clock of the run that built them (hours since the last load, when each
+# source was last tried)
+VOLATILE = {"marts.rpt_source_freshness", "marts.rpt_source_loads"}

@@ -1,0 +1,27 @@
+"""The shared real-data samples (../shared/realdata beside the repository) as CSV rows, and
+CSV files written the way the reshaped exports need them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+_HERE = Path(__file__).resolve()
+
+
+def realdata_dir(name: str) -> Path | None:
+    """The sample's folder, or None when the shared folder is not beside the repository."""
+    candidates = [p / "shared" / "realdata" / name for p in _HERE.parents]
+    return next((p for p in candidates if p.is_dir()), None)
+
+
+def read_rows(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
