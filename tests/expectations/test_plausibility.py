@@ -102,5 +102,5 @@ def test_a_suite_waits_for_every_model_it_reads():
 
     assert deps("gx_metric_shares") == {"fct_metric_shares"}
     assert deps("gx_lead_plausibility") == {"stg_crm__leads", "stg_crm__tasks", "stg_crm__events"}
-    assert deps("gx_u8_match_plausibility") == {"stg_u8__customers"}
+    assert deps("gx_u8_match_plausibility") == {"stg_u8__customers", "stg_u8__sales_orders"}
     assert all(SPECS[f"gx_{s}"][1].blocking for s in SUITES)
