@@ -12,7 +12,8 @@ export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 .PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean
 
 # Without Chromium (not root, or apt-get failed) the demo builds everything but the printed
-# morning report and says so in one line.
+# morning report and says so in one line. Run again, it keeps what has not changed;
+# DEMO_ARGS passes options on (e.g. "--force" to rebuild all, "--scale M", "--no-regions").
 demo: setup
 	@$(INSTALL_BROWSER) || true
 	$(BIN)/salesops demo --out $(DEMO_DIR) $(DEMO_ARGS)
