@@ -15,7 +15,7 @@ export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 # morning report and says so in one line. Run again, it keeps what has not changed;
 # DEMO_ARGS passes options on (e.g. "--force" to rebuild all, "--scale M", "--no-regions").
 demo: setup
-	@$(INSTALL_BROWSER) || true
+	@$(INSTALL_BROWSER) 2>/dev/null || true
 	$(BIN)/salesops demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 # Tests run on two workers; tests sharing an org (session fixtures) stay on one worker.
