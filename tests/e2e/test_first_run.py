@@ -22,7 +22,7 @@ def _make_demo(demo: Path, tmp_path: Path, env: dict[str, str]) -> str:
             "--no-print-directory",
             "demo",
             f"DEMO_DIR={demo}",
-            "DEMO_ARGS=--scale XS --no-regions",
+            "DEMO_ARGS=--no-regions",  # the demo org users get (scale S)
             f"DAGSTER_HOME={tmp_path / 'dagster_home'}",
         ],
         cwd=ROOT,
