@@ -9,13 +9,17 @@ NODE_INSTALLED := bi_reports/node_modules/.installed
 DEMO_DIR := build/demo
 export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 
-.PHONY: demo test lint unit dev bi-serve install node browser lock bench clean
+.PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean
 
-demo: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/salesops demo --out $(DEMO_DIR)
+# Without Chromium (not root, or apt-get failed) the demo builds everything but the printed
+# morning report and says so in one line. Run again, it keeps what has not changed;
+# DEMO_ARGS passes options on (e.g. "--force" to rebuild all, "--scale M", "--no-regions").
+demo: setup
+	@$(INSTALL_BROWSER) 2>/dev/null || true
+	$(BIN)/salesops demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 # Tests run on two workers; tests sharing an org (session fixtures) stay on one worker.
-test: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml browser lint
+test: setup browser server lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
 lint: $(INSTALLED)
@@ -35,10 +39,14 @@ bi-serve:
 
 install: $(INSTALLED)
 node: $(NODE_INSTALLED)
+# the virtualenv and node_modules side by side: each waits mostly on downloads and disk
+setup:
+	@$(MAKE) --no-print-directory -s -j2 $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
 
 # Byte-compiled at install: with PYTHONDONTWRITEBYTECODE set, every dbt invocation and test
 # process would otherwise compile its imports again (~5 s each).
 $(INSTALLED): requirements.lock pyproject.toml
+	@echo "setting up .venv from requirements.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
@@ -46,6 +54,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 	touch $@
 
 $(NODE_INSTALLED): bi_reports/package.json bi_reports/package-lock.json
+	@echo "setting up bi_reports/node_modules from package-lock.json"
 	cd bi_reports && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -53,12 +62,22 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp orchestration/dagster.yaml $@
 
-# Headless Chromium looks at the BI pages in tests. Installed from Debian when missing (as root).
+# Headless Chromium prints the morning report and looks at the BI pages in tests. Installed from
+# Debian when missing (as root); SALESOPS_CHROMIUM names another browser executable instead.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+INSTALL_BROWSER = [ -n "$$SALESOPS_CHROMIUM" ] || command -v chromium >/dev/null || \
+	$(call apt_install,$(BROWSER_PACKAGES))
+apt_install = { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "chromium is missing: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
+	@$(INSTALL_BROWSER) || { echo "chromium is missing: sudo apt-get install $(BROWSER_PACKAGES)" >&2; exit 1; }
+
+# nginx serves the sites with access control (salesops serve-config); htpasswd keeps the logins.
+SERVER_PACKAGES := nginx apache2-utils
+server:
+	@{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null && command -v htpasswd >/dev/null || \
+	$(call apt_install,$(SERVER_PACKAGES)) || \
+	{ echo "nginx is missing: sudo apt-get install $(SERVER_PACKAGES)" >&2; exit 1; }
 
 lock:
 	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

@@ -285,8 +285,9 @@ def send_file(webhook_url: str, path: str | Path, timeout: float = 30.0) -> str:
     return media_id
 
 
-def morning_summary(bi_file: str | Path) -> str:
-    """The short markdown that goes with the morning PDF: the figures of the overview."""
+def morning_summary(bi_file: str | Path, site_url: str | None = None) -> str:
+    """The short markdown that goes with the morning PDF: the figures of the overview, and a
+    link to the site when its address is configured (``bi.site_url``)."""
     import duckdb
 
     con = duckdb.connect(str(bi_file), read_only=True)
@@ -313,6 +314,8 @@ def morning_summary(bi_file: str | Path) -> str:
         f"> {month:%Y-%m} 平均过程健康度 PHI {phi:.1f}" if month is not None else "> PHI 暂无",
         f'> 停滞预警 {alerts} 条，其中升级 <font color="warning">{escalated}</font> 条',
         f"> 数据质量问题 {findings:,} 条（已从指标中剔除）",
-        "详见附件 PDF 总览。",
+        "详见附件 PDF 晨报。",
     ]
+    if site_url:
+        lines.append(f"[打开销售过程看板]({site_url})")
     return "\n".join(lines)

@@ -278,12 +278,30 @@ def serve(site_dir: Path) -> Iterator[str]:
         server.server_close()
 
 
+CHROMIUM_ENV = "SALESOPS_CHROMIUM"  # names the browser executable; else the first on PATH
+CHROMIUM_HINT = "sudo apt-get install chromium fonts-noto-cjk, or sudo make browser"
+
+
 def chromium() -> str:
+    named = os.environ.get(CHROMIUM_ENV)
+    if named:
+        if os.path.isfile(named) and os.access(named, os.X_OK):
+            return named
+        raise BiBuildError(f"{CHROMIUM_ENV}={named} is not an executable ({CHROMIUM_HINT})")
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
         if path:
             return path
-    raise BiBuildError("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    raise BiBuildError(f"Chromium is not installed ({CHROMIUM_HINT})")
+
+
+def chromium_missing() -> str | None:
+    """Why Chromium cannot be started, or None when it can."""
+    try:
+        chromium()
+    except BiBuildError as exc:
+        return str(exc)
+    return None
 
 
 @contextlib.contextmanager
@@ -342,26 +360,25 @@ def page_text(site_dir: Path, page: str = "", timeout: int = 120) -> str:
     return html
 
 
-def print_pdf(site_dir: Path, pdf: Path, page: str = "", timeout: int = 120) -> Path:
-    """One page of a built site printed to PDF by headless Chromium (A4 unless the page's CSS
-    sets a size, backgrounds kept), once the page's queries have run."""
+def print_pdf(html_file: Path, pdf: Path, timeout: int = 120) -> Path:
+    """A local HTML file printed to PDF by headless Chromium (paper size from its ``@page``
+    rule, backgrounds kept, no header or footer)."""
     pdf = Path(pdf)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.unlink(missing_ok=True)
-    with _browser(site_dir) as tab:
-        tab.open(page, timeout)
-        printed = tab.call(
-            "Page.printToPDF",
-            printBackground=True,
-            preferCSSPageSize=True,
-            paperWidth=8.27,  # A4, in inches
-            paperHeight=11.69,
-            displayHeaderFooter=False,
-        )
-    data = base64.b64decode(printed.get("data") or "")
-    if data[:5] != b"%PDF-":
-        raise BiBuildError(f"Chromium printed no PDF of /{page}")
-    pdf.write_bytes(data)
+    args = [
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf.resolve()}",
+        Path(html_file).resolve().as_uri(),
+    ]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with _chromium(args, **pipes) as (proc, _profile):
+        try:
+            _out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise BiBuildError(f"Chromium did not print {html_file} within {timeout}s") from exc
+    if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
+        raise BiBuildError(f"Chromium printed no PDF of {html_file}: {err[-2000:]}")
     return pdf
 
 

@@ -9,6 +9,8 @@ salesops backfill --config FILE --from DAY --to DAY
 salesops generate --out DIR        write a demo org in every source's real shape
 salesops generate --out DIR --append-day
                                    move that org's sources on by one day
+salesops serve-config --config FILE
+                                   nginx configuration mapping each login to its site
 salesops dev                       dagster dev on the demo org, its API stand-ins served meanwhile
 """
 
@@ -26,6 +28,7 @@ from salesops import config as salesops_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEMO_DIR = ROOT / "build" / "demo"
+DEMO_SITE_URL = "http://127.0.0.1:4173/"  # where `make bi-serve` serves the demo's site
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -190,17 +193,64 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 # -- demo -----------------------------------------------------------------------------------------
+def _demo_assets(groups: tuple[str, ...], keep: tuple[str, ...]) -> list:
+    """The assets of ``groups`` but those named in ``keep`` (already made, and unchanged)."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    selection = dg.AssetSelection.groups(*groups) - dg.AssetSelection.assets(*keep)
+    return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from salesops import runner
+    from salesops import bi, runner
+    from salesops.demo import warm
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
 
+    # without a browser everything but the printed morning report still runs
+    no_browser = None if args.no_bi else bi.chromium_missing()
     out = Path(args.out).resolve()
     src_dir = out / "sources"
     as_of = args.as_of or today()
+    regions = not (args.no_bi or args.no_regions)
     started = time.monotonic()
-    echo(f"1/3 generating the demo org (scale {args.scale}, seed {args.seed}, as of {as_of})")
-    generate(src_dir, seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
+    # a second demo of the same org and code keeps what it made the first time
+    keys = warm.stage_keys(seed=args.seed, scale=args.scale, as_of=str(as_of), regions=regions)
+    stamps = warm.Stamps(out / ".demo_stages.json")
+    if args.force:
+        stamps.forget(list(warm.STAGES))
+    pdf = out / "reports" / f"morning_report_{as_of}.pdf"
+    made = {
+        "generate": (src_dir / "truth").is_dir(),
+        "pipeline": (out / "warehouse.duckdb").is_file()
+        and (out / "warehouse_bi.duckdb").is_file(),
+        "sites": (out / "site" / "index.html").is_file(),
+        "report": pdf.is_file(),
+    }
+
+    def fresh(stage: str) -> bool:
+        return made[stage] and stamps.fresh(stage, keys)
+
+    # each key covers the stages before it: a kept pipeline means the same org and code
+    kept = ["generate"] if fresh("generate") else []
+    if kept and fresh("pipeline"):
+        kept += ["pipeline", *(s for s in ("sites", "report") if fresh(s))]
+    wanted = ["sites", "report"] if not args.no_bi else []
+    if no_browser:
+        wanted.remove("report")
+    stamps.forget([s for s in warm.STAGES if s not in kept])
+
+    if "generate" in kept:
+        echo(f"1/3 the demo org (scale {args.scale}, seed {args.seed}, as of {as_of}) is unchanged")
+    else:
+        echo(f"1/3 generating the demo org (scale {args.scale}, seed {args.seed}, as of {as_of})")
+        t0 = time.monotonic()
+        generate(src_dir, seed=args.seed, scale=args.scale, as_of=as_of, progress=echo)
+        stamps.record(["generate"], keys)
+        echo(f"  generated in {time.monotonic() - t0:.1f}s")
+    outcome = None
     with served_sources(src_dir, as_of) as sections:
         cfg = salesops_config.from_dict(
             {
@@ -214,8 +264,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     {
                         "bi": {
                             "out_dir": str(out / "site"),
-                            "regions": True,
+                            "regions": regions,
                             "regions_dir": str(out / "site_regions"),
+                            "site_url": DEMO_SITE_URL,
                         }
                     }
                     if not args.no_bi
@@ -226,16 +277,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         cfg_path = out / "salesops.yml"
         cfg_path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-        echo(f"2/3 running the pipeline with {cfg_path}")
-        skip = ("bi",) if args.no_bi else ()
-        outcome = runner.run(cfg_path, exclude_groups=skip, echo=echo)
+        todo = [s for s in ("pipeline", *wanted) if s not in kept]
+        if not todo:
+            echo("2/3 nothing changed since the last demo: warehouse, sites and report kept")
+            echo("    (rebuild everything: make demo DEMO_ARGS=--force)")
+        elif "pipeline" in todo:
+            echo(f"2/3 running the pipeline with {cfg_path}")
+            skip = ("bi",) if args.no_bi else ("report",) if no_browser else ()
+            outcome = runner.run(cfg_path, exclude_groups=skip, echo=echo)
+        else:
+            echo(f"2/3 the warehouse is unchanged; building {' and '.join(todo)} with {cfg_path}")
+            groups = tuple(g for s, g in (("sites", "bi"), ("report", "report")) if s in todo)
+            assets = _demo_assets(groups, keep=("warehouse_bi",))
+            outcome = runner.run(cfg_path, asset_keys=assets, echo=echo)
+    if outcome is not None and outcome.success:
+        stamps.record(todo, keys)
     echo("3/3 summary")
-    code = _report(outcome, cfg)
+    code = _report(outcome, cfg) if outcome is not None else 0
     if not args.no_bi:
-        echo(f"  BI site:   {out / 'site'} (serve it: make bi-serve)")
-        echo(f"  regional sites (each region's rows only): {out / 'site_regions'}/<region>")
+        echo(f"  BI site:   {out / 'site'} (make bi-serve, then open {DEMO_SITE_URL})")
+        if regions:
+            echo(f"  regional sites (each region's rows only): {out / 'site_regions'}/<region>")
+        if pdf.is_file():
+            echo(f"  morning report: {pdf}")
+    if no_browser:
+        echo(f"skipped: the morning report PDF, as {no_browser}; then run `make demo` again")
     echo(f"demo finished in {time.monotonic() - started:.0f}s")
     return code
+
+
+# -- serve-config ---------------------------------------------------------------------------------
+def cmd_serve_config(args: argparse.Namespace) -> int:
+    from salesops import serving
+
+    cfg = salesops_config.load(args.config)
+    if args.standalone:
+        conf = serving.write_standalone(cfg, Path(args.standalone))
+        echo(f"nginx configuration in {conf}")
+        echo(f"run it: nginx -p {conf.parent} -c {conf} -g 'daemon off;'")
+        return 0
+    text = serving.nginx_server(cfg)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        echo(f"nginx server written to {args.out} (check and reload: nginx -t && nginx -s reload)")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 # -- dev ------------------------------------------------------------------------------------------
@@ -346,7 +433,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="S")
     p.add_argument("--as-of", type=_parse_date)
     p.add_argument("--no-bi", action="store_true", help="skip publishing and the site build")
+    p.add_argument("--no-regions", action="store_true", help="build the executive site only")
+    p.add_argument("--force", action="store_true", help="rebuild what an earlier demo made")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "serve-config", help="nginx configuration: each login its own site (see salesops.serving)"
+    )
+    p.add_argument("--config", required=True, help="YAML run configuration with a serve section")
+    p.add_argument(
+        "--out", help="write the server part here (e.g. /etc/nginx/conf.d/salesops.conf)"
+    )
+    p.add_argument(
+        "--standalone", metavar="DIR", help="write a whole nginx configuration into DIR instead"
+    )
+    p.set_defaults(func=cmd_serve_config)
 
     p = sub.add_parser("dev", help="dagster dev on the demo org (stand-ins served meanwhile)")
     p.add_argument("--out", default=str(DEFAULT_DEMO_DIR))

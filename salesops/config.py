@@ -39,6 +39,10 @@ class Config:
     # how long a run waits for another run writing the same warehouse (or holding the
     # Dagster pool ``duckdb_write``) before it gives up (``runs: {max_wait_minutes: N}``)
     max_wait_minutes: float = DEFAULT_MAX_WAIT_MINUTES
+    # where readers open the executive site (the morning report and the robot link to it)
+    bi_site_url: str | None = None
+    # the web server in front of the sites: address, logins and the site each may open
+    serve: dict[str, Any] = field(default_factory=dict)
 
     def region_bi_file(self, region: str) -> Path:
         """The BI file published for one region (beside the executive one)."""
@@ -119,6 +123,8 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         if bi_cfg.get("regions_dir")
         else None,
         max_wait_minutes=max_wait,
+        bi_site_url=bi_cfg.get("site_url"),
+        serve={k: _resolve(v, k, base) for k, v in (data.get("serve") or {}).items()},
     )
 
 
@@ -158,4 +164,8 @@ def dump(config: Config) -> str:
             data["bi"]["regions"] = True
     if config.max_wait_minutes != DEFAULT_MAX_WAIT_MINUTES:
         data["runs"] = {"max_wait_minutes": config.max_wait_minutes}
+    if config.bi_site_url:
+        data.setdefault("bi", {})["site_url"] = config.bi_site_url
+    if config.serve:
+        data["serve"] = {k: str(v) if isinstance(v, Path) else v for k, v in config.serve.items()}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.resources import ROOT, SalesopsConfig, dbt_project
-from salesops import alerts, bi, publish
+from salesops import alerts, bi, morning, publish
 from salesops.dbt import ensure_manifest
 
 
@@ -79,16 +79,23 @@ def bi_site(context: AssetExecutionContext, salesops: SalesopsConfig):
     deps=[bi_site],
     kinds={"pdf"},
     description=(
-        "The morning report: the overview page printed to PDF by headless Chromium, sent to "
-        "the team's WeCom robot (upload_media, then a file message) after a short markdown "
-        "summary. Without SALESOPS_WECOM_WEBHOOK the PDF is written and nothing is sent."
+        "The morning report: one A4 page (the overview's KPIs, the funnel, the day's top "
+        "alerts) printed by headless Chromium, sent to the team's WeCom robot (upload_media, "
+        "then a file message) after a short markdown summary linking to the site (bi.site_url)."
+        " Without SALESOPS_WECOM_WEBHOOK the PDF is written and nothing is sent."
     ),
 )
 def morning_report(context: AssetExecutionContext, salesops: SalesopsConfig):
     cfg = salesops.load()
     day = cfg.as_of or datetime.now(ZoneInfo(cfg.timezone)).date()
-    pdf = bi.print_pdf(cfg.bi_out_dir, cfg.work_dir / "reports" / f"morning_report_{day}.pdf")
-    summary = alerts.morning_summary(cfg.bi_warehouse)
+    pdf = morning.write_report(
+        cfg.bi_warehouse,
+        cfg.work_dir / "reports" / f"morning_report_{day}.pdf",
+        day,
+        site_url=cfg.bi_site_url,
+        site_dir=cfg.bi_site_dir or ROOT / "bi_reports",
+    )
+    summary = alerts.morning_summary(cfg.bi_warehouse, site_url=cfg.bi_site_url)
     webhook = os.environ.get("SALESOPS_WECOM_WEBHOOK")
     if webhook:
         alerts.send_wecom(webhook, summary)
