@@ -130,10 +130,12 @@ backfill_burst as (
         source_table,
         activity_id as record_id,
         owner_id,
-        '{"burst_start": "' || cast(burst_start as varchar)
-        || '", "records_in_window": ' || cast(records as varchar)
-        || ', "claimed_from": "' || cast(first_claimed_at as varchar)
-        || '", "claimed_to": "' || cast(last_claimed_at as varchar) || '"}' as details
+        {{ json_object({
+            'burst_start': 'burst_start',
+            'records_in_window': 'records',
+            'claimed_from': 'first_claimed_at',
+            'claimed_to': 'last_claimed_at',
+        }) }} as details
     from burst_members
 ),
 
@@ -144,7 +146,7 @@ short_visit as (
         live_activities.source_table,
         live_activities.activity_id as record_id,
         live_activities.owner_id,
-        '{"seconds": ' || cast(live_activities.duration_s as varchar) || '}' as details
+        {{ json_object({'seconds': 'live_activities.duration_s'}) }} as details
     from live_activities
     cross join settings
     where
@@ -160,7 +162,7 @@ future_timestamp as (
         source_table,
         activity_id as record_id,
         owner_id,
-        '{"occurred_at": "' || cast(occurred_at as varchar) || '"}' as details
+        {{ json_object({'occurred_at': 'occurred_at'}) }} as details
     from live_activities
     where occurred_at > {{ as_of_end() }}
 ),
@@ -172,9 +174,11 @@ activity_before_lead as (
         live_activities.source_table,
         live_activities.activity_id as record_id,
         live_activities.owner_id,
-        '{"lead_id": "' || leads.lead_id || '", "lead_created_at": "'
-        || cast(leads.created_at as varchar) || '", "occurred_at": "'
-        || cast(live_activities.occurred_at as varchar) || '"}' as details
+        {{ json_object({
+            'lead_id': 'leads.lead_id',
+            'lead_created_at': 'leads.created_at',
+            'occurred_at': 'live_activities.occurred_at',
+        }) }} as details
     from live_activities
     inner join leads on live_activities.who_id = leads.lead_id
     where live_activities.occurred_at < leads.created_at
@@ -219,7 +223,7 @@ duplicate_activity as (
         source_table,
         activity_id as record_id,
         owner_id,
-        '{"duplicate_of": "' || original_id || '"}' as details
+        {{ json_object({'duplicate_of': 'original_id'}) }} as details
     from activity_copies
     where copy_no > 1
 ),
@@ -249,7 +253,7 @@ duplicate_lead as (
         'leads' as source_table,
         lead_id as record_id,
         owner_id,
-        '{"duplicate_of": "' || original_id || '"}' as details
+        {{ json_object({'duplicate_of': 'original_id'}) }} as details
     from lead_copies
     where
         copy_no > 1
@@ -282,8 +286,11 @@ stage_skip as (
         'opportunity_history' as source_table,
         opportunity_history_id as record_id,
         created_by_id as owner_id,
-        '{"opportunity_id": "' || opportunity_id || '", "from_order": '
-        || cast(previous_order as varchar) || ', "to_stage": "' || stage || '"}' as details
+        {{ json_object({
+            'opportunity_id': 'opportunity_id',
+            'from_order': 'previous_order',
+            'to_stage': 'stage',
+        }) }} as details
     from stage_entries
     where stage_order > previous_order + 1
 ),
@@ -303,9 +310,11 @@ stage_without_evidence as (
         'opportunity_history' as source_table,
         stage_entries.opportunity_history_id as record_id,
         stage_entries.created_by_id as owner_id,
-        '{"opportunity_id": "' || stage_entries.opportunity_id || '", "stage": "'
-        || stage_entries.stage || '", "required_evidence": "'
-        || stage_entries.required_evidence || '"}' as details
+        {{ json_object({
+            'opportunity_id': 'stage_entries.opportunity_id',
+            'stage': 'stage_entries.stage',
+            'required_evidence': 'stage_entries.required_evidence',
+        }) }} as details
     from stage_entries
     left join evidence
         on
@@ -373,8 +382,10 @@ unverified_visit as (
         visits.source_table,
         visits.activity_id as record_id,
         visits.owner_id,
-        '{"company": "' || visits.company_name || '", "visited_at": "'
-        || cast(visits.occurred_at as varchar) || '"}' as details
+        {{ json_object({
+            'company': 'visits.company_name',
+            'visited_at': 'visits.occurred_at',
+        }) }} as details
     from visits
     left join verified_visits on visits.activity_id = verified_visits.activity_id
     where
@@ -441,8 +452,10 @@ won_without_order as (
         'opportunities' as source_table,
         opportunity_id as record_id,
         owner_id,
-        '{"crm_amount": ' || cast(amount as varchar) || ', "u8_customer_code": "'
-        || coalesce(u8_customer_code, '') || '"}' as details
+        {{ json_object({
+            'crm_amount': 'amount',
+            'u8_customer_code': "coalesce(u8_customer_code, '')",
+        }) }} as details
     from won_vs_orders
     where orders = 0 and u8_customer_code is not null
 ),
@@ -481,8 +494,10 @@ erp_amount_mismatch as (
         'opportunities' as source_table,
         won_vs_orders.opportunity_id as record_id,
         won_vs_orders.owner_id,
-        '{"crm_amount": ' || cast(won_vs_orders.amount as varchar) || ', "u8_amount": '
-        || cast(won_vs_orders.order_amount as varchar) || '}' as details
+        {{ json_object({
+            'crm_amount': 'won_vs_orders.amount',
+            'u8_amount': 'won_vs_orders.order_amount',
+        }) }} as details
     from won_vs_orders
     cross join settings
     where
