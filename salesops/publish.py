@@ -65,8 +65,9 @@ def publish_bi(
         stale.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{warehouse}' as wh (read_only)")
-        con.execute(f"attach '{tmp}' as bi (storage_version '{BI_STORAGE_VERSION}')")
+        # paths are parameters: a folder named with a quote or a space is a valid path
+        con.execute("attach ? as wh (read_only)", [str(warehouse)])
+        con.execute(f"attach ? as bi (storage_version '{BI_STORAGE_VERSION}')", [str(tmp)])
         con.execute(f"create schema bi.{BI_SCHEMA}")
         tables = [
             r[0]
