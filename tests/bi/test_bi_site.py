@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from salesops import bi, publish
+from tests.support import pii
 
 pytestmark = pytest.mark.slow
 LEAVER = "S004"  # given no figures in the latest month by the site fixture
@@ -262,3 +263,27 @@ def test_every_region_site_holds_no_other_regions_row(demo_run, site, tmp_path):
         assert report.blank_charts == [], report
         assert "各区域" not in report.text and "按区域" not in report.text, report.page
         assert region in report.text, report.page
+
+
+def test_no_personal_data_reaches_a_bi_file_or_the_site(demo_run_with_wecom, site, tmp_path):
+    """Phones, WeCom user and customer ids, e-mails: in the warehouse, in no BI file nor site."""
+    warehouse = demo_run_with_wecom.config.warehouse
+    userids = pii.wecom_userids(warehouse)
+    # the warehouse holds every kind the scanner looks for: a clean scan below means kept out
+    found = pii.scan_bi_file(warehouse, userids, schemas=("raw_crm", "raw_wecom"))
+    assert {kind for _, kind, _ in found} == {"phone", "external_userid", "wecom_userid", "email"}
+    bi_file = tmp_path / "warehouse_bi.duckdb"
+    publish.publish_bi(warehouse, bi_file)
+    con = duckdb.connect(str(bi_file), read_only=True)
+    new_contact = con.execute(
+        "select count(*) from reporting.rpt_alerts where alert_type = 'new_contact_no_material'"
+    ).fetchone()[0]
+    con.close()
+    assert new_contact > 0  # the alert keyed by a WeCom customer is published, pseudonymised
+    assert pii.scan_bi_file(bi_file, userids) == []
+    region = publish.regions(warehouse)[0]
+    region_file = tmp_path / f"warehouse_bi.{region}.duckdb"
+    publish.publish_bi(warehouse, region_file, region=region)
+    assert pii.scan_bi_file(region_file, userids) == []
+    _, site_dir = site
+    assert pii.scan_site(site_dir, userids) == []

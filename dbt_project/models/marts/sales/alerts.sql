@@ -317,7 +317,8 @@ material_sent as (
 new_contact_no_material as (
     select
         'new_contact_no_material' as alert_type,
-        external_contacts.external_userid as entity_id,
+        -- the WeCom customer's id never leaves the warehouse: a pseudonym stands for it
+        {{ pseudonym('wx_', 'external_contacts.external_userid') }} as entity_id,
         reps.crm_user_id as owner_id,
         'warning' as severity,
         cast(null as varchar) as stage,
