@@ -3,8 +3,9 @@
 Evidence's DuckDB driver reads storage versions up to 1.4/1.5, while the warehouse is written by
 DuckDB 2.x. The published file is created fresh with storage version v1.4.0 and holds schema
 ``reporting`` with a copy of every ``marts.rpt_*`` table (plus the marts the pages list) — the
-only tables BI reads. It is written to a temporary name and moved into place, so a page build
-never sees a half-written file.
+only tables BI reads. Text a spreadsheet would run as a formula is published with a leading
+single quote (the warehouse keeps it verbatim). It is written to a temporary name and moved
+into place, so a page build never sees a half-written file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ EXTRA_MARTS = ("alerts", "dq_findings")
 ORG_WIDE = ("rpt_source_freshness", "rpt_source_loads", "rpt_source_contract")
 # a sales region: one with reps or managers (the director's 总部 is not one)
 SALES_REGION = "region is not null and rep_role in ('rep', 'manager')"
+# Text a spreadsheet would run as a formula (OWASP CSV injection): it starts with = + - @, a tab
+# or a carriage return. A plain number or a lone dash ("-", "-12.5") is no formula.
+FORMULA_START = r"^[=+\-@\t\r]"
+PLAIN_NUMBER = r"^[+-]?[0-9.,%]*$"
+
+
+def formula_safe(column: str) -> str:
+    """SQL: the text column with a single quote put in front of formula-looking values, so a
+    table downloaded from the site (CSV, Excel) shows them as text instead of running them."""
+    col = f'"{column}"'
+    return (
+        f"case when regexp_matches({col}, '{FORMULA_START}') "
+        f"and not regexp_matches({col}, '{PLAIN_NUMBER}') "
+        f"then chr(39) || {col} else {col} end"
+    )
 
 
 def regions(warehouse: str | Path) -> list[str]:
@@ -98,9 +114,18 @@ def publish_bi(
                     params = [region]
                 else:
                     where = "where false"
+            # every text cell formula-safe: each page's data and download buttons read these
+            select = ", ".join(
+                f'{formula_safe(name)} as "{name}"' if dtype == "VARCHAR" else f'"{name}"'
+                for name, dtype in con.execute(
+                    "select column_name, data_type from duckdb_columns() where database_name = "
+                    "'wh' and schema_name = 'marts' and table_name = ? order by column_index",
+                    [table],
+                ).fetchall()
+            )
             con.execute(
                 f'create table bi.{BI_SCHEMA}."{table}" as '
-                f'select * from wh.marts."{table}" {where}',
+                f'select {select} from wh.marts."{table}" {where}',
                 params,
             )
             counts[table] = con.execute(
