@@ -189,6 +189,12 @@ def unknown_files(folder: Path, sheets: tuple[Sheet, ...]) -> list[str]:
     )
 
 
+UNCACHED_FORMULA = (
+    "the cell holds a formula with no saved value (the workbook was written by a program and "
+    "never saved in Excel): open it in Excel or WPS, save it, and load again"
+)
+
+
 def raw_rows(path: Path, sheet_name: str) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
     """(row number as the user sees it, values) for every row, header first; None when the
     workbook has no such sheet."""
@@ -238,6 +244,47 @@ def _has_merged_cells(path: Path) -> bool:
     except zipfile.BadZipFile:
         return False  # openpyxl names the problem when it opens the file
     return False
+
+
+def uncached_formulas(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+    """{(row, column): formula} of the sheet's formula cells that hold no saved value (a workbook
+    written by a program and never opened and saved in Excel or WPS): read as values they are
+    blank, though the user sees a figure. Empty for CSV files and workbooks without formulas."""
+    if path.suffix.lower() == ".csv" or not _has_formulas(path):
+        return {}
+    values = load_workbook(path, read_only=True, data_only=True)
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    try:
+        names = {n.strip(): n for n in formulas.sheetnames}
+        if sheet_name not in names:
+            return {}
+        found = {}
+        rows = zip(
+            formulas[names[sheet_name]].iter_rows(values_only=True),
+            values[names[sheet_name]].iter_rows(values_only=True),
+            strict=False,
+        )
+        for number, (text, value) in enumerate(rows, start=1):
+            for column, (f, v) in enumerate(zip(text, value, strict=False), start=1):
+                if v is None and isinstance(f, str) and f.startswith("="):
+                    found[(number, column)] = f
+        return found
+    finally:
+        values.close()
+        formulas.close()
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula (a scan of its XML)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(
+                b"<f>" in zf.read(n) or b"<f " in zf.read(n)
+                for n in zf.namelist()
+                if n.startswith("xl/worksheets/") and n.endswith(".xml")
+            )
+    except zipfile.BadZipFile:
+        return False
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -303,6 +350,7 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
         return result
     # extra columns keep their header as written, as JSON (column names would lose Chinese)
     result.extras = list(extras.values())
+    formulas: dict[tuple[int, int], str] | None = None  # read when a blank cell is met
     for number, values in rows:
         if not any(v not in (None, "") for v in values):
             continue
@@ -311,6 +359,12 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
         problem = None
         for i, col in positions.items():
             raw = values[i] if i < len(values) else None
+            if raw is None:
+                if formulas is None:
+                    formulas = uncached_formulas(path, sheet.sheet)
+                if (number, i + 1) in formulas:
+                    problem = (col, formulas[number, i + 1], UNCACHED_FORMULA)
+                    break
             try:
                 value = to_value(raw, col.kind)
             except CellError as exc:

@@ -316,3 +316,27 @@ def test_a_file_that_matches_no_sheet_is_reported(demo_sheets, tmp_path):
     con.close()
     # and the run summary says so (the ingest step logs these notes as warnings)
     assert f"sheets: org.csv {reason}" in load_notes(tmp_path / "w.duckdb")
+
+
+def test_a_formula_without_a_saved_value_is_named_with_how_to_fix_it(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    # openpyxl writes formulas without their values, as any program that never ran Excel does
+    _write(folder / "targets.xlsx", "月度目标", [
+        ["月份", "区域", "员工编号", "签约目标", "回款目标"],
+        ["2026-10", "华东", "S001", 300000, 200000],
+        ["2026-10", "华东", "S002", "=D2*1.1", "=E2"],
+        ["2026-11", "华南", "S003", 280000, None],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    assert [r[2] for r in _targets(con)] == ["S001", "S003"]
+    file, sheet, row, column, value, reason = _reason(con, "targets")
+    assert (file, sheet, row, column, value) == (
+        "targets.xlsx",
+        "月度目标",
+        3,
+        "签约目标",
+        "=D2*1.1",
+    )
+    assert "formula with no saved value" in reason and "save it" in reason
+    assert "blank" not in reason
