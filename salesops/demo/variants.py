@@ -190,3 +190,170 @@ def account_number_erp(out: Path, manifest: dict[str, Any]) -> None:
         "config": {"fields": {"erp_customer_code": "AccountNumber"}},
         "accounts_with_code": sum(1 for r in rows if r["AccountNumber"]),
     }
+
+
+# -- hostile: text that breaks hand-built SQL, JSON, CSV and spreadsheets -------------------------
+HOSTILE_NOTES = (
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1 制表符开头",
+    "'; drop table x; --",
+    'O\'Brien 说 "报价 100%折扣" \\ 反斜杠 😀',
+    "客户要求 50% 预付款_分期，型号 ＡＢ１２３",
+)
+HOSTILE_REP_NAMES = ('=HYPERLINK("http://x","y")', "王１２３", 'O\'Neil "小\\王" 😀')
+# company-name cores: the same replacement in every source, so CRM and U8 still match by name
+HOSTILE_CORES = (
+    'O\'Brien"引号"\\反斜杠',
+    "'; drop table x; --",
+    "😀表情🚀",
+    "１２３全角",
+    "100%_通配",
+    "=SUM(1+1)",
+    "长" * 4999 + "名",
+)
+# dictionary rows whose keywords hold LIKE's wildcards: matching must stay literal
+HOSTILE_KEYWORDS = {
+    "有效动作": [["%", "material"], ["_", "quote"], ["100%折扣", "quote"]],
+    "风险词典": [["太贵'了", "价格", "强调总拥有成本"]],
+}
+
+
+def _rewrite_value(value: Any, fix: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fix(value)
+    if isinstance(value, list):
+        return [_rewrite_value(v, fix) for v in value]
+    if isinstance(value, dict):
+        return {k: _rewrite_value(v, fix) for k, v in value.items()}
+    return value
+
+
+def _rewrite_sources(out_dir: Path, fix: Callable[[str], str]) -> None:
+    """Apply ``fix`` to every text of every source file (CSV, JSON, JSON lines, the U8
+    database, workbooks); the truth folder is left as generated."""
+    import json
+
+    from openpyxl import load_workbook
+
+    for path in sorted(out_dir.rglob("*")):
+        if not path.is_file() or "truth" in path.relative_to(out_dir).parts:
+            continue
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as fh:
+                rows = [[fix(c) for c in row] for row in csv.reader(fh)]
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(rows)
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            text = json.dumps(_rewrite_value(data, fix), ensure_ascii=False)
+            path.write_text(text, encoding="utf-8")
+        elif path.suffix == ".jsonl":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            path.write_text(
+                "".join(
+                    json.dumps(_rewrite_value(json.loads(line), fix), ensure_ascii=False) + "\n"
+                    for line in lines
+                    if line.strip()
+                ),
+                encoding="utf-8",
+            )
+        elif path.suffix == ".db":
+            con = sqlite3.connect(path)
+            tables = [
+                t for (t,) in con.execute("select name from sqlite_master where type='table'")
+            ]
+            for table in tables:
+                columns = [r[1] for r in con.execute(f'pragma table_info("{table}")')]
+                for column in columns:
+                    changed = [
+                        (fix(v), rowid)
+                        for rowid, v in con.execute(f'select rowid, "{column}" from "{table}"')
+                        if isinstance(v, str) and fix(v) != v
+                    ]
+                    con.executemany(f'update "{table}" set "{column}" = ? where rowid = ?', changed)
+            con.commit()
+            con.close()
+        elif path.suffix == ".xlsx":
+            wb = load_workbook(path)
+            for ws in wb:
+                for row in ws.iter_rows():
+                    for cell in row:
+                        if isinstance(cell.value, str) and cell.data_type != "f":
+                            cell.value = fix(cell.value)
+                            cell.data_type = "s"  # text, even when it starts with "="
+            wb.save(path)
+
+
+@variant("hostile")
+def hostile(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Quotes, backslashes, emoji, SQL fragments, formula-looking text, full-width digits and a
+    5,000-character company name in rep names, company names (the same in every source), CRM
+    notes and chat texts, and ``%`` / ``_`` in dictionary keywords. Recorded: every text put in,
+    so a test can find each one verbatim in the warehouse."""
+    import json
+    import re
+
+    from openpyxl import load_workbook
+
+    from salesops.demo import vocab
+
+    accounts = (out_dir / "crm_export" / "Account.csv").read_text(encoding="utf-8")
+    cores = [c for c in vocab.COMPANY_CORE if c in accounts][: len(HOSTILE_CORES)]
+    core_map = dict(zip(cores, HOSTILE_CORES, strict=False))
+    org = load_workbook(out_dir / "sheets" / "org.xlsx", read_only=True)
+    header, *people = org.active.iter_rows(values_only=True)
+    org.close()
+    names = [p[header.index("姓名")] for p in people if p[header.index("角色")] == "rep"]
+    rep_map = dict(zip(names, HOSTILE_REP_NAMES, strict=False))
+    core_re = re.compile("|".join(map(re.escape, sorted(core_map, key=len, reverse=True))))
+
+    def fix(text: str) -> str:
+        if text in rep_map:
+            return rep_map[text]
+        return core_re.sub(lambda m: core_map[m.group(0)], text) if core_map else text
+
+    _rewrite_sources(out_dir, fix)
+
+    # CRM notes: every fifth task's and event's description
+    import csv
+
+    notes = 0
+    for obj in ("Task", "Event"):
+        path = out_dir / "crm_export" / f"{obj}.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            header_row, *rows = list(csv.reader(fh))
+        col = header_row.index("Description")
+        for i in range(0, len(rows), 5):
+            rows[i][col] = HOSTILE_NOTES[notes % len(HOSTILE_NOTES)]
+            notes += 1
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([header_row, *rows])
+    # chat texts: every sixth text message
+    chats = 0
+    for path in sorted((out_dir / "chat_archive").glob("*.jsonl")):
+        messages = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for i, message in enumerate(messages):
+            if message.get("msgtype") == "text" and i % 6 == 0:
+                message["text"]["content"] = HOSTILE_NOTES[chats % len(HOSTILE_NOTES)]
+                chats += 1
+        path.write_text(
+            "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages), encoding="utf-8"
+        )
+    # dictionary keywords with LIKE wildcards
+    path = out_dir / "sheets" / "dictionary.xlsx"
+    wb = load_workbook(path)
+    for sheet, rows in HOSTILE_KEYWORDS.items():
+        for row in rows:
+            wb[sheet].append(row)
+    wb.save(path)
+    manifest["variants"]["hostile"] = {
+        "notes": list(HOSTILE_NOTES),
+        "crm_notes_rewritten": notes,
+        "chat_texts_rewritten": chats,
+        "rep_names": rep_map,
+        "company_cores": core_map,
+        "keywords": HOSTILE_KEYWORDS,
+    }
