@@ -112,6 +112,7 @@ class SalesforceStandIn(StandIn):
         self._by_lower = {k.lower(): k for k in self.specs}
         self._tokens: set[str] = set()
         self.tokens_issued = 0
+        self.issued_tokens: list[str] = []  # every token handed out (tests look for leaks)
         # query locator -> (object, the result snapshot as JSON records, page size)
         self._cursors: dict[str, tuple[str, list[dict[str, Any]], int]] = {}
         self._tables: dict[str, _Table] = {}
@@ -283,6 +284,7 @@ class SalesforceStandIn(StandIn):
         with self._lock:
             self._tokens.add(token)
             self.tokens_issued += 1
+            self.issued_tokens.append(token)
         return Response.json(
             {
                 "access_token": token,

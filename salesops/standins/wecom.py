@@ -76,6 +76,7 @@ class WeComStandIn(StandIn):
         self._clock = clock  # the robot's minute (tests may share a fake clock)
         self._webhook_times: dict[str, list[float]] = defaultdict(list)
         self.tokens_issued = 0
+        self.issued_tokens: list[str] = []  # every token handed out (tests look for leaks)
         self._tokens: dict[str, tuple[float, str]] = {}  # token -> (expiry, app)
         self._data_lock = threading.Lock()
         self._loaded_mtime = 0.0
@@ -183,6 +184,7 @@ class WeComStandIn(StandIn):
         with self._lock:
             self._tokens[token] = (time.monotonic() + self.token_ttl, app)
             self.tokens_issued += 1
+            self.issued_tokens.append(token)
         return _ok({"access_token": token, "expires_in": self.token_ttl})
 
     def _upload_media(self, request: Request) -> Response:

@@ -118,3 +118,18 @@ def scan_site(site_dir: str | Path, userids: Iterable[str] = ()) -> list[tuple[s
             text = path.read_bytes().decode("utf-8", errors="ignore")
         hits += [(str(path), k, m) for k, m in scan_text(text, userids)]
     return hits
+
+
+def database_text(db_file: str | Path) -> str:
+    """Every text of every table of a DuckDB file, one value a line (strings are stored
+    compressed, so a byte search of the file can miss them)."""
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        parts = []
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall():
+            parts += [text for _, text in _columns_as_text(con, f'"{schema}"."{table}"')]
+        return "\n".join(parts)
+    finally:
+        con.close()
