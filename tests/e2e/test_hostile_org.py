@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 class HostileRun:
     run: DemoRun
     bi_file: Path
-    region_file: Path
+    region_files: list[Path]
     site_dir: Path
 
 
@@ -33,11 +33,12 @@ def hostile(tmp_path_factory) -> HostileRun:
     run = run_org(root, seed=21, scale="XS", anomaly_rate=1.0, variants=("hostile",))
     bi_file = root / "warehouse_bi.duckdb"
     publish.publish_bi(run.config.warehouse, bi_file)
-    region = publish.regions(run.config.warehouse)[0]
-    region_file = root / f"warehouse_bi.{region}.duckdb"
-    publish.publish_bi(run.config.warehouse, region_file, region=region)
+    region_files = []
+    for region in publish.regions(run.config.warehouse):
+        region_files.append(root / f"warehouse_bi.{region}.duckdb")
+        publish.publish_bi(run.config.warehouse, region_files[-1], region=region)
     site_dir = bi.build_site(bi_file, root / "site")
-    return HostileRun(run, bi_file, region_file, site_dir)
+    return HostileRun(run, bi_file, region_files, site_dir)
 
 
 def _warehouse(hostile: HostileRun) -> duckdb.DuckDBPyConnection:
@@ -129,7 +130,7 @@ def test_every_json_value_is_valid(hostile):
     con.close()
     # the evidence names the hostile companies as they are
     assert any(core in c for c in companies for core in HOSTILE_CORES)
-    for bi_file in (hostile.bi_file, hostile.region_file):
+    for bi_file in (hostile.bi_file, *hostile.region_files):
         con = duckdb.connect(str(bi_file), read_only=True)
         for table in ("dq_findings", "rpt_data_quality"):
             invalid = con.execute(
@@ -142,7 +143,7 @@ def test_every_json_value_is_valid(hostile):
 
 def test_no_formula_and_no_personal_data_reaches_bi(hostile):
     userids = pii.wecom_userids(hostile.run.config.warehouse)
-    for bi_file in (hostile.bi_file, hostile.region_file):
+    for bi_file in (hostile.bi_file, *hostile.region_files):
         assert pii.scan_bi_file(bi_file, userids) == [], bi_file.name
         con = duckdb.connect(str(bi_file), read_only=True)
         for table, column in con.execute(
