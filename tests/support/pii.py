@@ -21,6 +21,10 @@ PATTERNS = {
 }
 
 
+# addresses that belong to no person of the org: the site framework's own, in its bundle
+NOT_PERSONAL = {"support@evidence.dev"}
+
+
 def wecom_userids(warehouse: str | Path) -> list[str]:
     """The org's WeCom user ids, as the warehouse knows them (org sheet and WeCom)."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -53,7 +57,12 @@ def _patterns(userids: Iterable[str]) -> dict[str, re.Pattern]:
 
 def scan_text(text: str, userids: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(kind, match) for every piece of personal data in ``text``."""
-    return [(kind, m.group(0)) for kind, p in _patterns(userids).items() for m in p.finditer(text)]
+    return [
+        (kind, m.group(0))
+        for kind, p in _patterns(userids).items()
+        for m in p.finditer(text)
+        if m.group(0) not in NOT_PERSONAL
+    ]
 
 
 def _columns_as_text(con: duckdb.DuckDBPyConnection, relation: str) -> Iterator[tuple[str, str]]:
@@ -106,7 +115,8 @@ def _data_file_text(path: Path) -> str:
 
 
 def scan_site(site_dir: str | Path, userids: Iterable[str] = ()) -> list[tuple[str, str, str]]:
-    """(file, kind, match) for every file a built site ships, data files decoded."""
+    """(file, kind, match) for every file a built site ships: text files as they are, data
+    files (Parquet, Arrow) decoded; binary files (fonts, images) hold no text."""
     userids = list(userids)
     hits = []
     for path in sorted(Path(site_dir).rglob("*")):
@@ -115,7 +125,10 @@ def scan_site(site_dir: str | Path, userids: Iterable[str] = ()) -> list[tuple[s
         if path.suffix in (".parquet", ".arrow"):
             text = _data_file_text(path)
         else:
-            text = path.read_bytes().decode("utf-8", errors="ignore")
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # fonts, images: no text (their random bytes look like e-mails)
         hits += [(str(path), k, m) for k, m in scan_text(text, userids)]
     return hits
 
