@@ -69,7 +69,7 @@ def write_task_csv(path: Path, rows: int) -> None:
     with duckdb.connect() as con:
         con.execute(sql)
         header = [
-            d[0] for d in con.execute(f"select * from read_csv('{path}') limit 0").description
+            d[0] for d in con.execute("select * from read_csv(?) limit 0", [str(path)]).description
         ]
     assert header == fields, (header, fields)
 
@@ -82,7 +82,8 @@ def main(rows: int = 1_000_000, work: Path | None = None) -> dict[str, float]:
     csv_path = export / "Task.csv"
     if (
         not csv_path.exists()
-        or duckdb.sql(f"select count(*) from read_csv('{csv_path}')").fetchall()[0][0] != rows
+        or duckdb.execute("select count(*) from read_csv(?)", [str(csv_path)]).fetchall()[0][0]
+        != rows
     ):
         t = time.perf_counter()
         write_task_csv(csv_path, rows)
@@ -114,7 +115,7 @@ def main(rows: int = 1_000_000, work: Path | None = None) -> dict[str, float]:
     # DuckDB's own reader, same file, into a fresh database
     t = time.perf_counter()
     with duckdb.connect(str(runs / "duck.duckdb")) as con:
-        con.execute(f"create table tasks as select * from read_csv('{csv_path}')")
+        con.execute("create table tasks as select * from read_csv(?)", [str(csv_path)])
         n = con.execute("select count(*) from tasks").fetchall()[0][0]
     duck_seconds = time.perf_counter() - t
     assert n == rows

@@ -201,7 +201,7 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
     def load(globs: dict[str, str], reader: str) -> int:
         rows = 0
         for name, pattern in globs.items():
-            con.execute(f"create or replace table {name} as select * from {reader}('{pattern}')")
+            con.execute(f"create or replace table {name} as select * from {reader}(?)", [pattern])
             rows += con.execute(f"select count(*) from {name}").fetchone()[0]
         return rows
 
