@@ -20,7 +20,10 @@ from tests.support import pii
 pytestmark = pytest.mark.slow
 
 CLIENT_SECRET = "canary-client-secret-7d41c0e2"
-CORP_SECRET = "canary-corp-secret-93be2a58"
+APP_SECRETS = {
+    "contact": "canary-contact-secret-93be2a58",
+    "checkin": "canary-checkin-secret-4f0c7b",
+}
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
@@ -44,12 +47,13 @@ def test_no_secret_nor_token_reaches_any_file_or_output(tmp_path, monkeypatch, c
             faults=sf_faults,
         ) as sf,
         WeComStandIn(
-            src / "wecom", corp_id="wwcanary", corp_secret=CORP_SECRET, faults=wc_faults
+            src / "wecom", corp_id="wwcanary", app_secrets=APP_SECRETS, faults=wc_faults
         ) as wecom,
     ):  # fmt: skip
         monkeypatch.setenv("SOURCES__CRM__CLIENT_ID", "salesops-canary")
         monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", CLIENT_SECRET)
-        monkeypatch.setenv("SOURCES__WECOM__CORP_SECRET", CORP_SECRET)
+        for app, secret in APP_SECRETS.items():
+            monkeypatch.setenv(f"SOURCES__WECOM__{app.upper()}_SECRET", secret)
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {
@@ -78,7 +82,7 @@ def test_no_secret_nor_token_reaches_any_file_or_output(tmp_path, monkeypatch, c
     assert outcome.success, outcome.errors
     assert sum(sf_faults.injected.values()) > 0 and sum(wc_faults.injected.values()) > 0
     assert sf.issued_tokens and wecom.issued_tokens
-    needles = [CLIENT_SECRET, CORP_SECRET, *sf.issued_tokens, *wecom.issued_tokens]
+    needles = [CLIENT_SECRET, *APP_SECRETS.values(), *sf.issued_tokens, *wecom.issued_tokens]
     out, err = capfd.readouterr()
     said = "\n".join([*printed, out, err])
     assert [n for n in needles if n in said] == []
