@@ -265,7 +265,7 @@ def test_every_region_site_holds_no_other_regions_row(demo_run, site, tmp_path):
         assert region in report.text, report.page
 
 
-def test_no_personal_data_reaches_a_bi_file_or_the_site(demo_run_with_wecom, site, tmp_path):
+def test_no_personal_data_reaches_a_bi_file_or_the_site(demo_run_with_wecom, tmp_path):
     """Phones, WeCom user and customer ids, e-mails: in the warehouse, in no BI file nor site."""
     warehouse = demo_run_with_wecom.config.warehouse
     userids = pii.wecom_userids(warehouse)
@@ -285,5 +285,5 @@ def test_no_personal_data_reaches_a_bi_file_or_the_site(demo_run_with_wecom, sit
     region_file = tmp_path / f"warehouse_bi.{region}.duckdb"
     publish.publish_bi(warehouse, region_file, region=region)
     assert pii.scan_bi_file(region_file, userids) == []
-    _, site_dir = site
-    assert pii.scan_site(site_dir, userids) == []
+    for name, file in (("site", bi_file), ("region_site", region_file)):
+        assert pii.scan_site(bi.build_site(file, tmp_path / name), userids) == [], name
