@@ -469,15 +469,13 @@ customer_unmatched as (
         'accounts' as source_table,
         accounts.account_id as record_id,
         accounts.owner_id,
-        '{"reason": "'
-        || case
-            when won_deals.u8_match = 'ambiguous_name' then 'ambiguous_name'
-            else 'no_u8_customer'
-        end
-        || '", "u8_customers_with_name": ' || cast(won_deals.u8_name_matches as varchar)
-        || ', "unverifiable_won_deals": ' || cast(count(*) as varchar)
-        || ', "unverifiable_won_amount": ' || cast(coalesce(sum(won_deals.amount), 0) as varchar)
-        || '}' as details
+        {{ json_object({
+            'reason': "case when won_deals.u8_match = 'ambiguous_name' then 'ambiguous_name' "
+                ~ "else 'no_u8_customer' end",
+            'u8_customers_with_name': 'won_deals.u8_name_matches',
+            'unverifiable_won_deals': 'count(*)',
+            'unverifiable_won_amount': 'coalesce(sum(won_deals.amount), 0)',
+        }) }} as details
     from won_deals
     inner join accounts on won_deals.account_id = accounts.account_id
     where
