@@ -30,7 +30,8 @@ class HostileRun:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> HostileRun:
     root = tmp_path_factory.mktemp("hostile org")  # a space in every path, too
-    run = run_org(root, seed=21, scale="XS", anomaly_rate=1.0, variants=("hostile",))
+    # scale S: the smallest org whose CRM wins reach U8, so matching by name is exercised too
+    run = run_org(root, seed=21, scale="S", anomaly_rate=1.0, variants=("hostile",))
     bi_file = root / "warehouse_bi.duckdb"
     publish.publish_bi(run.config.warehouse, bi_file)
     region_files = []
@@ -79,7 +80,11 @@ def test_texts_are_stored_verbatim(hostile):
         "where list_bool_or([strpos(u8.customer_name, core) > 0 for core in ?])",
         [list(HOSTILE_CORES)],
     ).fetchall()
-    assert pairs and all(u8 == crm for u8, crm in pairs), pairs
+    # (spelled alike up to brackets' width and legal-form words, as real systems differ)
+    assert pairs and all(
+        crm is not None and all(core in crm for core in HOSTILE_CORES if core in u8)
+        for u8, crm in pairs
+    ), pairs
     for core in HOSTILE_CORES:
         found = con.execute(
             "select count(*) from marts.dim_customer where strpos(customer_name, ?) > 0", [core]
