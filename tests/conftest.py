@@ -74,29 +74,36 @@ def demo_run(tmp_path_factory) -> DemoRun:
 
 
 @pytest.fixture(scope="session")
-def demo_run_with_wecom(demo_run) -> DemoRun:
-    """The same org after WeCom is added to the configuration (served by its stand-in)."""
+def demo_run_with_wecom(demo_run, tmp_path_factory) -> DemoRun:
+    """The same org after WeCom is added to the configuration (served by its stand-in), in a
+    copy of the warehouse: ``demo_run``'s stays without WeCom whichever test runs first."""
+    import shutil
+
     from salesops import runner
     from salesops.standins.wecom import WeComStandIn
 
     src = demo_run.sources
+    root = tmp_path_factory.mktemp("demo_wecom")
+    shutil.copy2(demo_run.config.warehouse, root / "warehouse.duckdb")
+    shutil.copytree(demo_run.config.pipelines_dir, root / ".dlt_pipelines")
     app_secrets = {"contact": "test-contact-secret", "checkin": "test-checkin-secret"}
     env = {f"SOURCES__WECOM__{app.upper()}_SECRET": s for app, s in app_secrets.items()}
     with WeComStandIn(src / "wecom", corp_id="wwtest", app_secrets=app_secrets) as wecom:
         os.environ.update(env)
         data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
+        data["warehouse"] = {"path": str(root / "warehouse.duckdb")}
         data["sources"]["wecom"] = {
             "base_url": wecom.api_url,
             "corp_id": "wwtest",
             "chat_archive_dir": str(src / "chat_archive"),
             "end_date": AS_OF.isoformat(),
         }
-        path = demo_run.root / "salesops_wecom.yml"
+        path = root / "salesops_wecom.yml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
         for name in env:
             os.environ.pop(name, None)
-    return DemoRun(demo_run.root, src, path, salesops_config.load(path), outcome)
+    return DemoRun(root, src, path, salesops_config.load(path), outcome)
 
 
 def run_org(
