@@ -45,12 +45,7 @@ measured as (
 final as (
     select
         source_name,
-        case source_name
-            when 'crm' then 'CRM（Salesforce）'
-            when 'wecom' then '企业微信'
-            when 'u8' then '用友 U8'
-            else '业务表格'
-        end as source_label,
+        {{ source_label('source_name') }} as source_label,
         last_loaded_at,
         cast({{ to_local('last_loaded_at') }} as timestamp) as last_loaded_local,
         cast(completed_loads as bigint) as completed_loads,

@@ -9,12 +9,7 @@ source_loads as (
 final as (
     select
         source_name,
-        case source_name
-            when 'crm' then 'CRM（Salesforce）'
-            when 'wecom' then '企业微信'
-            when 'u8' then '用友 U8'
-            else '业务表格'
-        end as source_label,
+        {{ source_label('source_name') }} as source_label,
         load_status,
         load_error,
         is_failed,
