@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
 from ingest import contracts
@@ -194,15 +193,3 @@ def record_source_load(warehouse: str | Path, src: str, error: str | None = None
         )
     finally:
         con.close()
-
-
-def run_source(
-    src: str,
-    section: dict[str, Any],
-    warehouse: str | Path,
-    pipelines_dir: str | Path | None = None,
-) -> LoadInfo:
-    pipeline = make_pipeline(src, warehouse, pipelines_dir)
-    info = pipeline.run(source_from_config(src, section))
-    record_volumes(warehouse, src)
-    return info

@@ -11,6 +11,7 @@ final as (
     select
         finding_id,
         source_name,
+        {{ source_label('source_name') }} as source_label,
         object_name,
         column_name,
         status,
@@ -21,6 +22,13 @@ final as (
             when 'unknown' then '未知字段/文件（保留）'
             else '完整'
         end as status_label,
+        case status
+            when 'missing_required' then 0
+            when 'missing_object' then 1
+            when 'missing_optional' then 2
+            when 'unknown' then 3
+            else 4
+        end as status_order,
         degrades,
         fix,
         checked_at
