@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from salesops.demo import variants as export_variants
-from salesops.demo import writers
+from salesops.demo import winsignals, writers
 from salesops.demo.org import SCALES, Simulator, as_seen
 
 __all__ = ["SCALES", "append_day", "generate"]
@@ -50,6 +50,7 @@ def generate(
 
     started = time.monotonic()
     world = Simulator(seed, scale, as_of, anomaly_rate).run()
+    win_signals = winsignals.plant(world)
     org = as_seen(world, through)
     say(
         f"  simulated {len(org.reps)} reps, {len(org.crm['Lead']):,} leads, "
@@ -66,6 +67,10 @@ def generate(
     say("  sheets/: 7 workbooks")
     manifest = writers.write_truth(
         world, out_dir / "truth", counts, through=through, anomaly_rate=anomaly_rate
+    )
+    manifest["planted_trials"] = winsignals.write_truth(win_signals, out_dir / "truth")
+    (out_dir / "truth" / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     if variants:
         export_variants.apply(out_dir, variants, manifest)

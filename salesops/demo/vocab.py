@@ -346,4 +346,7 @@ SETTINGS = [
     ("freshness_max_hours_u8", "24", "U8 最长未更新（小时），超过则预测页不发布"),
     ("volume_drop_max", "0.15", "原始表行数日降幅上限"),
     ("lead_grade_a_min", "60", "A 级线索最低分"),
+    ("win_model_min_closed", "30", "赢单概率模型：至少有多少已结束商机才训练（否则按阶段概率）"),
+    ("win_model_l2", "1", "赢单概率模型：L2 正则强度"),
+    ("win_model_activity_days", "14", "赢单概率模型：近期活动统计天数"),
 ]

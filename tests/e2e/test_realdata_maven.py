@@ -25,11 +25,12 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(MAVEN is None, reason="the shared real-data folder is not beside the repo"),
 ]
+# canonical stage, order and the win probability a team would configure
 STAGES = {
-    "Prospecting": ("lead_confirmed", 1),
-    "Engaging": ("needs_diagnosed", 2),
-    "Won": ("contract_signed", 5),
-    "Lost": ("lost", 99),
+    "Prospecting": ("lead_confirmed", 1, "0.1"),
+    "Engaging": ("needs_diagnosed", 2, "0.5"),
+    "Won": ("contract_signed", 5, "1"),
+    "Lost": ("lost", 99, "0"),
 }
 
 
@@ -72,11 +73,14 @@ def maven_warehouse(tmp_path_factory) -> Path:
         }
         for k, v in accounts.items()
     ]
+    # an open or lost deal is worth its product's list price (the sample has no amount for it)
+    prices = {p["product"].replace(" ", ""): p["sales_price"] for p in _read("products.csv")}
     opps, history = [], []
     for i, row in enumerate(_read("sales_pipeline.csv")):
         created = f"{row['engage_date'] or '2016-10-01'}T09:00:00.000Z"
-        changed = f"{row['close_date']}T09:00:00.000Z" if row["close_date"] else created
+        changed = f"{row['close_date']}T12:00:00.000Z" if row["close_date"] else created
         opp_id = sf_id("006", i + 1)
+        won = row["deal_stage"] == "Won"
         opps.append(
             {
                 "Id": opp_id,
@@ -84,7 +88,7 @@ def maven_warehouse(tmp_path_factory) -> Path:
                 "AccountId": accounts.get(row["account"], ""),
                 "OwnerId": ids[row["sales_agent"]],
                 "StageName": row["deal_stage"],
-                "Amount": row["close_value"],
+                "Amount": row["close_value"] if won else prices[row["product"].replace(" ", "")],
                 "CloseDate": row["close_date"],
                 "IsClosed": "true" if row["deal_stage"] in ("Won", "Lost") else "false",
                 "IsWon": "true" if row["deal_stage"] == "Won" else "false",
@@ -94,16 +98,21 @@ def maven_warehouse(tmp_path_factory) -> Path:
                 "SystemModstamp": changed,
             }
         )
-        history.append(
-            {
-                "Id": sf_id("008", i + 1),
-                "OpportunityId": opp_id,
-                "StageName": row["deal_stage"],
-                "CreatedDate": changed,
-                "SystemModstamp": changed,
-                "IsDeleted": "false",
-            }
-        )
+        # engaged on engage_date, then won or lost on close_date: open in between
+        steps = [(created, row["deal_stage"])]
+        if row["close_date"] and row["engage_date"]:
+            steps = [(created, "Engaging"), (changed, row["deal_stage"])]
+        for when, stage in steps:
+            history.append(
+                {
+                    "Id": sf_id("008", len(history) + 1),
+                    "OpportunityId": opp_id,
+                    "StageName": stage,
+                    "CreatedDate": when,
+                    "SystemModstamp": when,
+                    "IsDeleted": "false",
+                }
+            )
     files = {
         "User": users,
         "Account": account_rows,
@@ -144,7 +153,7 @@ def maven_warehouse(tmp_path_factory) -> Path:
         sheets / "stage_config.csv",
         ["crm_stage_name", "stage", "stage_order", "win_probability"],
         [
-            {"crm_stage_name": k, "stage": v[0], "stage_order": v[1], "win_probability": "0"}
+            {"crm_stage_name": k, "stage": v[0], "stage_order": v[1], "win_probability": v[2]}
             for k, v in STAGES.items()
         ],
     )
@@ -207,3 +216,43 @@ def test_win_rates_per_agent_and_manager_equal_the_raw_csv(maven_warehouse):
         assert float(by_agent[name]) == pytest.approx(rate, abs=1e-12), name
     for name, rate in managers.items():
         assert float(by_manager[name]) == pytest.approx(rate, abs=1e-12), name
+
+
+def test_forecast_backtest_on_the_raw_csv(maven_warehouse):
+    """The time-split backtest on the sample: each month's won amount and stage forecast (the
+    deals engaged by its first day that close within it, at the Engaging probability) equal
+    the raw CSV's; the win model, trained on the deals closed before each month, is scored
+    on the same deals. Both methods' monthly errors are printed for BENCHMARKS.md."""
+    won: dict[str, float] = defaultdict(float)
+    staged: dict[str, float] = defaultdict(float)
+    prices = {p["product"].replace(" ", ""): float(p["sales_price"]) for p in _read("products.csv")}
+    for row in _read("sales_pipeline.csv"):
+        if not row["close_date"]:
+            continue
+        month = row["close_date"][:7] + "-01"
+        amount = (
+            float(row["close_value"])
+            if row["deal_stage"] == "Won"
+            else prices[row["product"].replace(" ", "")]
+        )
+        if row["deal_stage"] == "Won":
+            won[month] += amount
+        if row["engage_date"] and row["engage_date"] <= month < row["close_date"]:
+            staged[month] += round(amount * 0.5, 2)
+    con = duckdb.connect(str(maven_warehouse), read_only=True)
+    rows = con.execute(
+        "select cast(month as varchar), won_amount, stage_forecast, model_forecast, "
+        "stage_pct_error, model_pct_error, is_model_trained from marts.rpt_forecast_backtest "
+        "order by month"
+    ).fetchall()
+    con.close()
+    finished = [r for r in rows if r[4] is not None]
+    assert len(finished) >= 10
+    for month, won_amount, stage_forecast, *_ in rows:
+        assert float(won_amount) == pytest.approx(won.get(month, 0.0), abs=0.005), month
+        assert float(stage_forecast) == pytest.approx(staged.get(month, 0.0), abs=0.005), month
+    trained = [r for r in finished if r[6]]
+    assert len(trained) >= len(finished) - 2
+    assert any(r[3] != r[2] for r in trained)
+    for month, won_amount, _stage, _model, s, m, _ in finished:
+        print(f"maven {month[:7]}: won {float(won_amount):,.0f} stage {s:.1%} model {m:.1%}")

@@ -11,6 +11,7 @@
     'health_weight_payment', 'health_red_below', 'late_arriving_days', 'empirical_min_closed',
     'alert_lookback_days', 'freshness_max_hours', 'freshness_max_hours_u8',
     'phi_weight_response', 'phi_weight_key_action', 'phi_weight_info',
+    'win_model_min_closed', 'win_model_l2', 'win_model_activity_days',
 ] %}
 with
 

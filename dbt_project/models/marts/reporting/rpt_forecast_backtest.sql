@@ -1,0 +1,93 @@
+-- The time-split backtest of the two win forecasts, per month, all regions together: on the
+-- month's first day, the open opportunities expected to close that month, weighted by
+--   stage: the stage's win probability from the stage-config sheet;
+--   model: the win model trained on the deals closed before the month (fct_win_probability;
+--          the stage probability where the month has no trained model),
+-- against the amount of the deals won that month, and each method's error
+-- (|forecast - won| / won; empty when nothing was won).
+with
+
+win_probability as (
+    select * from {{ ref('fct_win_probability') }}
+),
+
+coefficients as (
+    select * from {{ ref('fct_win_model_coefficients') }}
+),
+
+stage_history as (
+    select * from {{ ref('fct_stage_history') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+months as (
+    select
+        cast(model_month as date) as month,
+        max(case when is_trained then 1 else 0 end) = 1 as is_model_trained,
+        max(closed_deals) as training_deals
+    from coefficients
+    where cast(model_month as date) <= {{ as_of_date() }}
+    group by cast(model_month as date)
+),
+
+forecast as (
+    select
+        pipeline_date as month,
+        count(*) as forecast_deals,
+        sum(cast(amount * stage_probability as decimal(18, 2))) as stage_forecast,
+        sum(cast(amount * win_probability as decimal(18, 2))) as model_forecast
+    from win_probability
+    where
+        pipeline_date = cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date)
+        and cast({{ dbt.date_trunc('month', 'expected_close_date') }} as date) = pipeline_date
+    group by pipeline_date
+),
+
+won as (
+    select
+        stage_history.opportunity_id,
+        min(stage_history.entered_date) as won_date
+    from stage_history
+    where stage_history.stage in ({{ won_stages() }})
+    group by stage_history.opportunity_id
+),
+
+won_monthly as (
+    select
+        cast({{ dbt.date_trunc('month', 'won.won_date') }} as date) as month,
+        count(*) as won_deals,
+        sum(opportunities.amount) as won_amount
+    from won
+    inner join opportunities on won.opportunity_id = opportunities.opportunity_id
+    group by cast({{ dbt.date_trunc('month', 'won.won_date') }} as date)
+),
+
+final as (
+    select
+        months.month,
+        cast(coalesce(forecast.forecast_deals, 0) as bigint) as forecast_deals,
+        cast(coalesce(won_monthly.won_deals, 0) as bigint) as won_deals,
+        cast(months.training_deals as bigint) as training_deals,
+        cast(coalesce(forecast.stage_forecast, 0) as decimal(18, 2)) as stage_forecast,
+        cast(coalesce(forecast.model_forecast, 0) as decimal(18, 2)) as model_forecast,
+        cast(coalesce(won_monthly.won_amount, 0) as decimal(18, 2)) as won_amount,
+        cast(
+            abs(coalesce(forecast.stage_forecast, 0) - won_monthly.won_amount)
+            / nullif(won_monthly.won_amount, 0) as double
+        ) as stage_pct_error,
+        cast(
+            abs(coalesce(forecast.model_forecast, 0) - won_monthly.won_amount)
+            / nullif(won_monthly.won_amount, 0) as double
+        ) as model_pct_error,
+        months.is_model_trained,
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.month')) }} > {{ as_of_date() }}
+            as is_month_running
+    from months
+    left join forecast on months.month = forecast.month
+    left join won_monthly on months.month = won_monthly.month
+)
+
+select * from final

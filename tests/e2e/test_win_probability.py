@@ -1,0 +1,117 @@
+"""The learned win probability on the demo org: trained month by month on the deals closed
+before, it finds the planted trial signal, its contributions add up to its probability, it
+falls back to the stage probabilities where too few deals have closed, and its forecast beats
+the stage probabilities' in the time-split backtest."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _truth(run, name: str) -> list[dict[str, str]]:
+    with (run.sources / "truth" / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _query(run, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_model_beats_the_stage_probabilities_on_the_backtest(demo_run):
+    rows = _query(
+        demo_run,
+        "select cast(month as varchar), stage_forecast, stage_pct_error, model_pct_error, "
+        "is_model_trained from marts.rpt_forecast_backtest "
+        "where not is_month_running and stage_pct_error is not null order by month",
+    )
+    trained = [(s, m) for _month, _f, s, m, is_trained in rows if is_trained]
+    assert len(trained) >= 3, rows
+    stage_error = sum(s for s, _ in trained) / len(trained)
+    model_error = sum(m for _, m in trained) / len(trained)
+    assert model_error < stage_error, (model_error, stage_error)
+    # the stage forecast adds up the truth's weighted deals of each month
+    want: dict[str, float] = defaultdict(float)
+    for t in _truth(demo_run, "forecast_inputs.csv"):
+        want[t["month"]] += round(float(t["amount"]) * float(t["win_probability"]), 2)
+    for month, stage_forecast, *_ in rows:
+        assert math.isclose(float(stage_forecast), want.get(month, 0.0), abs_tol=0.005), month
+    (choice,) = _query(
+        demo_run,
+        "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method",
+    )
+    assert choice[0] == "model" and choice[1] < choice[2], choice
+
+
+def test_the_planted_trial_raises_the_odds_and_contributions_add_up(demo_run):
+    trials = {
+        t["opportunity_id"]: t["trial_at"][:10]
+        for t in _truth(demo_run, "win_signals.csv")
+        if t["has_trial"] == "True"
+    }
+    features = _query(
+        demo_run,
+        "select opportunity_id, cast(pipeline_date as varchar), has_trial "
+        "from marts.fct_win_features",
+    )
+    # every planted trial counts from its day on (the org's own notes mention trials too)
+    planted = [(opp, day, has) for opp, day, has in features if opp in trials]
+    assert planted and not all(has for *_, has in features)
+    for opp, day, has_trial in planted:
+        if trials[opp] <= day:
+            assert has_trial, (opp, day)
+    coefficients = _query(
+        demo_run,
+        "select model_month, coefficient from marts.fct_win_model_coefficients "
+        "where feature = 'has_trial' and is_trained",
+    )
+    assert coefficients and all(c > 0.3 for _, c in coefficients), coefficients
+    rows = _query(
+        demo_run,
+        "select model_probability, win_probability, contribution_intercept + contribution_stage"
+        " + contribution_dwell + contribution_activities + contribution_trial"
+        " + contribution_decision_chain from marts.fct_win_probability "
+        "where model_status = 'model'",
+    )
+    assert len(rows) > 1000
+    for model_p, p, logit in rows:
+        assert model_p == p == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-9)
+
+
+def test_months_with_too_few_closed_deals_use_the_stage_probabilities(demo_run):
+    months = _query(
+        demo_run,
+        "select model_month, max(closed_deals), max(won_deals), count(coefficient) "
+        "from marts.fct_win_model_coefficients where not is_trained group by model_month",
+    )
+    assert months, "the org's first month has no closed deals behind it"
+    for _month, closed, won, coefficients in months:
+        assert coefficients == 0 and (closed < 30 or won in (0, closed))
+    rows = _query(
+        demo_run,
+        "select f.model_status, f.model_probability, f.win_probability, f.stage_probability, "
+        "f.contribution_trial from marts.fct_win_probability f "
+        "join marts.fct_win_model_coefficients c "
+        "on date_trunc('month', f.pipeline_date) = c.model_month "
+        "and c.feature = 'intercept' and not c.is_trained",
+    )
+    assert rows
+    for status, model_p, p, stage_p, contribution in rows:
+        assert status == "too_few_closed_deals" and model_p is None and contribution is None
+        assert p == stage_p
+    untrained = _query(
+        demo_run,
+        "select model_forecast, stage_forecast from marts.rpt_forecast_backtest "
+        "where not is_model_trained",
+    )
+    assert untrained and all(m == s for m, s in untrained)
