@@ -32,7 +32,8 @@ days as (
             "cast('" ~ var('partition_to', var('partition_from')) ~ "' as date)",
         ) }}
     {%- else -%}
-        {{ day_series("cast('2020-01-01' as date)", as_of_date()) }}
+        {#- from well before any CRM in use (real exports reach back to the 2010s) #}
+        {{ day_series("cast('2010-01-01' as date)", as_of_date()) }}
     {%- endif %}
 ),
 
