@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -107,6 +108,19 @@ def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, tab
     assert "Query Error" not in html and "SQL Error" not in html
 
 
+def test_forecast_page_shows_the_better_method_with_both_errors(demo_run, site):
+    _, site_dir = site
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    method, model_error, stage_error = con.execute(
+        "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method"
+    ).fetchone()
+    con.close()
+    text = bi.page_text(site_dir, "forecast")
+    label = {"model": "赢单概率模型", "stage": "阶段概率"}[method]
+    assert f"因此本页的赢单预测采用{label}" in re.sub(r"<[^>]+>", "", text)
+    assert f"{model_error:.1%}" in text and f"{stage_error:.1%}" in text
+
+
 # every page, with the charts it must draw (at least)
 PAGES = {
     "": 4,
@@ -114,7 +128,7 @@ PAGES = {
     "lead-response": 4,
     "process-health": 3,
     "alerts": 1,
-    "forecast": 4,
+    "forecast": 5,
     "data-quality": 2,
     "reps": 0,
     "reps/rep": 2,
