@@ -41,6 +41,11 @@ def fit(x, y, w, l2, steps=50):
     return beta
 
 
+def frame(relation):
+    """A pandas frame of a ref: DuckDB relations have .df(), Spark DataFrames .toPandas()."""
+    return relation.df() if hasattr(relation, "df") else relation.toPandas()
+
+
 def setting(settings, name):
     values = settings.loc[settings["setting_name"] == name, "setting_value"]
     return float(values.iloc[0])
@@ -48,8 +53,8 @@ def setting(settings, name):
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = dbt.ref("fct_win_features").df()
-    settings = dbt.ref("stg_sheets__settings").df()
+    features = frame(dbt.ref("fct_win_features"))
+    settings = frame(dbt.ref("stg_sheets__settings"))
     min_closed = setting(settings, "win_model_min_closed")
     l2 = setting(settings, "win_model_l2")
 
