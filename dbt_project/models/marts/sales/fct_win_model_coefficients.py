@@ -53,7 +53,10 @@ def setting(settings, name):
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = frame(dbt.ref("fct_win_features"))
+    # in a fixed order, so that the sums (and the coefficients) do not depend on the scan order
+    features = frame(dbt.ref("fct_win_features")).sort_values(
+        ["pipeline_date", "opportunity_id"], ignore_index=True
+    )
     settings = frame(dbt.ref("stg_sheets__settings"))
     min_closed = setting(settings, "win_model_min_closed")
     l2 = setting(settings, "win_model_l2")
