@@ -98,6 +98,15 @@ contributions as (
     from scored
 ),
 
+log_odds as (
+    select
+        *,
+        contribution_intercept + contribution_stage + contribution_dwell
+        + contribution_activities + contribution_trial + contribution_decision_chain
+            as model_log_odds
+    from contributions
+),
+
 final as (
     select
         pipeline_date,
@@ -109,30 +118,9 @@ final as (
         case when model_status = 'model' then 'model' else 'stage' end as probability_method,
         amount,
         cast(stage_probability as double) as stage_probability,
+        cast(1.0 / (1.0 + exp(-model_log_odds)) as double) as model_probability,
         cast(
-            1.0 / (
-                1.0 + exp(
-                    -(
-                        contribution_intercept + contribution_stage + contribution_dwell
-                        + contribution_activities + contribution_trial
-                        + contribution_decision_chain
-                    )
-                )
-            ) as double
-        ) as model_probability,
-        cast(
-            coalesce(
-                1.0 / (
-                    1.0 + exp(
-                        -(
-                            contribution_intercept + contribution_stage + contribution_dwell
-                            + contribution_activities + contribution_trial
-                            + contribution_decision_chain
-                        )
-                    )
-                ),
-                stage_probability
-            ) as double
+            coalesce(1.0 / (1.0 + exp(-model_log_odds)), stage_probability) as double
         ) as win_probability,
         cast(contribution_intercept as double) as contribution_intercept,
         cast(contribution_stage as double) as contribution_stage,
@@ -146,7 +134,7 @@ final as (
         has_trial,
         has_decision_chain,
         expected_close_date
-    from contributions
+    from log_odds
 )
 
 select * from final
