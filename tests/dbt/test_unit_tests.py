@@ -1,6 +1,7 @@
 """The dbt unit tests (hand-computed fixtures for every formula: response bands, PHI weights,
 dwell, weighted pipeline, waterfall buckets). Pipeline runs leave them out (they check the SQL,
-not the data), so they run here, against a warehouse that holds every relation they read."""
+not the data), so they run here, against a warehouse that holds every relation they read
+(WeCom included: the visit rule applies only where check-ins were loaded)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from salesops.dbt import dbt_executable
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def test_every_dbt_unit_test_passes(demo_run, tmp_path):
+def test_every_dbt_unit_test_passes(demo_run_with_wecom, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_run.config.warehouse, warehouse)
+    shutil.copy(demo_run_with_wecom.config.warehouse, warehouse)
     target = tmp_path / "target"
     result = subprocess.run(
         [
@@ -26,7 +27,7 @@ def test_every_dbt_unit_test_passes(demo_run, tmp_path):
             "--select",
             "test_type:unit",
             "--vars",
-            json.dumps({"as_of": demo_run.config.as_of.isoformat()}),
+            json.dumps({"as_of": demo_run_with_wecom.config.as_of.isoformat()}),
             "--project-dir",
             str(PROJECT),
             "--profiles-dir",

@@ -1,7 +1,7 @@
 -- One row per opportunity x stage entered: when, for how long, with or without the stage's
--- evidence, and the stage it jumped from when stages were skipped (SPEC §4). An export
--- without ContentVersion (ops.source_contract) leaves has_evidence unknown (null), never
--- "no evidence".
+-- evidence, and the stage it jumped from when stages were skipped (SPEC §4; int_stage_skips).
+-- An export without ContentVersion (ops.source_contract) leaves has_evidence unknown (null),
+-- never "no evidence".
 {%- set no_evidence_source = 'true' if contract_missing('crm', 'ContentVersion') else 'false' %}
 with
 
@@ -21,6 +21,10 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+stage_skips as (
+    select * from {{ ref('int_stage_skips') }}
+),
+
 evidence as (
     select distinct
         linked_record_id,
@@ -37,12 +41,7 @@ final as (
         reps.region,
         entries.stage,
         entries.next_stage,
-        case
-            when
-                entries.stage <> 'lost' and entries.previous_order is not null
-                and entries.stage_order > entries.previous_order + 1
-                then entries.previous_stage
-        end as skipped_from,
+        stage_skips.previous_stage as skipped_from,
         entries.stage_order,
         entries.win_probability,
         {% set until = 'coalesce(entries.exited_at, ' ~ as_of_end() ~ ')' -%}
@@ -59,6 +58,7 @@ final as (
     from entries
     inner join opportunities on entries.opportunity_id = opportunities.opportunity_id
     left join reps on opportunities.owner_id = reps.crm_user_id
+    left join stage_skips on entries.opportunity_history_id = stage_skips.stage_entry_id
     left join evidence
         on
             entries.opportunity_id = evidence.linked_record_id

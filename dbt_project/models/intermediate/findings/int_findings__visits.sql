@@ -1,0 +1,105 @@
+-- Truthfulness findings on visits (SPEC §6): a CRM visit without a WeCom check-in of the same
+-- rep at the same company (company_key, as the activity timeline matches) near the time.
+with
+
+activities as (
+    select * from {{ ref('int_activities_unioned') }}
+),
+
+leads as (
+    select * from {{ ref('stg_crm__leads') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+accounts as (
+    select * from {{ ref('int_accounts_matched_to_u8') }}
+),
+
+reps as (
+    select * from {{ ref('dim_rep') }}
+),
+
+checkins as (
+    select * from {{ ref('stg_wecom__checkins') }}
+),
+
+settings as (
+    select * from {{ ref('int_settings_pivoted') }}
+),
+
+live_activities as (
+    select * from activities
+    where not is_deleted
+),
+
+-- a visit is verified by a WeCom field check-in of the same rep within checkin_window_hours
+-- at the visited company (the place the rep picked when checking in). Without WeCom the rule
+-- does not apply (SPEC §8) and finds nothing.
+visits as (
+    select
+        live_activities.activity_id,
+        live_activities.source_table,
+        live_activities.owner_id,
+        live_activities.occurred_at,
+        coalesce(leads.company_name, accounts.account_name) as company_name
+    from live_activities
+    left join leads on live_activities.who_id = leads.lead_id
+    left join contacts on live_activities.who_id = contacts.contact_id
+    left join accounts on contacts.account_id = accounts.account_id
+    where live_activities.source_table = 'events' and live_activities.activity_type = '拜访'
+),
+
+-- each check-in verifies one visit: the nearest visit of that rep to that company
+checkin_matches as (
+    select
+        visits.activity_id,
+        row_number() over (
+            partition by checkins.wecom_userid, checkins.checked_in_at
+            order by
+                abs({{ seconds_between('visits.occurred_at', 'checkins.checked_in_at') }}),
+                visits.activity_id
+        ) as nearness
+    from visits
+    cross join settings
+    inner join reps on visits.owner_id = reps.crm_user_id
+    inner join checkins
+        on
+            reps.wecom_userid = checkins.wecom_userid
+            and {{ company_key('visits.company_name') }}
+            = {{ company_key('checkins.location_title') }}
+            and abs({{ seconds_between('visits.occurred_at', 'checkins.checked_in_at') }})
+            <= settings.checkin_window_hours * 3600
+),
+
+verified_visits as (
+    select distinct activity_id
+    from checkin_matches
+    where nearness = 1
+),
+
+unverified_visit as (
+    select
+        'unverified_visit' as rule,
+        'high' as severity,
+        visits.source_table,
+        visits.activity_id as record_id,
+        visits.owner_id,
+        {{ json_object({
+            'company': 'visits.company_name',
+            'visited_at': 'visits.occurred_at',
+        }) }} as details
+    from visits
+    left join verified_visits on visits.activity_id = verified_visits.activity_id
+    where
+        verified_visits.activity_id is null
+        and {{ 'true' if source_exists('wecom', 'checkins') else 'false' }}
+),
+
+final as (
+    select * from unverified_visit
+)
+
+select * from final
