@@ -7,6 +7,7 @@ from expectations.suites._common import expect_no_findings, findings_pivot
 
 GUARDS = "stg_crm__leads"
 BLOCKING = False
+CHANGED_AT = "changed_at"
 RULES = ["duplicate_lead"]
 QUERY = f"""
 with flags as ({findings_pivot(RULES, ["leads"])})
@@ -14,6 +15,7 @@ select
     leads.lead_id as record_id,
     leads.owner_id,
     leads.created_at,
+    coalesce(leads.modified_at, leads.created_at) as changed_at,
     epoch(leads.created_at) - epoch({{as_of_end}}) as seconds_after_as_of,
     flags.* exclude (source_table, record_id)
 from {{stg_crm__leads}} as leads

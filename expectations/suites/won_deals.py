@@ -7,6 +7,7 @@ from expectations.suites._common import expect_no_findings, findings_pivot
 
 GUARDS = "stg_crm__opportunities"
 BLOCKING = False
+CHANGED_AT = "changed_at"
 RULES = ["won_without_order", "erp_amount_mismatch"]
 QUERY = f"""
 with flags as ({findings_pivot(RULES, ["opportunities"])})
@@ -15,6 +16,7 @@ select
     opportunities.owner_id,
     opportunities.amount,
     opportunities.close_date,
+    coalesce(opportunities.modified_at, opportunities.created_at) as changed_at,
     flags.* exclude (source_table, record_id)
 from {{stg_crm__opportunities}} as opportunities
 left join flags on flags.record_id = opportunities.opportunity_id

@@ -9,19 +9,62 @@ records out); a ``BLOCKING`` suite fails with ERROR severity and stops what is d
 asset from publishing (stale U8 data keeps yesterday's BI site in place instead of a forecast
 page on old revenue). Each run refreshes GX's HTML Data Docs next to the warehouse
 (``data_docs/``).
+
+The row suites read what changed since the last check (and every flagged record); all history
+every ``checks_full_every_days`` (run configuration, a week by default) and on a full refresh.
+The times of the last check and the last full one are kept beside the Data Docs.
 """
 
+import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from expectations import runner
+from orchestration.defs.transform import FULL_REFRESH_TAG
 from orchestration.resources import SalesopsConfig
 
 
 def data_docs_dir(cfg):
     return cfg.work_dir / "data_docs"
+
+
+def checked_state(cfg) -> dict[str, dict[str, datetime]]:
+    """Per suite: when it last ran (``checked_at``) and last read all history (``full_at``)."""
+    path = data_docs_dir(cfg) / "checked.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            suite: {k: datetime.fromisoformat(v) for k, v in times.items()}
+            for suite, times in data.items()
+        }
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def save_checked_state(cfg, state: dict[str, dict[str, datetime]]) -> None:
+    path = data_docs_dir(cfg) / "checked.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({s: {k: v.isoformat() for k, v in t.items()} for s, t in state.items()})
+    path.with_suffix(".tmp").write_text(text, encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
+def changed_after(
+    cfg, state: dict[str, dict[str, datetime]], names: list[str], now: datetime, full: bool
+) -> datetime | None:
+    """The earliest last check of the suites to run, when they may read only what changed
+    since; None (all history) on a full refresh, for a suite never checked, or when a suite's
+    last full check is ``checks_full_every_days`` old."""
+    due = now - timedelta(days=cfg.checks_full_every_days)
+    times = [state.get(name, {}) for name in names]
+    if full or not times or any("checked_at" not in t or "full_at" not in t for t in times):
+        return None
+    if any(t["full_at"] <= due for t in times):
+        return None
+    return min(t["checked_at"] for t in times)
 
 
 def check_spec(name: str) -> dg.AssetCheckSpec:
@@ -56,7 +99,22 @@ def gx_checks(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
     names = [SPECS[check][0] for check in sorted(selected)]
     docs = data_docs_dir(cfg)
     error, warn = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-    for summary in runner.validate_all(cfg.warehouse, as_of=cfg.as_of, docs_dir=docs, names=names):
+    now = datetime.now(UTC)
+    state = checked_state(cfg)
+    full = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    after = changed_after(cfg, state, names, now, full)
+    context.log.info(
+        "checking all history" if after is None else f"checking what changed since {after}"
+    )
+    summaries = runner.validate_all(
+        cfg.warehouse, as_of=cfg.as_of, docs_dir=docs, names=names, changed_after=after
+    )
+    for name in names:
+        state.setdefault(name, {})["checked_at"] = now
+        if after is None:
+            state[name]["full_at"] = now
+    save_checked_state(cfg, state)
+    for summary in summaries:
         for line in summary.lines():
             context.log.warning(f"{summary.suite}: {line}")
         key = selected[f"gx_{summary.suite}"]
@@ -67,6 +125,7 @@ def gx_checks(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
             severity=error if summary.blocking else warn,
             metadata={
                 "rows": summary.rows,
+                "history": "all" if after is None else f"changed since {after:%Y-%m-%d %H:%M}",
                 "expectations": summary.evaluated,
                 "failed": summary.failed,
                 "failures": dg.MetadataValue.md(

@@ -9,6 +9,7 @@ from datetime import timedelta
 import duckdb
 
 from expectations import runner
+from salesops import config as salesops_config
 from salesops.demo.scoring import score_findings
 from salesops.demo.scoring import table as score_table
 
@@ -58,12 +59,12 @@ def test_every_rule_fails_its_suite_on_an_org_with_anomalies(second_org_run):
             assert outcome.records, (name, rule)
             checked.add(rule)
     assert len(checked) == 11
-    # the column-level checks agree with the SQL rules
-    activities = _by_rule(summaries["activities"])
-    assert activities["short_visit (duration)"].unexpected_count == found["short_visit"]
-    assert activities["future_timestamp (time)"].unexpected_count == found["future_timestamp"]
-    stages = _by_rule(summaries["stage_history"])
-    assert stages["stage_skip (column)"].unexpected_count == found["stage_skip"]
+    # the checks of the records' own columns against the findings hold on anomalous data
+    agreeing = ("(mart agrees)", "(all flagged)", "(only short)")
+    agreement = [
+        o for n in ROW_SUITES for o in summaries[n].outcomes if (o.rule or "").endswith(agreeing)
+    ]
+    assert len(agreement) == 5 and all(o.success for o in agreement), agreement
     # and the run went on: findings warn, they do not fail the run
     assert run.outcome.failed_checks == []
     assert {c.split(":")[1] for c in run.outcome.warned_checks} == {f"gx_{n}" for n in ROW_SUITES}
@@ -77,6 +78,29 @@ def test_a_second_org_with_other_rates_scores_like_the_demo(second_org_run):
     for s in scores:
         assert s.recall >= 0.95, s
         assert s.precision >= 0.90, s
+
+
+def test_the_agreement_checks_fail_where_a_mart_and_the_findings_disagree(clean_org_run, tmp_path):
+    """A skip the stage history shows but no finding flags, and a visit under the threshold
+    no finding flags: each fails its check (the findings alone would pass)."""
+    wh = _copy(clean_org_run, tmp_path)
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "update marts.fct_stage_history set skipped_from = 'lead_confirmed' "
+        "where stage_entry_id = (select min(stage_entry_id) from marts.fct_stage_history)"
+    )
+    con.execute(
+        "update raw_crm.events set end_date_time = start_date_time + interval 5 second "
+        "where id = (select min(id) from raw_crm.events "
+        "where type = '拜访' and not coalesce(is_deleted, false))"
+    )
+    con.close()
+    stages = _by_rule(runner.validate("stage_history", wh))
+    assert stages["stage_skip (mart agrees)"].unexpected_count == 1
+    assert stages["stage_skip"].success
+    activities = _by_rule(runner.validate("activities", wh))
+    assert activities["short_visit (all flagged)"].unexpected_count == 1
+    assert activities["short_visit"].success and activities["short_visit (only short)"].success
 
 
 def _copy(run, tmp_path):
@@ -184,3 +208,44 @@ def test_the_lead_response_suite_fails_on_an_impossible_response(clean_org_run, 
         "expect_column_pair_values_a_to_be_greater_than_b",
         "expect_column_values_to_be_in_set",
     }
+
+
+def test_the_row_checks_read_what_changed_and_every_flagged_record(demo_run):
+    """Narrowed to what changed since the last check, the row suites read fewer records and
+    report the very findings a check over all history does."""
+    from datetime import UTC, datetime
+
+    wh, as_of = demo_run.config.warehouse, demo_run.config.as_of
+    full = {s.suite: s for s in runner.validate_all(wh, as_of, names=list(ROW_SUITES))}
+    # the demo's records all changed before its as-of day, weeks ago: only flagged ones remain
+    recent = runner.validate_all(wh, as_of, names=list(ROW_SUITES), changed_after=datetime.now(UTC))
+    flagged = 0
+    for summary in recent:
+        whole = full[summary.suite]
+        assert summary.rows < whole.rows, summary.suite
+        module = runner.suite_module(summary.suite)
+        for rule in module.RULES:
+            got, want = _by_rule(summary)[rule], _by_rule(whole)[rule]
+            assert got.unexpected_count == want.unexpected_count, (summary.suite, rule)
+            flagged += want.unexpected_count or 0
+    assert flagged > 0
+
+
+def test_all_history_is_checked_weekly_on_a_full_refresh_and_the_first_time(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.defs.quality import changed_after
+
+    cfg = salesops_config.from_dict({"warehouse": {"path": "w.duckdb"}}, tmp_path)
+    assert cfg.checks_full_every_days == 7
+    now = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    day = timedelta(days=1)
+    state = {
+        "activities": {"checked_at": now - day, "full_at": now - 3 * day},
+        "leads": {"checked_at": now - 2 * day, "full_at": now - 2 * day},
+    }
+    assert changed_after(cfg, state, ["activities", "leads"], now, full=False) == now - 2 * day
+    assert changed_after(cfg, state, ["activities", "leads"], now, full=True) is None
+    assert changed_after(cfg, state, ["activities", "won_deals"], now, full=False) is None
+    state["leads"]["full_at"] = now - 7 * day
+    assert changed_after(cfg, state, ["leads"], now, full=False) is None
