@@ -27,7 +27,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
-unit: $(INSTALLED)
+unit: $(MANIFEST)
 	$(BIN)/pytest -q -m "not slow"
 
 dev: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
@@ -41,7 +41,7 @@ install: $(INSTALLED)
 node: $(NODE_INSTALLED)
 # the virtualenv and node_modules side by side: each waits mostly on downloads and disk
 setup:
-	@$(MAKE) --no-print-directory -s -j2 $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+	@$(MAKE) --no-print-directory -s -j2 $(MANIFEST) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
 
 # Byte-compiled at install: with PYTHONDONTWRITEBYTECODE set, every dbt invocation and test
 # process would otherwise compile its imports again (~5 s each).
@@ -51,6 +51,15 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# dbt's manifest, which the Dagster definitions read: parsed here, when a dbt file changed,
+# never when the definitions are imported (`dagster dev` parses on its own, prepare_if_dev).
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros \
+	dbt_project/tests -type f 2>/dev/null)
+$(MANIFEST): $(INSTALLED) $(DBT_FILES)
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 	touch $@
 
 $(NODE_INSTALLED): bi_reports/package.json bi_reports/package-lock.json

@@ -52,7 +52,7 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 def stage_of(step: str) -> str:
     if step.startswith("ingest_"):
         return f"load {step.removeprefix('ingest_')}"
-    if step.startswith(("dbt_models", "dbt_pipeline_daily")):
+    if step.startswith("dbt_models"):
         return "dbt"
     return "checks"
 

@@ -45,23 +45,11 @@ dbt_project = DbtProject(
 )
 
 
-class SalesopsDbtResource(DbtCliResource):
-    """dbt CLI without dagster-dbt's in-process dbt adapter.
-
-    dagster-dbt opens a dbt adapter in the Dagster process before every invocation (it parses
-    the project's macros, ~4 s) only to fetch row counts and column metadata on request; no
-    asset here asks for them, so the handle is not made.
-    """
-
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 (dagster-dbt's hook)
-        return None
-
-
 def build_resources() -> dict[str, object]:
     return {
         "salesops": SalesopsConfig(config_path=dg.EnvVar("SALESOPS_CONFIG")),
         "dlt": DagsterDltResource(),
-        "dbt": SalesopsDbtResource(
+        "dbt": DbtCliResource(
             project_dir=dbt_project, target=dbt_target(), dbt_executable=dbt_executable()
         ),
     }

@@ -297,13 +297,12 @@ def backfill(
     echo: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
 ) -> RunOutcome:
-    """Recompute the daily-partitioned marts for ``first``..``last`` (YYYY-MM-DD, Asia/Shanghai)
-    and what reads them, in one run: the same rows a full run gives for those days."""
+    """Recompute the daily mart (fct_pipeline_daily) for ``first``..``last`` (YYYY-MM-DD,
+    business time zone) and what reads it, in one run: the same rows a full run gives."""
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
-    selection = dg.AssetSelection.assets(*partitioned).downstream() - (
+    selection = dg.AssetSelection.assets("fct_pipeline_daily").downstream() - (
         dg.AssetSelection.groups("bi").downstream()
     )
     keys = sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
@@ -320,9 +319,8 @@ def run(
     full_refresh: bool = False,
 ) -> RunOutcome:
     """Materialise every asset the configuration allows (or ``asset_keys``) in this process.
-    ``partitions`` = (first day, last day) runs the partitioned assets for that range only
-    (one run, as a Dagster single-run backfill does); ``full_refresh`` rebuilds the
-    incremental models from all history."""
+    ``partitions`` = (first day, last day) recomputes the daily mart for that range only;
+    ``full_refresh`` rebuilds the incremental models from all history."""
     config_path = Path(config_path).resolve()
     cfg = salesops_config.load(config_path)
     os.environ["SALESOPS_CONFIG"] = str(config_path)
@@ -376,7 +374,7 @@ def run(
 
 
 def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions):
-    from orchestration.defs.transform import FULL_REFRESH_TAG
+    from orchestration.defs.transform import BACKFILL_FROM_TAG, BACKFILL_TO_TAG, FULL_REFRESH_TAG
 
     return job.execute_in_process(
         instance=instance,
@@ -390,8 +388,8 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
             **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
             **(
                 {
-                    "dagster/asset_partition_range_start": partitions[0],
-                    "dagster/asset_partition_range_end": partitions[1],
+                    BACKFILL_FROM_TAG: partitions[0],
+                    BACKFILL_TO_TAG: partitions[1],
                 }
                 if partitions
                 else {}

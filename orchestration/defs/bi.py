@@ -10,12 +10,10 @@ from dagster import AssetExecutionContext
 
 from orchestration.resources import ROOT, SalesopsConfig, dbt_project
 from salesops import alerts, bi, morning, publish
-from salesops.dbt import ensure_manifest
 
 
 def bi_facing_models() -> list[dg.AssetKey]:
     """Models published to the BI file: marts/reporting plus the marts the pages list."""
-    ensure_manifest(dbt_project.project_dir, dbt_project.profiles_dir)
     manifest = json.loads(dbt_project.manifest_path.read_text())
     keys = []
     for node in manifest["nodes"].values():

@@ -1,9 +1,11 @@
-"""@dbt_assets: every dbt model is an asset, every dbt test an asset check.
+"""@dbt_assets: every dbt model is an asset, every dbt test an asset check, all of them one
+``dbt build`` per run (dbt orders the graph; one parse, one adapter, one process).
 
-``fct_pipeline_daily`` is partitioned by day (Asia/Shanghai): a partition recomputes that day's
-rows from the stage history, a backfill recomputes its range in one run, and a run without a
-partition (the daily job, ``salesops run``) recomputes every day. The other models are
-unpartitioned.
+``fct_pipeline_daily`` (one row per day x open opportunity) is recomputed for every day by a
+plain run; a run tagged with a day range (``salesops backfill``, or the two ``BACKFILL_*``
+tags on a run launched in the Dagster UI) recomputes only those days and what reads them.
+The manifest is prepared at install (``make``) and, under ``dagster dev``, by
+``prepare_if_dev``; importing this module never runs dbt.
 """
 
 import hashlib
@@ -22,9 +24,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import SalesopsConfig, dbt_project
 from orchestration.translators import SalesopsDbtTranslator
-from salesops.dbt import ensure_manifest
 
-ensure_manifest(dbt_project.project_dir, dbt_project.profiles_dir)
+dbt_project.prepare_if_dev()
 
 
 def dbt_vars(as_of: date | None, timezone: str) -> dict[str, str]:
@@ -36,6 +37,10 @@ def dbt_vars(as_of: date | None, timezone: str) -> dict[str, str]:
 
 # A run tagged so rebuilds the incremental models from scratch (after a keyword-sheet change).
 FULL_REFRESH_TAG = "salesops/full_refresh"
+# A run tagged with a day range (YYYY-MM-DD, business time zone) recomputes those days of the
+# daily mart (fct_pipeline_daily) instead of all of them.
+BACKFILL_FROM_TAG = "salesops/backfill_from"
+BACKFILL_TO_TAG = "salesops/backfill_to"
 
 
 # dbt artifacts of the last invocations kept beside the warehouse (run_results.json, dbt.log)
@@ -68,8 +73,10 @@ def _parse_name(variables: dict[str, str], warehouse: Path) -> str:
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
     """``dbt build`` of the asset's selection against the configured warehouse and as-of day."""
     cfg = salesops.load()
-    # profiles.yml reads the warehouse path from the environment (env_var), per run.
+    # profiles.yml reads the warehouse path and DuckDB's limits from the environment, per run.
     os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
+    os.environ["SALESOPS_DUCKDB_MEMORY_LIMIT"] = cfg.duckdb_memory_limit
+    os.environ["SALESOPS_DUCKDB_THREADS"] = str(cfg.duckdb_threads)
     variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every run
     args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
@@ -84,46 +91,28 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         saved.with_suffix(".tmp").replace(saved)
 
 
-PARTITIONED = "fct_pipeline_daily"
-# the first day a partition exists for; history before it is still in an unpartitioned run
-PARTITIONS_START = os.environ.get("SALESOPS_PARTITIONS_START", "2025-01-01")
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=PARTITIONS_START, timezone="Asia/Shanghai", end_offset=1
-)
+def backfill_vars(tags: dict[str, str]) -> dict[str, str]:
+    first = tags.get(BACKFILL_FROM_TAG)
+    if not first:
+        return {}
+    return {"partition_from": first, "partition_to": tags.get(BACKFILL_TO_TAG) or first}
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=SalesopsDbtTranslator(),
-    exclude=PARTITIONED,
     pool="duckdb_write",
 )
 def dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, salesops)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=SalesopsDbtTranslator(),
-    select=PARTITIONED,
-    name="dbt_pipeline_daily",
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb_write",
-)
-def dbt_pipeline_daily(
-    context: AssetExecutionContext, dbt: DbtCliResource, salesops: SalesopsConfig
-) -> Iterator[Any]:
-    days = {}
-    if context.has_partition_key_range:
-        key_range = context.partition_key_range
-        days = {"partition_from": key_range.start, "partition_to": key_range.end}
-        context.log.info(f"recomputing {PARTITIONED} for {key_range.start} .. {key_range.end}")
+    days = backfill_vars(context.run.tags)
+    if days:
+        context.log.info(
+            f"recomputing fct_pipeline_daily for {days['partition_from']} .. {days['partition_to']}"
+        )
     yield from _build(context, dbt, salesops, **days)
 
 
-defs = dg.Definitions(assets=[dbt_models, dbt_pipeline_daily])
+defs = dg.Definitions(assets=[dbt_models])

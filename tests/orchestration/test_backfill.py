@@ -1,4 +1,4 @@
-"""Backfills: the daily-partitioned mart recomputed for a range equals a full run, row by row;
+"""Backfills: the daily mart recomputed for a range equals a full run, row by row;
 re-running a partition changes nothing."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_a_90_day_backfill_equals_the_full_run_and_reruns_change_nothing(demo_ru
     con.close()
     outcome = runner.backfill(path, FIRST, LAST, echo=lambda _m: None)
     assert outcome.success, outcome.errors
-    assert "dbt_pipeline_daily" in outcome.steps and "ingest_crm" not in outcome.steps
+    assert "dbt_models" in outcome.steps and "ingest_crm" not in outcome.steps
     assert _rows(wh) == full_all
     assert _forecast(wh) == forecast  # and what reads it is rebuilt the same
 
