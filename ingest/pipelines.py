@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.source import DltSource
 
 from ingest import contracts
@@ -19,12 +20,15 @@ def make_pipeline(
     pipelines_dir: str | Path | None = None,
     dev_mode: bool = False,
     progress: str | None = None,
+    duckdb_settings: dict[str, Any] | None = None,
 ) -> dlt.Pipeline:
-    """Pipeline ``raw_<src>`` loading into dataset (= DuckDB schema) ``raw_<src>``."""
+    """Pipeline ``raw_<src>`` loading into dataset (= DuckDB schema) ``raw_<src>``;
+    ``duckdb_settings`` (memory_limit, threads) apply to every connection it opens."""
     warehouse = Path(warehouse)
+    credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_settings or {}))
     return dlt.pipeline(
         pipeline_name=f"raw_{src}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=f"raw_{src}",
         pipelines_dir=str(pipelines_dir or warehouse.parent / ".dlt_pipelines"),
         dev_mode=dev_mode,

@@ -17,6 +17,9 @@ import yaml
 SOURCE_NAMES = ("crm", "wecom", "u8", "sheets")
 _PATH_KEYS = ("_dir", "_path", "_file")
 DEFAULT_MAX_WAIT_MINUTES = 30.0
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+DEFAULT_DUCKDB_THREADS = 2
+DEFAULT_CHECKS_FULL_EVERY_DAYS = 7.0
 
 
 class ConfigError(ValueError):
@@ -43,6 +46,18 @@ class Config:
     bi_site_url: str | None = None
     # the web server in front of the sites: address, logins and the site each may open
     serve: dict[str, Any] = field(default_factory=dict)
+    # DuckDB's working memory and threads for every process writing the warehouse (dbt and
+    # the loaders; ``warehouse: {memory_limit, threads}``): past the limit it spills to disk
+    # beside the warehouse instead of growing
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int = DEFAULT_DUCKDB_THREADS
+    # the Great Expectations row checks read what changed since the last check, and all
+    # history when the last full check is this many days old (``runs: {checks_full_every_days}``)
+    checks_full_every_days: float = DEFAULT_CHECKS_FULL_EVERY_DAYS
+
+    @property
+    def duckdb_settings(self) -> dict[str, Any]:
+        return {"memory_limit": self.duckdb_memory_limit, "threads": self.duckdb_threads}
 
     def region_bi_file(self, region: str) -> Path:
         """The BI file published for one region (beside the executive one)."""
@@ -106,6 +121,14 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         max_wait = float(runs_cfg.get("max_wait_minutes", DEFAULT_MAX_WAIT_MINUTES))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"'runs.max_wait_minutes' must be a number of minutes{where}") from exc
+    try:
+        full_every = float(runs_cfg.get("checks_full_every_days", DEFAULT_CHECKS_FULL_EVERY_DAYS))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"'runs.checks_full_every_days' must be a number of days{where}") from exc
+    try:
+        threads = int(wh.get("threads", DEFAULT_DUCKDB_THREADS))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"'warehouse.threads' must be a whole number{where}") from exc
     return Config(
         path=path,
         warehouse=warehouse,
@@ -125,6 +148,9 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         max_wait_minutes=max_wait,
         bi_site_url=bi_cfg.get("site_url"),
         serve={k: _resolve(v, k, base) for k, v in (data.get("serve") or {}).items()},
+        duckdb_memory_limit=str(wh.get("memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT)),
+        duckdb_threads=threads,
+        checks_full_every_days=full_every,
     )
 
 
@@ -144,7 +170,12 @@ def load(path: str | Path) -> Config:
 def dump(config: Config) -> str:
     """YAML text of a config (paths absolute), e.g. for the demo's generated config file."""
     data: dict[str, Any] = {
-        "warehouse": {"path": str(config.warehouse), "bi_path": str(config.bi_warehouse)},
+        "warehouse": {
+            "path": str(config.warehouse),
+            "bi_path": str(config.bi_warehouse),
+            "memory_limit": config.duckdb_memory_limit,
+            "threads": config.duckdb_threads,
+        },
         "timezone": config.timezone,
         "sources": {
             n: {k: str(v) if isinstance(v, Path) else v for k, v in s.items()}

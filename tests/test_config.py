@@ -61,3 +61,30 @@ def test_dump_round_trips(tmp_path):
     again = config.load(write(tmp_path, config.dump(cfg)))
     assert again.warehouse == cfg.warehouse
     assert again.sources == cfg.sources
+
+
+def test_duckdb_memory_and_threads_reach_the_loaders_connections(tmp_path):
+    import yaml
+
+    from ingest.pipelines import make_pipeline
+
+    cfg = config.from_dict(
+        {"warehouse": {"path": "w.duckdb", "memory_limit": "700MB", "threads": 1}}, tmp_path
+    )
+    assert cfg.duckdb_settings == {"memory_limit": "700MB", "threads": 1}
+    assert config.from_dict(yaml.safe_load(config.dump(cfg)), tmp_path).duckdb_threads == 1
+    default = config.from_dict({"warehouse": {"path": "w.duckdb"}}, tmp_path)
+    assert default.duckdb_settings == {"memory_limit": "2GB", "threads": 2}
+    with pytest.raises(config.ConfigError, match="warehouse.threads"):
+        config.from_dict({"warehouse": {"path": "w.duckdb", "threads": "many"}}, tmp_path)
+
+    pipeline = make_pipeline(
+        "sheets", cfg.warehouse, tmp_path / "p", duckdb_settings=cfg.duckdb_settings
+    )
+    pipeline.run([{"n": 1}], table_name="t")
+    with pipeline.sql_client() as client:
+        limit, threads = client.execute_sql(
+            "select current_setting('memory_limit'), current_setting('threads')"
+        )[0]
+    # DuckDB's own default is every core and 80% of RAM
+    assert threads == 1 and limit.replace(" ", "") in ("667.5MiB", "700.0MB"), limit

@@ -106,7 +106,9 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
                 f"{src} out of the selection "
                 "(orchestration.defs.automation.configured_selection)"
             )
-        pipeline = make_pipeline(src, cfg.warehouse, cfg.pipelines_dir)
+        pipeline = make_pipeline(
+            src, cfg.warehouse, cfg.pipelines_dir, duckdb_settings=cfg.duckdb_settings
+        )
         checks = [k for k in context.selected_asset_check_keys if k.name == LOADED_CHECK]
         done: set[dg.AssetKey] = set()
         try:
