@@ -94,7 +94,7 @@ lock:
 # make bench [BENCH_SCALES="S M L"]: the whole pipeline per scale, then one table of ratios
 BENCH_DIR ?= build/bench
 BENCH_SCALES ?= S M L
-bench: $(INSTALLED) $(NODE_INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+bench: setup
 	for s in $(BENCH_SCALES); do \
 		$(BIN)/python bench/bench_pipeline.py $$s $(BENCH_DIR)/$$s || exit 1; done
 	$(BIN)/python bench/bench_crm.py 1000000 $(BENCH_DIR)/crm

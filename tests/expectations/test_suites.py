@@ -113,6 +113,18 @@ def test_freshness_fails_a_source_not_loaded_for_longer_than_its_limit(clean_org
     wh = _copy(clean_org_run, tmp_path)
     fresh = runner.validate("source_freshness", wh)
     assert fresh.success and fresh.rows == 4
+    # GX and the freshness mart read each source's limit from the one settings sheet
+    from expectations.suites import source_freshness
+
+    con = duckdb.connect(str(wh), read_only=True)
+    gx_limits = source_freshness.frame(con, runner.settings(con), None)
+    marts = dict(
+        con.execute("select source_name, max_hours from marts.rpt_source_freshness").fetchall()
+    )
+    con.close()
+    gx = dict(zip(gx_limits["record_id"], gx_limits["max_age_hours"], strict=True))
+    assert gx == {source: marts[source] for source in gx}
+    assert marts["u8"] == 24 and marts["crm"] == 26
     con = duckdb.connect(str(wh))
     con.execute("update raw_u8._dlt_loads set inserted_at = inserted_at - interval 30 hour")
     con.close()

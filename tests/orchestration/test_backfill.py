@@ -1,5 +1,5 @@
 """Backfills: the daily mart recomputed for a range equals a full run, row by row;
-re-running a partition changes nothing."""
+re-running a day changes nothing."""
 
 from __future__ import annotations
 
