@@ -77,6 +77,20 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("dictionary", "无效填充", "dict_filler_patterns", (
         Column("模式", "pattern", required=True),
     )),
+    # behaviours set against win rates and the steps of the win paths: evidence 资料 (CRM files,
+    # WeCom files) or 动作 (CRM tasks/events, WeCom messages) whose text holds the keyword, within
+    # hours of the anchor stage's entry (blank: the opportunity's creation) and the close;
+    # 判定 有 (present) or 无 (absent); 步骤 names the path step the evidence is (blank: none)
+    Sheet("win_behaviors", "赢单行为", "dict_win_behaviors", (
+        Column("行为", "behavior", required=True),
+        Column("证据", "evidence", required=True),
+        Column("关键词", "keyword", required=True),
+        Column("步骤", "path_step"),
+        Column("锚点阶段", "anchor_stage"),
+        Column("起始小时", "window_start_hours", "int"),
+        Column("截止小时", "window_end_hours", "int"),
+        Column("判定", "match"),
+    )),
     Sheet("settings", "参数", "settings", (
         Column("参数", "name", required=True),
         Column("值", "value", required=True),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from salesops.demo import vocab
+from salesops.demo import behaviors, vocab
 
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no DST
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -193,6 +193,7 @@ class Org:
     truth_leads: list[dict[str, Any]] = field(default_factory=list)
     truth_stages: list[dict[str, Any]] = field(default_factory=list)
     anomalies: list[dict[str, Any]] = field(default_factory=list)
+    truth_behaviors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reps(self) -> list[Person]:
@@ -382,6 +383,7 @@ class Simulator:
         self.build_legacy_visits()
         self.simulate_chatter()
         self.simulate_work_punches()
+        self.org.truth_behaviors = behaviors.plant(self)
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
         for i, m in enumerate(self.org.messages, start=1):
             m["seq"] = i

@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ingest.crm.settings import OBJECTS
-from salesops.demo import vocab
+from salesops.demo import behaviors, vocab
 from salesops.demo.org import UTC_OFFSET, Org
 
 EPOCH = datetime(1970, 1, 1)
@@ -591,6 +591,7 @@ def write_truth(
             )
     _write_process_health_truth(org, out, red)
     _write_forecast_truth(org, out)
+    behaviors.write_truth(org.truth_behaviors, out)
     by_rule: dict[str, int] = defaultdict(int)
     for a in org.anomalies:
         by_rule[a["rule"]] += 1

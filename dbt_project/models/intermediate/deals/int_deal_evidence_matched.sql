@@ -1,0 +1,84 @@
+-- What each closed deal sent and did, matched to the win-behaviour sheet: one row per deal x
+-- evidence record x sheet row whose keyword the record's text holds. Materials are the CRM
+-- files attached to the opportunity and the files reps sent on WeCom to the account while the
+-- deal was open; actions are the CRM tasks and events on the opportunity and the WeCom
+-- messages reps sent to the account while it was open. Nothing after the close counts.
+with
+
+deals as (
+    select * from {{ ref('int_deals_closed') }}
+),
+
+content_versions as (
+    select * from {{ ref('stg_crm__content_versions') }}
+),
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+),
+
+behaviors as (
+    select * from {{ ref('stg_sheets__win_behaviors') }}
+),
+
+crm_files as (
+    select
+        deals.opportunity_id,
+        content_versions.content_version_id as record_id,
+        'material' as evidence_kind,
+        coalesce(content_versions.title, '') as evidence_text,
+        content_versions.created_at as occurred_at
+    from content_versions
+    inner join deals on content_versions.linked_record_id = deals.opportunity_id
+    where not content_versions.is_deleted and content_versions.created_at <= deals.closed_at
+),
+
+linked_activities as (
+    select
+        deals.opportunity_id,
+        activities.activity_id as record_id,
+        case
+            when activities.activity_type = 'WeCom文件' then 'material' else 'action'
+        end as evidence_kind,
+        {{ dbt.concat([
+            "coalesce(activities.subject, '')", "' '",
+            "coalesce(activities.description, '')"]) }} as evidence_text,
+        activities.occurred_at
+    from activities
+    inner join deals
+        on
+            activities.what_id = deals.opportunity_id
+            or (
+                activities.what_id is null
+                and activities.account_id = deals.account_id
+                and activities.occurred_at >= deals.created_at
+            )
+    where
+        not activities.is_deleted
+        and activities.channel in ('crm_task', 'crm_event', 'wecom_message')
+        and activities.occurred_at <= deals.closed_at
+),
+
+evidence as (
+    select * from crm_files
+    union all
+    select * from linked_activities
+),
+
+final as (
+    select
+        evidence.opportunity_id,
+        evidence.record_id,
+        behaviors.behavior,
+        behaviors.keyword,
+        behaviors.path_step,
+        evidence.evidence_kind,
+        evidence.occurred_at
+    from evidence
+    inner join behaviors
+        on
+            evidence.evidence_kind = behaviors.evidence_kind
+            and {{ dbt.position('behaviors.keyword', 'evidence.evidence_text') }} > 0
+)
+
+select * from final
