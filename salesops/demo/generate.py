@@ -64,7 +64,7 @@ def generate(
     counts["u8"] = writers.write_u8(org, out_dir / "u8" / "UFDATA_001_2026.db")
     say(f"  u8/UFDATA_001_2026.db: {counts['u8']['so_somain']:,} sales orders")
     counts["sheets"] = writers.write_sheets(org, out_dir / "sheets")
-    say("  sheets/: 7 workbooks")
+    say("  sheets/: 8 workbooks")
     manifest = writers.write_truth(
         world, out_dir / "truth", counts, through=through, anomaly_rate=anomaly_rate
     )

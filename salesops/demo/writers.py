@@ -14,8 +14,11 @@ from typing import Any
 from openpyxl import Workbook
 
 from ingest.crm.settings import OBJECTS
+from ingest.sheets import settings as sheet_settings
 from salesops.demo import behaviors, vocab
 from salesops.demo.org import UTC_OFFSET, Org
+
+SHEET_DEFAULTS = Path(sheet_settings.__file__).parent / "defaults"
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -317,6 +320,13 @@ def write_sheets(org: Org, out: Path) -> dict[str, int]:
             "有效动作": (["关键词", "活动类型"], [list(a) for a in vocab.EFFECTIVE_ACTIONS]),
             "无效填充": (["模式"], [[f] for f in vocab.FILLER]),
         },
+    )
+    # the behaviours the org plants, as the shipped default sheet defines them
+    with (SHEET_DEFAULTS / "dict_win_behaviors.csv").open(encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    _workbook(
+        out / "win_behaviors.xlsx",
+        {"赢单行为": (header, [[int(v) if v.isdigit() else (v or None) for v in r] for r in rows])},
     )
     _workbook(
         out / "settings.xlsx", {"参数": (["参数", "值", "说明"], [list(s) for s in vocab.SETTINGS])}

@@ -129,6 +129,7 @@ PAGES = {
     "process-health": 3,
     "alerts": 1,
     "forecast": 5,
+    "win-paths": 2,
     "data-quality": 2,
     "reps": 0,
     "reps/rep": 2,
@@ -271,7 +272,7 @@ def test_every_region_site_holds_no_other_regions_row(demo_run, site, tmp_path):
     # the region's pages load cleanly without the other regions (no region filter, no
     # by-region chart with one bar; org-wide tables say they have no data)
     region = regions[0]
-    pages = ["", "lead-response", "forecast", "data-quality", "reps/rep"]
+    pages = ["", "lead-response", "forecast", "win-paths", "data-quality", "reps/rep"]
     for report in bi.inspect_pages(sites[region], pages):
         assert report.console_errors == [] and report.error_boxes == [], report
         assert report.blank_charts == [], report
