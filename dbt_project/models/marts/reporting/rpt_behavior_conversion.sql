@@ -9,6 +9,10 @@ deal_behaviors as (
     select * from {{ ref('int_deal_behaviors') }}
 ),
 
+behavior_rows as (
+    select * from {{ ref('stg_sheets__win_behaviors') }}
+),
+
 settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
@@ -31,7 +35,7 @@ scoped as (
     from deal_behaviors
 ),
 
-counted as (
+grouped as (
     select
         region,
         behavior,
@@ -44,6 +48,33 @@ counted as (
             as won_cycle_days_without
     from scoped
     group by region, behavior
+),
+
+-- every behaviour of the sheet in every scope with closed deals, with 0 deals where none
+-- applies (its anchor stage is not in the company's funnel, or no deal reached it)
+scope_behaviors as (
+    select distinct
+        regions.region,
+        behavior_rows.behavior
+    from (select distinct region from scoped) as regions
+    cross join behavior_rows
+),
+
+counted as (
+    select
+        scope_behaviors.region,
+        scope_behaviors.behavior,
+        coalesce(grouped.deals_with, 0) as deals_with,
+        coalesce(grouped.won_with, 0) as won_with,
+        coalesce(grouped.deals_without, 0) as deals_without,
+        coalesce(grouped.won_without, 0) as won_without,
+        grouped.won_cycle_days_with,
+        grouped.won_cycle_days_without
+    from scope_behaviors
+    left join grouped
+        on
+            scope_behaviors.region = grouped.region
+            and scope_behaviors.behavior = grouped.behavior
 ),
 
 rated as (
