@@ -12,6 +12,7 @@
     'alert_lookback_days', 'freshness_max_hours', 'freshness_max_hours_u8',
     'phi_weight_response', 'phi_weight_key_action', 'phi_weight_info',
     'win_model_min_closed', 'win_model_l2', 'win_model_activity_days',
+    'vague_commitment_window_days',
 ] %}
 with
 
