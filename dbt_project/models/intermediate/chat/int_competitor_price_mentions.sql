@@ -39,6 +39,7 @@ mentions as (
         text_source,
         account_id,
         lead_id,
+        company_name,
         opportunity_id,
         rep_id,
         said_text,

@@ -1,7 +1,7 @@
 -- What customers said, one row per text: WeCom archived messages a customer sent (with the
--- CRM account or lead the customer is, and the rep written to) and CRM activity notes (the
--- descriptions of live tasks and events, with the deal, account and rep they belong to), so
--- the chat-risk rules run on the CRM alone where WeCom is missing.
+-- CRM account or lead the customer is, the company the contact named and the rep written to)
+-- and CRM activity notes (the descriptions of live tasks and events, with the deal, account and
+-- rep they belong to), so the chat-risk rules run on the CRM alone where WeCom is missing.
 with
 
 messages as (
@@ -30,6 +30,7 @@ customer_messages as (
         'wecom' as text_source,
         wecom_people.account_id,
         wecom_people.lead_id,
+        wecom_people.company_name,
         cast(null as varchar) as opportunity_id,
         reps.rep_id,
         messages.content as said_text,
@@ -49,6 +50,7 @@ crm_notes as (
         'crm_note' as text_source,
         activities.account_id,
         cast(null as varchar) as lead_id,
+        cast(null as varchar) as company_name,
         opportunities.opportunity_id,
         reps.rep_id,
         activities.description as said_text,

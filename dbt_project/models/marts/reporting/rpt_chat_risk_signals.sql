@@ -38,7 +38,7 @@ final as (
         reps.region,
         signals.opportunity_id,
         coalesce(opportunities.opportunity_name, '-') as opportunity_name,
-        coalesce(accounts.account_name, '-') as customer_name,
+        coalesce(accounts.account_name, signals.company_name, '-') as customer_name,
         signals.risk_type,
         signals.risk_level,
         case signals.risk_level when 'high' then '高' when 'medium' then '中' else '低' end
