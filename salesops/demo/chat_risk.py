@@ -157,27 +157,6 @@ def _message(sim: Simulator, rng: random.Random, sender: str, to: str, at: datet
 
 def _note(sim: Simulator, rng: random.Random, rep, contact: str, opp_id: str, at: datetime,
           text: str) -> str:  # fmt: skip
+    """The rep's CRM note (a task of kind 其他: no draw from the org's own stream)."""
     logged = at + timedelta(minutes=rng.randint(2, 40))
-    row = {
-        "Id": sim.next_id("00T"),
-        "WhoId": contact,
-        "WhatId": opp_id,
-        "OwnerId": rep.user_id,
-        "Subject": "跟进",
-        "Description": text,
-        "Status": "已完成",
-        "Priority": "Normal",
-        "TaskSubtype": "Task",
-        "Type": "其他",
-        "ActivityDate": at.date(),
-        "CompletedDateTime": at,
-        "CallDurationInSeconds": None,
-        "IsClosed": True,
-        "IsDeleted": False,
-        "CreatedDate": logged,
-        "CreatedById": rep.user_id,
-        "LastModifiedDate": logged,
-        "SystemModstamp": logged,
-    }
-    sim.org.crm["Task"].append(row)
-    return row["Id"]
+    return sim.task(rep, contact, opp_id, at, "other", text, logged)["Id"]
