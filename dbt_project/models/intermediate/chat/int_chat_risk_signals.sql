@@ -188,8 +188,8 @@ unioned as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(["text_source", "':'", "text_id", "':'", "signal_kind", "':'",
-            "keyword"])) }} as signal_id,
+        -- readable, not hashed: a hash's hex digits can look like a phone number to a reader
+        text_source || ':' || text_id || ':' || signal_kind || ':' || keyword as signal_id,
         text_id,
         text_source,
         account_id,
