@@ -66,6 +66,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("关键词", "keyword", required=True),
         Column("风险类型", "risk_type"),
         Column("建议动作", "suggested_action"),
+        Column("风险等级", "risk_level"),
     )),
     Sheet("dictionary", "竞品", "dict_competitors", (
         Column("竞品", "competitor", required=True),

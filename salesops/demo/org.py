@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from salesops.demo import behaviors, vocab
+from salesops.demo import behaviors, chat_risk, vocab
 
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no DST
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -194,6 +194,8 @@ class Org:
     truth_stages: list[dict[str, Any]] = field(default_factory=list)
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     truth_behaviors: list[dict[str, Any]] = field(default_factory=list)
+    # customer words that are (or only look) risky: salesops.demo.chat_risk
+    chat_risk: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reps(self) -> list[Person]:
@@ -231,6 +233,8 @@ class Simulator:
         self._checkin_keys: set[tuple[str, datetime]] = set()
         # (rep, customer, start, end) of every visit, for the start/end-of-work punches
         self._visits: list[tuple[Person, Customer, datetime, datetime]] = []
+        # every deal with its rep, customer, account and contact (for effects planted later)
+        self.deals: dict[str, tuple[Person, Customer, str, str]] = {}
         self.queue_ids = {r: sf_id("00G", i + 1) for i, r in enumerate(vocab.REGIONS)}
         self.integration_user = sf_id("005", 1)
 
@@ -384,6 +388,7 @@ class Simulator:
         self.simulate_chatter()
         self.simulate_work_punches()
         self.org.truth_behaviors = behaviors.plant(self)
+        chat_risk.plant(self)
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))
         for i, m in enumerate(self.org.messages, start=1):
             m["seq"] = i
@@ -689,8 +694,12 @@ class Simulator:
         tt = t
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
             tt += timedelta(minutes=self.lognormal(25, 1.0))
-            reply = rng.choice(vocab.CHAT_CUSTOMER).format(competitor=rng.choice(vocab.COMPETITORS))
+            template = rng.choice(vocab.CHAT_CUSTOMER)
+            reply = template.format(competitor=rng.choice(vocab.COMPETITORS))
+            before = len(self.org.messages)
             self._message(cust.external_userid, [rep.wecom_userid], tt, reply)
+            if template in vocab.CHAT_CUSTOMER_RISKY and len(self.org.messages) > before:
+                chat_risk.record(self.org, "wecom", self.org.messages[-1]["msgid"], None, "chat")
             if rng.random() < 0.6:
                 tt += timedelta(minutes=self.lognormal(10, 1.0))
                 self._message(rep.wecom_userid, [cust.external_userid], tt, "好的，收到")
@@ -1090,6 +1099,7 @@ class Simulator:
             "SystemModstamp": at,
         }
         org.crm["Account"].append(account)
+        self.deals[opp_id] = (rep, cust, account_id, contact_id)
         org.crm["Contact"].append(
             {
                 "Id": contact_id,

@@ -58,3 +58,43 @@ def table(scores: list[RuleScore]) -> str:
         for s in scores
     ]
     return "\n".join(lines)
+
+
+def score_chat_risk(warehouse: Path, truth_dir: Path) -> RuleScore:
+    """Risky customer texts (truth/chat_risk.csv) the warehouse holds against the texts with a
+    signal on the chat-risk page (marts.rpt_chat_risk_signals), by source and record id."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        held = {
+            ("crm_note", i)
+            for (i,) in con.execute(
+                "select task_id from staging.stg_crm__tasks where not is_deleted"
+            ).fetchall()
+        }
+        tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'staging'"
+            ).fetchall()
+        }
+        if "stg_wecom__chat_messages" in tables:
+            held |= {
+                ("wecom", i)
+                for (i,) in con.execute(
+                    "select message_id from staging.stg_wecom__chat_messages"
+                ).fetchall()
+            }
+        found = set(
+            con.execute(
+                "select distinct text_source, text_id from marts.rpt_chat_risk_signals"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    with (Path(truth_dir) / "chat_risk.csv").open(encoding="utf-8") as fh:
+        planted = {
+            (row["text_source"], row["record_id"])
+            for row in csv.DictReader(fh)
+            if row["is_risky"] == "true"
+        } & held
+    return RuleScore("chat_risk", len(planted), len(found), len(planted & found))

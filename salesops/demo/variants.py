@@ -217,7 +217,11 @@ HOSTILE_CORES = (
 # dictionary rows whose keywords hold LIKE's wildcards: matching must stay literal
 HOSTILE_KEYWORDS = {
     "有效动作": [["%", "material"], ["_", "quote"], ["100%折扣", "quote"]],
-    "风险词典": [["太贵'了", "价格", "强调总拥有成本"]],
+    "风险词典": [
+        ["太贵'了", "价格", "强调总拥有成本"],
+        ["%", "符号", "核对金额与折扣", "中"],
+        ["_", "符号", "核对型号与付款方式", "中"],
+    ],
 }
 
 

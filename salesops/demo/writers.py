@@ -315,7 +315,10 @@ def write_sheets(org: Org, out: Path) -> dict[str, int]:
     _workbook(
         out / "dictionary.xlsx",
         {
-            "风险词典": (["关键词", "风险类型", "建议动作"], [list(r) for r in vocab.RISK_WORDS]),
+            "风险词典": (
+                ["关键词", "风险类型", "建议动作", "风险等级"],
+                [list(r) for r in vocab.RISK_WORDS],
+            ),
             "竞品": (["竞品"], [[c] for c in vocab.COMPETITORS]),
             "有效动作": (["关键词", "活动类型"], [list(a) for a in vocab.EFFECTIVE_ACTIONS]),
             "无效填充": (["模式"], [[f] for f in vocab.FILLER]),
@@ -599,6 +602,11 @@ def write_truth(
                     json.dumps(a["details"], ensure_ascii=False, sort_keys=True),
                 ]
             )
+    with (out / "chat_risk.csv").open("w", encoding="utf-8", newline="") as fh:
+        cols = ["text_source", "record_id", "opportunity_id", "kind", "origin", "is_risky"]
+        w = csv.DictWriter(fh, cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(dict(r, is_risky="true" if r["is_risky"] else "false") for r in org.chat_risk)
     _write_process_health_truth(org, out, red)
     _write_forecast_truth(org, out)
     behaviors.write_truth(org.truth_behaviors, out)

@@ -95,6 +95,7 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
         ("process-health", "过程健康", "rpt_process_health"),
         ("forecast", "预测与回款", "rpt_forecast_vs_actual"),
         ("alerts", "预警", "rpt_alerts"),
+        ("chat-risk", "沟通风险", "rpt_chat_risk_signals"),
     ],
 )
 def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, table):
@@ -121,6 +122,23 @@ def test_forecast_page_shows_the_better_method_with_both_errors(demo_run, site):
     assert f"{model_error:.1%}" in text and f"{stage_error:.1%}" in text
 
 
+def test_chat_risk_page_shows_the_signals_with_their_responses(demo_run, site):
+    _, site_dir = site
+    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
+    signals, high = con.execute(
+        "select count(*), count(*) filter (where risk_level = 'high') "
+        "from marts.rpt_chat_risk_signals"
+    ).fetchone()
+    action = con.execute(
+        "select suggested_action from marts.rpt_chat_risk_signals "
+        "group by all order by count(*) desc limit 1"
+    ).fetchone()[0]
+    con.close()
+    text = bi.page_text(site_dir, "chat-risk")
+    assert f">{signals:,}<" in text and f">{high:,}<" in text
+    assert action in text and "建议应对" in text
+
+
 # every page, with the charts it must draw (at least)
 PAGES = {
     "": 4,
@@ -128,6 +146,7 @@ PAGES = {
     "lead-response": 4,
     "process-health": 3,
     "alerts": 1,
+    "chat-risk": 1,
     "forecast": 5,
     "win-paths": 2,
     "data-quality": 2,

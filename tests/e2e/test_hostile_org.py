@@ -120,6 +120,26 @@ def test_keyword_matching_is_literal(hostile):
     assert 0 < sum(expected) < len(rows)
 
 
+def test_risk_words_match_literally(hostile):
+    """A '%' or '_' risk word flags the customer texts holding that character, not every text
+    (as LIKE would)."""
+    con = _warehouse(hostile)
+    for keyword in ("%", "_"):
+        excerpts = [
+            e
+            for (e,) in con.execute(
+                "select excerpt from marts.rpt_chat_risk_signals where keyword = ?", [keyword]
+            ).fetchall()
+        ]
+        assert excerpts and all(keyword in e for e in excerpts), keyword
+    flagged, total = con.execute(
+        "select count(distinct text_id) filter (where keyword in ('%', '_')), "
+        "count(distinct text_id) from marts.rpt_chat_risk_signals"
+    ).fetchone()
+    con.close()
+    assert 0 < flagged < total
+
+
 def test_every_json_value_is_valid(hostile):
     con = _warehouse(hostile)
     total, invalid = con.execute(

@@ -373,6 +373,7 @@ def test_alerts_name_an_owner_and_red_leads_equal_the_truth(demo_run_with_wecom)
         "response_red",
         "customer_health_red",
         "competitor_price",
+        "chat_risk",
     }
     assert {"stagnation", "response_red", "new_contact_no_material", "deal_close_pushed"} <= kinds
     assert all(r[2] and r[3] and r[5] for r in rows), [r for r in rows if not (r[2] and r[3])]

@@ -13,6 +13,7 @@
     'phi_weight_response', 'phi_weight_key_action', 'phi_weight_info',
     'win_model_min_closed', 'win_model_l2', 'win_model_activity_days',
     'behavior_min_n', 'deal_band_small_below', 'deal_band_large_from', 'win_path_top_n',
+    'vague_commitment_window_days',
 ] %}
 with
 

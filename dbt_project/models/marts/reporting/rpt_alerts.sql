@@ -27,6 +27,7 @@ final as (
             when 'response_red' then '线索超时未跟进'
             when 'customer_health_red' then '客户健康度低'
             when 'competitor_price' then '竞品比价'
+            when 'chat_risk' then '沟通高风险'
             else alerts.alert_type
         end as alert_label,
         alerts.entity_id,

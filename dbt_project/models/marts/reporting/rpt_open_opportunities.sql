@@ -1,6 +1,7 @@
 -- The open pipeline on the as-of day, one row per open opportunity: stage, days in it, amount
--- and weight, close date, last activity and the open alerts on it (the funnel drill-down to
--- the deals stuck in a stage).
+-- and weight, close date, last activity (int_opportunity_activity_summarized: on the deal or,
+-- tied to no deal, with its account, WeCom included; as the alerts count it) and the open
+-- alerts on it (the funnel drill-down to the deals stuck in a stage).
 with
 
 pipeline as (
@@ -15,8 +16,8 @@ opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
+activity_summary as (
+    select * from {{ ref('int_opportunity_activity_summarized') }}
 ),
 
 alerts as (
@@ -45,15 +46,6 @@ current_stays as (
     where exited_at is null
 ),
 
-last_activity as (
-    select
-        what_id as opportunity_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where not is_deleted and occurred_at <= {{ as_of_end() }}
-    group by what_id
-),
-
 alert_counts as (
     select
         entity_id as opportunity_id,
@@ -76,13 +68,14 @@ final as (
         cast(today.amount as decimal(18, 2)) as amount,
         cast(today.weighted_amount as decimal(18, 2)) as weighted_amount,
         today.expected_close_date,
-        last_activity.last_activity_at,
-        cast({{ to_local('last_activity.last_activity_at') }} as timestamp) as last_activity_local,
+        activity_summary.last_activity_at,
+        cast({{ to_local('activity_summary.last_activity_at') }} as timestamp)
+            as last_activity_local,
         cast(coalesce(alert_counts.open_alerts, 0) as bigint) as open_alerts
     from today
     inner join opportunities on today.opportunity_id = opportunities.opportunity_id
     left join current_stays on today.opportunity_id = current_stays.opportunity_id
-    left join last_activity on today.opportunity_id = last_activity.opportunity_id
+    left join activity_summary on today.opportunity_id = activity_summary.opportunity_id
     left join alert_counts on today.opportunity_id = alert_counts.opportunity_id
     left join reps on today.rep_id = reps.rep_id
     left join stage_labels on today.stage = stage_labels.stage

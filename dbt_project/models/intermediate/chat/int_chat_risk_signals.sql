@@ -1,0 +1,210 @@
+-- Risk signals in what customers said (WeCom messages and CRM notes), one row per text, kind
+-- and keyword, each with the dictionary's risk type, level and suggested response:
+--   competitor_price   a competitor named with a price word (int_competitor_price_mentions);
+--                      high risk
+--   vague_commitment   a vague word (risk words of type 含糊承诺: 可能, 尽量, 争取, 再考虑 …)
+--                      within vague_commitment_window_days of a stage advance of one of the
+--                      customer's deals
+--   risk_word          any other risk word of level high or medium (a low word, such as 报价,
+--                      is said every day and counts only with a competitor)
+-- Keywords match literally (strpos): '%' and '_' in a keyword are characters, not wildcards.
+with
+
+texts as (
+    select * from {{ ref('int_customer_texts_unioned') }}
+),
+
+price_mentions as (
+    select * from {{ ref('int_competitor_price_mentions') }}
+),
+
+risk_words as (
+    select * from {{ ref('stg_sheets__risk_words') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+stage_history as (
+    select * from {{ ref('fct_stage_history') }}
+),
+
+settings as (
+    select * from {{ ref('int_settings_pivoted') }}
+),
+
+live_deals as (
+    select
+        opportunity_id,
+        account_id,
+        created_at
+    from opportunities
+    where not is_deleted
+),
+
+-- the deal a text is about: the note's own deal, else the customer's latest deal by then
+texts_with_deal as (
+    select
+        texts.text_id,
+        texts.text_source,
+        texts.account_id,
+        texts.lead_id,
+        texts.company_name,
+        coalesce(texts.opportunity_id, live_deals.opportunity_id) as opportunity_id,
+        texts.rep_id,
+        texts.said_text,
+        texts.said_at,
+        row_number() over (
+            partition by texts.text_source, texts.text_id
+            order by live_deals.created_at desc, live_deals.opportunity_id asc
+        ) as rn
+    from texts
+    left join live_deals
+        on
+            texts.account_id = live_deals.account_id
+            and texts.said_at >= live_deals.created_at
+            and texts.opportunity_id is null
+),
+
+deal_texts as (
+    select
+        text_id,
+        text_source,
+        account_id,
+        lead_id,
+        company_name,
+        opportunity_id,
+        rep_id,
+        said_text,
+        said_at
+    from texts_with_deal
+    where rn = 1
+),
+
+competitor_price as (
+    select
+        deal_texts.*,
+        'competitor_price' as signal_kind,
+        price_mentions.competitor || ' + ' || price_mentions.price_keyword as keyword,
+        '竞品比价' as risk_type,
+        'high' as risk_level,
+        price_mentions.suggested_action
+    from deal_texts
+    inner join price_mentions
+        on
+            deal_texts.text_source = price_mentions.text_source
+            and deal_texts.text_id = price_mentions.text_id
+),
+
+advances as (
+    select
+        live_deals.opportunity_id,
+        live_deals.account_id,
+        stage_history.entered_at
+    from stage_history
+    inner join live_deals on stage_history.opportunity_id = live_deals.opportunity_id
+    where
+        stage_history.stage in ({{ open_stages() }}, {{ won_stages() }})
+        and stage_history.stage <> 'lead_confirmed'
+),
+
+vague_hits as (
+    select
+        texts.text_id,
+        texts.text_source,
+        texts.account_id,
+        texts.lead_id,
+        texts.company_name,
+        advances.opportunity_id,
+        texts.rep_id,
+        texts.said_text,
+        texts.said_at,
+        risk_words.keyword,
+        risk_words.risk_type,
+        risk_words.risk_level,
+        risk_words.suggested_action,
+        row_number() over (
+            partition by texts.text_source, texts.text_id, risk_words.keyword
+            order by
+                abs({{ seconds_between('advances.entered_at', 'texts.said_at') }}),
+                advances.opportunity_id asc
+        ) as rn
+    from texts
+    inner join risk_words
+        on
+            risk_words.risk_type = '含糊承诺'
+            and strpos(texts.said_text, risk_words.keyword) > 0
+    inner join advances on texts.account_id = advances.account_id
+    cross join settings
+    where
+        abs({{ seconds_between('advances.entered_at', 'texts.said_at') }})
+        <= settings.vague_commitment_window_days * 86400
+),
+
+vague_commitment as (
+    select
+        text_id,
+        text_source,
+        account_id,
+        lead_id,
+        company_name,
+        opportunity_id,
+        rep_id,
+        said_text,
+        said_at,
+        'vague_commitment' as signal_kind,
+        keyword,
+        risk_type,
+        risk_level,
+        suggested_action
+    from vague_hits
+    where rn = 1
+),
+
+risk_word as (
+    select
+        deal_texts.*,
+        'risk_word' as signal_kind,
+        risk_words.keyword,
+        risk_words.risk_type,
+        risk_words.risk_level,
+        risk_words.suggested_action
+    from deal_texts
+    inner join risk_words
+        on
+            risk_words.risk_type <> '含糊承诺'
+            and risk_words.risk_level in ('high', 'medium')
+            and strpos(deal_texts.said_text, risk_words.keyword) > 0
+),
+
+unioned as (
+    select * from competitor_price
+    union all
+    select * from vague_commitment
+    union all
+    select * from risk_word
+),
+
+final as (
+    select
+        -- readable, not hashed: a hash's hex digits can look like a phone number to a reader
+        text_source || ':' || text_id || ':' || signal_kind || ':' || keyword as signal_id,
+        text_id,
+        text_source,
+        account_id,
+        lead_id,
+        company_name,
+        opportunity_id,
+        rep_id,
+        said_text,
+        said_at,
+        signal_kind,
+        keyword,
+        risk_type,
+        risk_level,
+        suggested_action
+    from unioned
+)
+
+select * from final

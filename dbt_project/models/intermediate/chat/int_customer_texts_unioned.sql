@@ -1,0 +1,74 @@
+-- What customers said, one row per text: WeCom archived messages a customer sent (with the
+-- CRM account or lead the customer is, the company the contact named and the rep written to)
+-- and CRM activity notes (the descriptions of live tasks and events, with the deal, account and
+-- rep they belong to), so the chat-risk rules run on the CRM alone where WeCom is missing.
+with
+
+messages as (
+    select * from {{ ref('stg_wecom__chat_messages') }}
+),
+
+wecom_people as (
+    select * from {{ ref('int_wecom_contacts_to_crm') }}
+),
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+reps as (
+    select * from {{ ref('dim_rep') }}
+),
+
+customer_messages as (
+    select
+        messages.message_id as text_id,
+        'wecom' as text_source,
+        wecom_people.account_id,
+        wecom_people.lead_id,
+        wecom_people.company_name,
+        cast(null as varchar) as opportunity_id,
+        reps.rep_id,
+        messages.content as said_text,
+        messages.sent_at as said_at
+    from messages
+    inner join wecom_people on messages.sender_id = wecom_people.external_userid
+    left join reps on messages.recipient_id = reps.wecom_userid
+    where
+        messages.message_type = 'text'
+        and nullif(trim(messages.content), '') is not null
+        and messages.sent_at <= {{ as_of_end() }}
+),
+
+crm_notes as (
+    select
+        activities.activity_id as text_id,
+        'crm_note' as text_source,
+        activities.account_id,
+        cast(null as varchar) as lead_id,
+        cast(null as varchar) as company_name,
+        opportunities.opportunity_id,
+        reps.rep_id,
+        activities.description as said_text,
+        activities.occurred_at as said_at
+    from activities
+    left join opportunities on activities.what_id = opportunities.opportunity_id
+    left join reps on activities.owner_id = reps.crm_user_id
+    where
+        activities.source_table in ('tasks', 'events')
+        and not activities.is_deleted
+        and nullif(trim(activities.description), '') is not null
+        and activities.occurred_at <= {{ as_of_end() }}
+),
+
+unioned as (
+    select * from customer_messages
+    union all
+    select * from crm_notes
+)
+
+select * from unioned
