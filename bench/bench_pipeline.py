@@ -59,7 +59,7 @@ def stage_of(step: str) -> str:
 
 def generator(src: Path, *args: str) -> None:
     """The demo generator in a process of its own: its memory is not the pipeline's."""
-    cmd = [sys.executable, "-m", "salesops.cli", "generate", "--out", str(src), "--seed", "7"]
+    cmd = [sys.executable, "-m", "orchestration.cli", "generate", "--out", str(src), "--seed", "7"]
     subprocess.run([*cmd, *args], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
 
 
@@ -129,7 +129,7 @@ STEP_LINE = re.compile(r"\]\s+(start|done |FAIL )\s+(\S+)")
 
 
 def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
-    from salesops import runner
+    from orchestration import runner
 
     def follow(line: str) -> None:
         m = STEP_LINE.search(line)

@@ -47,7 +47,7 @@ class DemoRun:
 def demo_run(tmp_path_factory) -> DemoRun:
     """A scale-S org (the default demo size) generated, loaded (CRM, U8, sheets),
     transformed and checked; no BI."""
-    from salesops import runner
+    from orchestration import runner
     from salesops.demo.generate import generate
 
     root = tmp_path_factory.mktemp("demo")
@@ -79,7 +79,7 @@ def demo_run_with_wecom(demo_run, tmp_path_factory) -> DemoRun:
     copy of the warehouse: ``demo_run``'s stays without WeCom whichever test runs first."""
     import shutil
 
-    from salesops import runner
+    from orchestration import runner
     from salesops.standins.wecom import WeComStandIn
 
     src = demo_run.sources
@@ -124,7 +124,7 @@ def run_org(
     configuration; WeCom through its stand-in; ``without`` leaves sources out), transform,
     check; no BI unless ``with_bi`` (then the executive site, a site per region and the morning
     report too)."""
-    from salesops import runner
+    from orchestration import runner
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from salesops import cli, serving
+from orchestration import cli
 from salesops import config as salesops_config
+from salesops import serving
 
 REGIONS = ("华东", "华北")
 USERS = {"ceo": "executive", "east": "华东", "north": "华北"}

@@ -9,7 +9,7 @@ import csv
 import duckdb
 import pytest
 
-from salesops import cli
+from orchestration import cli
 
 pytestmark = pytest.mark.slow
 # each org on its own worker (pytest-xdist --dist loadgroup): the two build side by side

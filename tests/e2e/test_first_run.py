@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from salesops import cli
+from orchestration import cli
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from expectations import runner as gx_runner
-from salesops import runner
+from orchestration import runner
 from salesops.demo.scoring import score_findings
 from salesops.demo.scoring import table as score_table
 

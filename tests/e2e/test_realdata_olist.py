@@ -22,7 +22,7 @@ import yaml
 
 from ingest import contracts
 from ingest.crm.settings import OBJECTS
-from salesops import runner
+from orchestration import runner
 from salesops.demo.org import sf_id
 from tests.support.realdata import read_rows, realdata_dir, write_rows
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration import runner
 from salesops import config as salesops_config
-from salesops import publish, runner
+from salesops import publish
 from salesops.demo.generate import generate
 from salesops.standins.base import Faults
 from salesops.standins.salesforce import SalesforceStandIn

@@ -179,7 +179,7 @@ def test_stale_u8_keeps_the_bi_file_from_publishing(clean_org_run, tmp_path):
     rewritten (the site keeps its last good build)."""
     import yaml
 
-    from salesops import runner as job
+    from orchestration import runner as job
 
     run = clean_org_run
     data = yaml.safe_load(run.config_path.read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 import yaml
 
-from salesops import cli
+from orchestration import cli
 from salesops.demo.generate import generate
 from salesops.standins.salesforce import SalesforceStandIn
 from salesops.standins.wecom import WeComStandIn

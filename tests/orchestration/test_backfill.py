@@ -8,7 +8,7 @@ import shutil
 import duckdb
 import yaml
 
-from salesops import cli, runner
+from orchestration import cli, runner
 
 FIRST, LAST = "2026-08-20", "2026-11-17"  # 90 days
 

@@ -11,7 +11,7 @@ import shutil
 import dagster as dg
 import duckdb
 
-from salesops import cli, runner
+from orchestration import cli, runner
 from salesops import config as salesops_config
 from salesops.demo.serve import served_sources
 from tests.orchestration.digests import VOLATILE, table_digests

@@ -11,8 +11,8 @@ import time
 import dagster as dg
 import yaml
 
+from orchestration import runner
 from orchestration.definitions import defs
-from salesops import runner
 
 
 def test_two_overlapping_runs_both_succeed(demo_run, tmp_path):

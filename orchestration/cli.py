@@ -139,7 +139,7 @@ def _report_contract(cfg: salesops_config.Config) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from salesops import runner
+    from orchestration import runner
 
     cfg = salesops_config.load(args.config)
     echo(f"running {runner.JOB_NAME} with {cfg.path} (sources: {', '.join(cfg.sources)})")
@@ -153,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from salesops import runner
+    from orchestration import runner
 
     if args.last < args.first:
         echo(f"salesops: --to {args.last} is before --from {args.first}")
@@ -204,7 +204,8 @@ def _demo_assets(groups: tuple[str, ...], keep: tuple[str, ...]) -> list:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from salesops import bi, runner
+    from orchestration import runner
+    from salesops import bi
     from salesops.demo import warm
     from salesops.demo.generate import generate
     from salesops.demo.serve import served_sources
