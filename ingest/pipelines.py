@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,15 +10,13 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.source import DltSource
 
-from ingest import contracts
+from ingest import contracts, sources
 
 
 def make_pipeline(
     src: str,
     warehouse: str | Path,
     pipelines_dir: str | Path | None = None,
-    dev_mode: bool = False,
-    progress: str | None = None,
     duckdb_settings: dict[str, Any] | None = None,
 ) -> dlt.Pipeline:
     """Pipeline ``raw_<src>`` loading into dataset (= DuckDB schema) ``raw_<src>``;
@@ -31,25 +28,17 @@ def make_pipeline(
         destination=dlt.destinations.duckdb(credentials),
         dataset_name=f"raw_{src}",
         pipelines_dir=str(pipelines_dir or warehouse.parent / ".dlt_pipelines"),
-        dev_mode=dev_mode,
-        progress=progress,
     )
 
 
 def source_from_config(src: str, section: dict[str, Any]) -> DltSource:
     """Build source ``src`` from its section of the run configuration (``salesops.config``)."""
-    module = importlib.import_module(f"ingest.{src}")
-    return module.source_from_config(section)
-
-
-# sources whose missing required column fails the load (a sheet lacking one keeps its previous
-# snapshot instead, and the other sheets load: ingest/sheets)
-_FAILS_ON_REQUIRED = ("crm", "u8")
+    return sources.module(src).source_from_config(section)
 
 
 def contract_findings(src: str, section: dict[str, Any]) -> list[contracts.Finding]:
     """Source ``src``'s contract findings (``ingest.contracts``), read without loading."""
-    module = importlib.import_module(f"ingest.{src}")
+    module = sources.module(src)
     finder = getattr(module, "contract_findings", None)
     return list(finder(section)) if finder else []
 
@@ -60,13 +49,13 @@ def check_contract(
     """Compare source ``src`` with its contract before it loads: the findings go to
     ``ops.source_contract`` (with ``warehouse``), and a missing required column or object
     raises ``ContractError`` naming source, object, column and the fix."""
-    module = importlib.import_module(f"ingest.{src}")
+    module = sources.module(src)
     if not hasattr(module, "contract_findings"):
         return []
     findings = contract_findings(src, section)
     if warehouse is not None:
         contracts.record(warehouse, src, findings)
-    if src in _FAILS_ON_REQUIRED:
+    if sources.BY_NAME[src].fails_on_missing_required:
         contracts.raise_for_required(findings)
     return findings
 

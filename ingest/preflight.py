@@ -140,7 +140,7 @@ def check_source(src: str, section: dict[str, Any]) -> SourceReport:
     from ingest.pipelines import contract_findings
 
     report = SourceReport(src, "")
-    _PROBES[src](section, report)
+    _PROBES.get(src, lambda _section, _report: None)(section, report)
     if not all(p.ok for p in report.probes):
         return report
     try:

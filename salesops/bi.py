@@ -255,7 +255,7 @@ def _shell(
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def handle(self) -> None:

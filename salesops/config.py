@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
-SOURCE_NAMES = ("crm", "wecom", "u8", "sheets")
+from ingest import sources
+
+SOURCE_NAMES = sources.NAMES
 _PATH_KEYS = ("_dir", "_path", "_file")
 DEFAULT_MAX_WAIT_MINUTES = 30.0
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"

@@ -11,7 +11,6 @@ import pandas as pd
 
 GUARDS = "dq_findings"
 BLOCKING = False
-SOURCES: tuple[str, ...] | None = None  # all loaded sources
 
 
 def frame(con: duckdb.DuckDBPyConnection, settings: dict[str, float], as_of) -> pd.DataFrame:
@@ -27,8 +26,6 @@ def frame(con: duckdb.DuckDBPyConnection, settings: dict[str, float], as_of) -> 
     rows = []
     for schema in schemas:
         source = schema.removeprefix("raw_")
-        if SOURCES is not None and source not in SOURCES:
-            continue
         (last,) = con.execute(
             f"select max(inserted_at) from {schema}._dlt_loads where status = 0"
         ).fetchone()

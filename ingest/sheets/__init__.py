@@ -41,7 +41,7 @@ DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
 
 @dlt.source(name="sheets")
-def sheets_source(dir: str | None = None) -> list[DltResource]:  # noqa: A002 (config key)
+def sheets_source(dir: str | None = None) -> list[DltResource]:
     """One resource per sheet plus ``sheet_quarantine`` and ``sheet_load_report``. Without
     ``dir`` (a company with no spreadsheets) every sheet is its shipped default or empty."""
     folder = Path(dir) if dir else None

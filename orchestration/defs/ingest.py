@@ -19,6 +19,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 
+from ingest import sources
 from ingest.pipelines import (
     check_contract,
     make_pipeline,
@@ -28,28 +29,6 @@ from ingest.pipelines import (
 )
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
-
-# Settings that let each source enumerate its resources without touching a real system.
-PLACEHOLDER_SECTIONS: dict[str, dict[str, Any]] = {
-    "crm": {"export_dir": str(ROOT)},
-    "wecom": {
-        "base_url": "http://127.0.0.1:9/cgi-bin/",
-        "corp_id": "placeholder",
-        "chat_archive_dir": str(ROOT),
-    },
-    "u8": {"url": "sqlite://"},
-    "sheets": {"dir": str(ROOT)},
-}
-
-
-def placeholder_source(src: str):
-    """The source built only to name its assets (secrets given as placeholders)."""
-    if src == "wecom":
-        from ingest.wecom import wecom_source
-
-        return wecom_source(corp_secret="placeholder", **PLACEHOLDER_SECTIONS["wecom"])
-    return source_from_config(src, PLACEHOLDER_SECTIONS[src])
-
 
 INGEST_POOL = "duckdb_write"
 # the check each raw table carries: did this run's load of its source succeed
@@ -72,7 +51,7 @@ def _error_text(exc: BaseException) -> str:
 
 def build_ingest_assets(src: str) -> dg.AssetsDefinition:
     specs = build_dlt_asset_specs(
-        dlt_source=placeholder_source(src),
+        dlt_source=sources.placeholder(src),
         dlt_pipeline=make_pipeline(src, ROOT / "build" / "placeholder.duckdb"),
         dagster_dlt_translator=SalesopsDltTranslator(),
     )
@@ -171,18 +150,6 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
     return _assets
 
 
-def available_sources() -> list[str]:
-    """Sources whose extractor package is present (all four in a full install)."""
-    import importlib
-
-    names = []
-    for src in PLACEHOLDER_SECTIONS:
-        module = importlib.import_module(f"ingest.{src}")
-        if hasattr(module, "source_from_config"):
-            names.append(src)
-    return names
-
-
-ingest_assets = [build_ingest_assets(src) for src in available_sources()]
+ingest_assets = [build_ingest_assets(src) for src in sources.NAMES]
 
 defs = dg.Definitions(assets=ingest_assets)
