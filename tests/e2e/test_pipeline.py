@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -16,12 +18,6 @@ from salesops.demo.scoring import score_findings
 from salesops.demo.scoring import table as score_table
 
 pytestmark = pytest.mark.slow
-# SPEC §7: the published marts and the columns each must include (the slice's two so far)
-CONTRACT = {
-    "dim_rep": "rep_id rep_name region manager_id crm_user_id wecom_userid u8_person_code",
-    "fct_lead_response": "lead_id rep_id region lead_source created_at assigned_at "
-    "first_touch_at response_hours response_band touched_within_72h converted",
-}
 
 
 def _truth(demo_run) -> dict[str, dict[str, str]]:
@@ -65,22 +61,6 @@ def test_lead_response_equals_the_truth(demo_run):
         else:
             assert hours is None
     assert {"green", "yellow", "red"} <= bands
-
-
-def test_published_marts_meet_the_contract(demo_run):
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    for table, columns in CONTRACT.items():
-        have = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ?",
-                [table],
-            ).fetchall()
-        }
-        assert set(columns.split()) <= have, table
-        assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
-    con.close()
 
 
 def test_rpt_lead_response_adds_up_to_the_fact(demo_run):
@@ -192,33 +172,54 @@ def test_stage_history_equals_the_truth(demo_run_with_wecom):
         assert (exited_at.strftime("%Y-%m-%dT%H:%M:%SZ") if exited_at else "") == t["exited_at"]
 
 
+# SPEC §7: the published marts and the columns each must include
+CONTRACT = {
+    "dim_rep": "rep_id rep_name region manager_id crm_user_id wecom_userid u8_person_code",
+    "dim_customer": "customer_id customer_name crm_account_id u8_customer_code region",
+    "fct_lead_response": "lead_id rep_id region lead_source created_at assigned_at "
+    "first_touch_at response_hours response_band touched_within_72h converted",
+    "fct_stage_history": "opportunity_id stage entered_at exited_at dwell_days has_evidence "
+    "skipped_from",
+    "rpt_funnel_conversion": "entered advanced conversion_rate median_dwell_days",
+    "rpt_process_health": "response_compliance key_action_completion info_completeness phi "
+    "effective_interaction_rate",
+    "fct_pipeline_daily": "stage amount win_probability weighted_amount expected_close_date",
+    "rpt_forecast_vs_actual": "forecast_amount actual_invoiced actual_received abs_error pct_error",
+    "alerts": "alert_type rep_id manager_id entity_id since severity message",
+    "dq_findings": "rule severity source_table record_id rep_id detected_at details",
+}
+# the project's shared acceptance script, where a checkout has it beside the repository
+CONTRACT_SCRIPT = Path("shared") / "acceptance" / "marts_contract.py"
+
+
 def test_every_published_mart_is_there_with_rows(demo_run_with_wecom):
-    """SPEC §7's ten marts, checked by the shared contract script when it is beside the repo."""
+    """SPEC §7's ten marts with their columns and rows; the shared contract script, when it is
+    beside the repository, must pass on the same warehouse."""
     warehouse = demo_run_with_wecom.config.warehouse
     con = duckdb.connect(str(warehouse), read_only=True)
-    marts = {
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()
-    }
-    for table in (
-        "dim_rep",
-        "dim_customer",
-        "fct_lead_response",
-        "fct_stage_history",
-        "rpt_funnel_conversion",
-        "rpt_process_health",
-        "fct_pipeline_daily",
-        "rpt_forecast_vs_actual",
-        "alerts",
-        "dq_findings",
-    ):
-        assert table in marts, table
+    for table, columns in CONTRACT.items():
+        have = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        assert have, f"marts.{table} is missing"
+        assert [c for c in columns.split() if c not in have] == [], table
         assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
     phi = con.execute("select min(phi), max(phi) from marts.rpt_process_health").fetchone()
     con.close()
     assert 0 <= phi[0] <= phi[1] <= 100
+    root = Path(__file__).resolve().parents[2]
+    for script in (root.parent / CONTRACT_SCRIPT, root.parent.parent / CONTRACT_SCRIPT):
+        if script.is_file():
+            done = subprocess.run(
+                [sys.executable, str(script), str(warehouse)], capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "marts ok 10/10" in done.stdout
 
 
 def _truth_csv(run, name: str) -> list[dict[str, str]]:
