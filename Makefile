@@ -8,6 +8,8 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := bi_reports/node_modules/.installed
 DEMO_DIR := build/demo
 export DAGSTER_HOME := $(CURDIR)/build/dagster_home
+# Playwright drives the system's Chromium: it never fetches a browser of its own
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean
 
@@ -88,8 +90,10 @@ server:
 	$(call apt_install,$(SERVER_PACKAGES)) || \
 	{ echo "nginx is missing: sudo apt-get install $(SERVER_PACKAGES)" >&2; exit 1; }
 
+# the lock, with hashes, from pyproject.toml's dependencies and its dev and test extras
 lock:
-	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra test --generate-hashes \
+		-o requirements.lock --python-version 3.11
 
 # make bench [BENCH_SCALES="S M L"]: the whole pipeline per scale, then one table of ratios
 BENCH_DIR ?= build/bench
