@@ -42,6 +42,18 @@ class DemoRun:
     config: salesops_config.Config
     outcome: object
 
+    def on_a_copy(self, folder: Path) -> Path:
+        """A run configuration like this run's, on a copy of its warehouse in ``folder``."""
+        import shutil
+
+        warehouse = folder / "warehouse.duckdb"
+        shutil.copy(self.config.warehouse, warehouse)
+        data = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
+        data["warehouse"]["path"] = str(warehouse)
+        path = folder / "salesops.yml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:

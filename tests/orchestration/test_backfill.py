@@ -3,10 +3,7 @@ re-running a day changes nothing."""
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
-import yaml
 
 from orchestration import cli, runner
 
@@ -32,12 +29,8 @@ def _forecast(wh) -> list[tuple]:
 
 
 def test_a_90_day_backfill_equals_the_full_run_and_reruns_change_nothing(demo_run, tmp_path):
+    path = demo_run.on_a_copy(tmp_path)
     wh = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_run.config.warehouse, wh)
-    data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
-    data["warehouse"]["path"] = str(wh)
-    path = tmp_path / "salesops.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     window = f"pipeline_date between '{FIRST}' and '{LAST}'"
     full_all, full_window, forecast = _rows(wh), _rows(wh, window), _forecast(wh)

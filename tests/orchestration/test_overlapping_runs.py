@@ -9,7 +9,6 @@ import threading
 import time
 
 import dagster as dg
-import yaml
 
 from orchestration import runner
 from orchestration.definitions import defs
@@ -22,12 +21,7 @@ def test_two_overlapping_runs_both_succeed(demo_run, tmp_path):
     instance = dg.DagsterInstance.from_config(str(instance_dir))
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
-    wh = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_run.config.warehouse, wh)
-    data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
-    data["warehouse"]["path"] = str(wh)
-    path = tmp_path / "salesops.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path = demo_run.on_a_copy(tmp_path)
     graph = defs.resolve_asset_graph()
     keys = sorted(
         dg.AssetSelection.groups("ingest_sheets").resolve(graph)
