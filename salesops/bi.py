@@ -1,15 +1,13 @@
-"""Build the Evidence BI site from the BI hand-off file, and look at its pages in Chromium."""
+"""Build the Evidence BI site from the BI hand-off file, and print pages with Chromium."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -59,17 +57,6 @@ NUMBER_TYPES = {
     "FLOAT",
     "DOUBLE",
 }
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 class BiBuildError(RuntimeError):
@@ -305,230 +292,43 @@ def chromium_missing() -> str | None:
 
 
 @contextlib.contextmanager
-def _chromium(args: list[str], **popen) -> Iterator[tuple[subprocess.Popen, Path]]:
-    """Chromium with a fresh profile, in a process group of its own. On exit the whole group
-    (browser, renderers, crash handler) is killed and waited for before the profile is removed:
-    a helper process still writing into it would otherwise race the removal."""
-    profile = Path(tempfile.mkdtemp(prefix="chromium-"))
-    proc = subprocess.Popen(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        start_new_session=True,
-        **popen,
-    )
-    try:
-        yield proc, profile
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        for _ in range(20):
-            shutil.rmtree(profile, ignore_errors=True)
-            if not profile.exists():
-                break
-            time.sleep(0.25)
+def browser() -> Iterator:
+    """Headless Chromium (the system's, ``chromium()``) driven by Playwright; closed on exit.
 
+    Playwright starts the browser, talks to it over the DevTools protocol and ends it with its
+    helpers; it never downloads a browser of its own (``PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD`` at
+    install, no ``playwright install``)."""
+    from playwright.sync_api import Error, sync_playwright
 
-def screenshot(
-    site_dir: Path,
-    png: Path,
-    page: str = "",
-    width: int = 1400,
-    height: int = 1800,
-    timeout: int = 120,
-) -> Path:
-    """A PNG of one page of a built site (``page`` = its path, e.g. ``lead-response``), taken
-    once the page's queries have run."""
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    with _browser(site_dir, width, height) as tab:
-        tab.open(page, timeout)
-        shot = tab.call("Page.captureScreenshot", format="png")
-    if not shot.get("data"):
-        raise BiBuildError(f"Chromium made no screenshot of /{page}")
-    png.write_bytes(base64.b64decode(shot["data"]))
-    return png
-
-
-def page_text(site_dir: Path, page: str = "", timeout: int = 120) -> str:
-    """The DOM of one page once its queries have run in the browser (the numbers show)."""
-    with _browser(site_dir) as tab:
-        tab.open(page, timeout)
-        html = tab.evaluate("document.documentElement.outerHTML")
-    if not html:
-        raise BiBuildError(f"Chromium could not render /{page}")
-    return html
+    executable = chromium()
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+            )
+        except Error as exc:
+            raise BiBuildError(f"Chromium ({executable}) did not start: {exc}") from exc
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 def print_pdf(html_file: Path, pdf: Path, timeout: int = 120) -> Path:
     """A local HTML file printed to PDF by headless Chromium (paper size from its ``@page``
-    rule, backgrounds kept, no header or footer)."""
+    rule, A4 where it names none; backgrounds kept, no header or footer)."""
+    from playwright.sync_api import Error
+
     pdf = Path(pdf)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.unlink(missing_ok=True)
-    args = [
-        "--no-pdf-header-footer",
-        f"--print-to-pdf={pdf.resolve()}",
-        Path(html_file).resolve().as_uri(),
-    ]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    with _chromium(args, **pipes) as (proc, _profile):
+    with browser() as chrome:
+        page = chrome.new_page()
         try:
-            _out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise BiBuildError(f"Chromium did not print {html_file} within {timeout}s") from exc
+            page.goto(Path(html_file).resolve().as_uri(), timeout=timeout * 1000)
+            page.pdf(path=pdf, format="A4", prefer_css_page_size=True, print_background=True)
+        except Error as exc:
+            raise BiBuildError(f"Chromium printed no PDF of {html_file}: {exc}") from exc
     if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
-        raise BiBuildError(f"Chromium printed no PDF of {html_file}: {err[-2000:]}")
+        raise BiBuildError(f"Chromium printed no PDF of {html_file}")
     return pdf
-
-
-# -- looking at a page over the DevTools protocol ------------------------------------------------
-CHART_PROBE = """(() => {
-  const charts = [];
-  for (const c of document.querySelectorAll('canvas')) {
-    let painted = 0, sampled = 0;
-    try {
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < d.length; i += 4 * 7) { sampled++; if (d[i] > 0) painted++; }
-    } catch (e) { painted = -1; }
-    charts.push({kind: 'canvas', width: c.width, height: c.height, painted, sampled});
-  }
-  for (const s of document.querySelectorAll('.chart svg, [class*="echarts"] svg')) {
-    const marks = s.querySelectorAll('path, rect, circle, text').length;
-    charts.push({kind: 'svg', width: s.clientWidth, height: s.clientHeight, painted: marks,
-                 sampled: marks});
-  }
-  const errors = [...document.querySelectorAll('.error, [class*="error-"]')]
-    .map(e => e.innerText.trim()).filter(t => t);
-  const text = document.body ? document.body.innerText : '';
-  return JSON.stringify({charts, errors, title: document.title, text,
-                         loading: text.includes('Loading...')});
-})()"""
-
-
-class PageReport:
-    """What a browser saw on one page: console errors, page errors, charts and text."""
-
-    def __init__(self, page: str, console: list[str], data: dict) -> None:
-        self.page = page
-        self.console_errors = console
-        self.error_boxes: list[str] = data.get("errors", [])
-        self.charts: list[dict] = data.get("charts", [])
-        self.title: str = data.get("title", "")
-        self.text: str = data.get("text", "")
-
-    @property
-    def blank_charts(self) -> list[dict]:
-        """Charts with (almost) nothing drawn: under 1% of sampled pixels painted."""
-        return [c for c in self.charts if c["painted"] < max(1, c["sampled"] // 100)]
-
-    def __repr__(self) -> str:
-        return (
-            f"PageReport(/{self.page}: {len(self.charts)} charts, {len(self.blank_charts)} "
-            f"blank, console errors {self.console_errors}, error boxes {self.error_boxes})"
-        )
-
-
-class _Tab:
-    """One browser tab driven over the DevTools protocol, on a served site."""
-
-    def __init__(self, ws, base: str) -> None:
-        self.ws, self.base = ws, base
-        self.ids = iter(range(1, 1_000_000))
-        self.events: list[dict] = []
-
-    def call(self, method: str, **params) -> dict:
-        msg_id = next(self.ids)
-        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv(timeout=120))
-            if msg.get("id") == msg_id:
-                if "error" in msg:
-                    raise BiBuildError(f"Chromium: {method} failed: {msg['error']}")
-                return msg.get("result", {})
-            self.events.append(msg)
-
-    def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression).get("result", {}).get("value")
-
-    def open(self, page: str, settle_seconds: float = 45.0) -> dict:
-        """Load a page and wait until its queries have run (they run in the browser) and its
-        charts stopped changing; returns what CHART_PROBE saw last."""
-        self.events.clear()
-        self.call("Page.navigate", url=f"{self.base}/{page.lstrip('/')}")
-        data, last, stable_since = {}, None, time.monotonic()
-        deadline = time.monotonic() + settle_seconds
-        while time.monotonic() < deadline:
-            time.sleep(0.5)
-            data = json.loads(self.evaluate(CHART_PROBE) or "{}")
-            shape = json.dumps(data.get("charts"))
-            if shape != last:
-                last, stable_since = shape, time.monotonic()
-            elif (
-                time.monotonic() - stable_since > 2.5
-                and data.get("title")
-                and not data.get("loading")  # queries still running in the page
-            ):
-                break
-        return data
-
-
-@contextlib.contextmanager
-def _browser(site_dir: Path, width: int = 1400, height: int = 1800) -> Iterator[_Tab]:
-    """Headless Chromium with one tab, on ``site_dir`` served on 127.0.0.1."""
-    import urllib.request
-
-    from websockets.sync.client import connect
-
-    chrome_args = [f"--window-size={width},{height}", "--remote-debugging-port=0", "about:blank"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    with serve(site_dir) as base, _chromium(chrome_args, **quiet) as (_proc, profile):
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.is_file() or not port_file.read_text().strip():
-            if time.monotonic() > deadline:
-                raise BiBuildError("Chromium opened no DevTools port")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as resp:
-            targets = json.load(resp)
-        ws_url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
-        with connect(ws_url, max_size=None, open_timeout=30) as ws:
-            tab = _Tab(ws, base)
-            for domain in ("Runtime", "Log", "Page", "Network"):
-                tab.call(f"{domain}.enable")
-            yield tab
-
-
-def inspect_pages(
-    site_dir: Path,
-    pages: list[str],
-    width: int = 1400,
-    height: int = 4000,
-    settle_seconds: float = 45.0,
-) -> list[PageReport]:
-    """Load each page of a built site in headless Chromium over the DevTools protocol and
-    report its console errors (console.error, uncaught exceptions, failed requests), the
-    error boxes Evidence draws, and how much of each chart's canvas is painted."""
-    reports = []
-    with _browser(site_dir, width, height) as tab:
-        for page in pages:
-            data = tab.open(page, settle_seconds)
-            reports.append(PageReport(page, _console_errors(tab.events), data))
-    return reports
-
-
-def _console_errors(events: list[dict]) -> list[str]:
-    out = []
-    for ev in events:
-        method, params = ev.get("method"), ev.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            args = params.get("args", [])
-            out.append(" ".join(str(a.get("value", a.get("description", ""))) for a in args))
-        elif method == "Runtime.exceptionThrown":
-            details = params.get("exceptionDetails", {})
-            out.append(details.get("exception", {}).get("description") or details.get("text", ""))
-        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-            entry = params["entry"]
-            out.append(f"{entry.get('text', '')} {entry.get('url', '')}".strip())
-    return out

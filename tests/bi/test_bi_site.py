@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from salesops import bi, publish
-from tests.support import pii
+from tests.support import pages, pii
 
 pytestmark = pytest.mark.slow
 LEAVER = "S004"  # given no figures in the latest month by the site fixture
@@ -59,7 +59,7 @@ def test_lead_response_page_shows_the_warehouse_numbers(demo_run, site):
         "limit 1"
     ).fetchone()[0]
     con.close()
-    html = bi.page_text(site_dir, "lead-response")
+    html = pages.page_text(site_dir, "lead-response")
     assert f"{leads:,}" in html
     assert worst in html
     assert "线索响应" in html
@@ -68,7 +68,7 @@ def test_lead_response_page_shows_the_warehouse_numbers(demo_run, site):
 def test_screenshot_of_each_page(site, tmp_path):
     _, site_dir = site
     for page in ("", "lead-response", "data-quality"):
-        png = bi.screenshot(site_dir, tmp_path / f"{page or 'index'}.png", page=page)
+        png = pages.screenshot(site_dir, tmp_path / f"{page or 'index'}.png", page=page)
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert len(data) > 30_000  # a rendered page, not a blank one
@@ -82,7 +82,7 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
         "group by all order by count(*) desc limit 1"
     ).fetchone()
     con.close()
-    html = bi.page_text(site_dir, "data-quality")
+    html = pages.page_text(site_dir, "data-quality")
     assert "数据质量" in html
     labels = {"backfill_burst": "集中补录", "duplicate_activity": "重复活动"}
     assert labels.get(top_rule, top_rule) in html and top_rep in html
@@ -100,7 +100,7 @@ def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
 )
 def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, table):
     _, site_dir = site
-    html = bi.page_text(site_dir, page)
+    html = pages.page_text(site_dir, page)
     assert heading in html
     con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
     assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0
@@ -175,8 +175,8 @@ def test_every_page_loads_without_errors_and_draws_its_charts(demo_run, site):
     # one page serves every rep: nothing is built per rep
     assert [p.name for p in (site_dir / "reps").iterdir() if p.is_dir()] == ["rep"]
     assert LEAVER in rep_ids and rep_id != LEAVER
-    pages = [*PAGES, f"reps/rep/?rep={LEAVER}", f"reps/rep/?rep={rep_id}"]
-    reports = bi.inspect_pages(site_dir, pages)
+    paths = [*PAGES, f"reps/rep/?rep={LEAVER}", f"reps/rep/?rep={rep_id}"]
+    reports = pages.inspect_pages(site_dir, paths)
     for report in reports:
         assert report.console_errors == [], report
         assert report.error_boxes == [], report
@@ -206,7 +206,7 @@ def test_every_page_builds_on_empty_data(site, tmp_path):
         con.execute(f'delete from {publish.BI_SCHEMA}."{table}"')
     con.close()
     site_dir = bi.build_site(empty, tmp_path / "site")
-    for report in bi.inspect_pages(site_dir, list(PAGES)):
+    for report in pages.inspect_pages(site_dir, list(PAGES)):
         assert report.console_errors == [] and report.error_boxes == [], report
         assert "Error" not in report.text, report.page
         # one 暂无数据 per chart the page draws with data (the rep page: one for the page,
@@ -227,10 +227,10 @@ def test_overview_figures_equal_the_marts(demo_run, site):
         "select count(*) from marts.fct_stage_history where stage = 'lead_confirmed'"
     ).fetchone()[0]
     con.close()
-    text = bi.page_text(site_dir, "")
+    text = pages.page_text(site_dir, "")
     assert f"¥{round(float(open_amount) / 10000):,}万" in text
     assert f">{alerts}<" in text
-    funnel = bi.page_text(site_dir, "funnel")
+    funnel = pages.page_text(site_dir, "funnel")
     assert f"{entered:,}" in funnel
 
 
@@ -291,8 +291,8 @@ def test_every_region_site_holds_no_other_regions_row(demo_run, site, tmp_path):
     # the region's pages load cleanly without the other regions (no region filter, no
     # by-region chart with one bar; org-wide tables say they have no data)
     region = regions[0]
-    pages = ["", "lead-response", "forecast", "win-paths", "data-quality", "reps/rep"]
-    for report in bi.inspect_pages(sites[region], pages):
+    paths = ["", "lead-response", "forecast", "win-paths", "data-quality", "reps/rep"]
+    for report in pages.inspect_pages(sites[region], paths):
         assert report.console_errors == [] and report.error_boxes == [], report
         assert report.blank_charts == [], report
         assert "各区域" not in report.text and "按区域" not in report.text, report.page

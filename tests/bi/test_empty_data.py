@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from salesops import bi, publish
+from salesops import publish
+from tests.support import pages
 
 pytestmark = pytest.mark.slow
 # the reason the process-health page gives for an empty latest month
@@ -43,7 +44,7 @@ def test_month_start_pages_say_there_is_no_data_yet(month_start_run):
     sites = {None: cfg.bi_out_dir}
     sites |= {r: cfg.regions_out_dir / r for r in publish.regions(cfg.warehouse)}
     for region, site_dir in sites.items():
-        for report in bi.inspect_pages(site_dir, ["process-health", "forecast", "reps/rep/"]):
+        for report in pages.inspect_pages(site_dir, ["process-health", "forecast", "reps/rep/"]):
             assert report.console_errors == [] and report.error_boxes == [], report
             assert report.blank_charts == [], report
             if report.page == "process-health" and region in empty:

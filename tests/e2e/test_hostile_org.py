@@ -14,7 +14,7 @@ import pytest
 from salesops import bi, publish
 from salesops.demo.variants import HOSTILE_CORES, HOSTILE_NOTES, HOSTILE_REP_NAMES
 from tests.conftest import DemoRun, run_org
-from tests.support import pii
+from tests.support import pages, pii
 
 pytestmark = pytest.mark.slow
 
@@ -191,6 +191,6 @@ def test_no_formula_and_no_personal_data_reaches_bi(hostile):
 
 
 def test_the_pages_build_and_load(hostile):
-    reports = bi.inspect_pages(hostile.site_dir, ["", "data-quality", "alerts"])
+    reports = pages.inspect_pages(hostile.site_dir, ["", "data-quality", "alerts"])
     for report in reports:
         assert report.console_errors == [] and report.error_boxes == [], report
