@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dlt import DagsterDltResource
 
+from salesops import alerts
 from salesops import config as salesops_config
 from salesops.dbt import dbt_executable
 
@@ -27,6 +28,39 @@ class SalesopsConfig(dg.ConfigurableResource):
 
     def load(self) -> salesops_config.Config:
         return salesops_config.load(self.config_path)
+
+
+WEBHOOK_ENV = "SALESOPS_WECOM_WEBHOOK"
+
+
+class WeComRobot(dg.ConfigurableResource):
+    """The team's WeCom group robot (alerts, run failures, the morning report).
+
+    Its webhook URL is a secret (the key in it is the credential), given as
+    ``EnvVar("SALESOPS_WECOM_WEBHOOK")`` so Dagster resolves it per run and never shows it;
+    without the variable the robot has no webhook and nothing is sent.
+    """
+
+    webhook: str = ""
+
+    @property
+    def missing(self) -> str | None:
+        """Why nothing can be sent, or None when the robot is set up."""
+        return None if self.webhook else f"{WEBHOOK_ENV} is not set"
+
+    def send(self, content: str, msgtype: str = "markdown") -> None:
+        alerts.send_wecom(self.webhook, content, msgtype=msgtype)
+
+    def send_file(self, path: str | Path) -> str:
+        return alerts.send_file(self.webhook, path)
+
+
+def wecom_robot() -> WeComRobot:
+    """The robot of this deployment: its webhook from the environment when it is set there
+    (an unset ``EnvVar`` fails every run that uses the resource)."""
+    if os.environ.get(WEBHOOK_ENV):
+        return WeComRobot(webhook=dg.EnvVar(WEBHOOK_ENV))
+    return WeComRobot()
 
 
 def dagster_env() -> str:
@@ -49,6 +83,7 @@ def build_resources() -> dict[str, object]:
     return {
         "salesops": SalesopsConfig(config_path=dg.EnvVar("SALESOPS_CONFIG")),
         "dlt": DagsterDltResource(),
+        "wecom_robot": wecom_robot(),
         "dbt": DbtCliResource(
             project_dir=dbt_project, target=dbt_target(), dbt_executable=dbt_executable()
         ),

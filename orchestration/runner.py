@@ -99,7 +99,7 @@ def _progress_logger(
                         }[kind]
                         echo(f"{stamp} {word} {step}")
                     elif kind == "ASSET_CHECK_EVALUATION":
-                        data = event.event_specific_data
+                        data = event.asset_check_evaluation_data
                         if not data.passed:
                             key = data.asset_check_key.to_user_string()
                             if data.severity == dg.AssetCheckSeverity.WARN:
@@ -402,25 +402,24 @@ def _collect(outcome: RunOutcome, result) -> None:
     """Steps, errors and check results of a finished run into ``outcome``."""
     from orchestration.defs.ingest import LOADED_CHECK
 
-    for event in result.all_events:
-        if event.is_step_success or event.is_step_failure:
-            outcome.steps[event.step_key] = "ok" if event.is_step_success else "failed"
-        if event.is_step_failure:
-            err = event.step_failure_data.error
-            # the innermost cause says what went wrong (the outer error is Dagster's wrapper)
-            while err is not None and err.cause is not None:
-                err = err.cause
-            outcome.errors.append(f"{event.step_key}: {err.message.strip() if err else ''}")
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            key = evaluation.asset_check_key.to_user_string()
-            outcome.evaluated_checks.append(key)
-            if not evaluation.passed and evaluation.asset_check_key.name == LOADED_CHECK:
-                source = evaluation.asset_check_key.asset_key.path[0]
-                error = evaluation.metadata.get("error")
-                outcome.failed_sources.setdefault(source, str(error.value if error else ""))
-            elif not evaluation.passed:
-                if evaluation.severity == dg.AssetCheckSeverity.WARN:
-                    outcome.warned_checks.append(key)
-                else:
-                    outcome.failed_checks.append(key)
+    for event in result.get_step_success_events():
+        outcome.steps[event.step_key] = "ok"
+    for event in result.get_step_failure_events():
+        outcome.steps[event.step_key] = "failed"
+        err = event.step_failure_data.error
+        # the innermost cause says what went wrong (the outer error is Dagster's wrapper)
+        while err is not None and err.cause is not None:
+            err = err.cause
+        outcome.errors.append(f"{event.step_key}: {err.message.strip() if err else ''}")
+    for evaluation in result.get_asset_check_evaluations():
+        key = evaluation.asset_check_key.to_user_string()
+        outcome.evaluated_checks.append(key)
+        if not evaluation.passed and evaluation.asset_check_key.name == LOADED_CHECK:
+            source = evaluation.asset_check_key.asset_key.path[0]
+            error = evaluation.metadata.get("error")
+            outcome.failed_sources.setdefault(source, str(error.value if error else ""))
+        elif not evaluation.passed:
+            if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                outcome.warned_checks.append(key)
+            else:
+                outcome.failed_checks.append(key)

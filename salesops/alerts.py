@@ -149,7 +149,8 @@ def alert_key(alert: dict[str, Any]) -> str:
 
 def open_alerts(db_file: str | Path, schema: str = "reporting") -> list[dict[str, Any]]:
     """Open alerts with the names of rep and manager, from the BI file (or a warehouse with
-    ``schema='marts'``)."""
+    ``schema='marts'``). The names come from the published alerts page table ``rpt_alerts``
+    (the BI file holds no ``dim_rep``: it carries WeCom ids)."""
     import duckdb
 
     con = duckdb.connect(str(db_file), read_only=True)
@@ -163,13 +164,16 @@ def open_alerts(db_file: str | Path, schema: str = "reporting") -> list[dict[str
         }
         if "alerts" not in names:
             return []
-        reps = "dim_rep" in names
+        # rpt_alerts shows 未知 / - for a person the org sheet does not name: no name here
+        named = "nullif(r.rep_name, '未知'), nullif(r.manager_name, '-')"
+        joined = f"left join {schema}.rpt_alerts as r on r.alert_id = a.alert_id"
+        if "rpt_alerts" not in names:
+            named, joined = "null, null", ""
         rows = con.execute(
             f"""
-            select a.*, {"r.rep_name, m.rep_name" if reps else "null, null"}
+            select a.*, {named}
             from {schema}.alerts as a
-            {f"left join {schema}.dim_rep as r on r.rep_id = a.rep_id" if reps else ""}
-            {f"left join {schema}.dim_rep as m on m.rep_id = a.manager_id" if reps else ""}
+            {joined}
             order by a.manager_id, a.since
             """
         )

@@ -1,19 +1,16 @@
 """Jobs, schedules and sensors.
 
-Alerts reach the team's WeCom group robot, whose webhook URL (a secret: its key is the
-credential) comes from ``SALESOPS_WECOM_WEBHOOK``; without it the sensors skip.
+Alerts reach the team's WeCom group robot (the ``wecom_robot`` resource, its webhook URL from
+``SALESOPS_WECOM_WEBHOOK``); without it the sensors skip.
 """
-
-import os
 
 import dagster as dg
 
-from orchestration.resources import SalesopsConfig
+from orchestration.resources import SalesopsConfig, WeComRobot
 from salesops import alerts
 from salesops.config import SOURCE_NAMES, Config
 
 TIMEZONE = "Asia/Shanghai"
-WEBHOOK_ENV = "SALESOPS_WECOM_WEBHOOK"
 
 
 def configured_selection(
@@ -116,10 +113,11 @@ def ledger_path(cfg: Config):
         "manager, markdown ≤ 4096 bytes, ≤ 20 messages a minute, each alert once."
     ),
 )
-def alerts_to_wecom(context: dg.SensorEvaluationContext, salesops: SalesopsConfig):
-    webhook = os.environ.get(WEBHOOK_ENV)
-    if not webhook:
-        return dg.SkipReason(f"{WEBHOOK_ENV} is not set: no robot to send alerts to")
+def alerts_to_wecom(
+    context: dg.SensorEvaluationContext, salesops: SalesopsConfig, wecom_robot: WeComRobot
+):
+    if wecom_robot.missing:
+        return dg.SkipReason(f"{wecom_robot.missing}: no robot to send alerts to")
     cfg = salesops.load()
     if not cfg.bi_warehouse.exists():
         return dg.SkipReason(f"nothing published yet ({cfg.bi_warehouse} does not exist)")
@@ -129,7 +127,7 @@ def alerts_to_wecom(context: dg.SensorEvaluationContext, salesops: SalesopsConfi
         return dg.SkipReason(f"cannot read {cfg.bi_warehouse} now: {exc.__class__.__name__}")
     ledger = alerts.Ledger(ledger_path(cfg))
     try:
-        done = alerts.dispatch_alerts(open_alerts, webhook, ledger)
+        done = alerts.dispatch_alerts(open_alerts, wecom_robot.webhook, ledger)
     finally:
         ledger.close()
     message = (
@@ -145,22 +143,19 @@ def alerts_to_wecom(context: dg.SensorEvaluationContext, salesops: SalesopsConfi
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts a short message to the WeCom group robot when a run fails.",
 )
-def run_failure_to_wecom(context: dg.RunFailureSensorContext):
-    webhook = os.environ.get(WEBHOOK_ENV)
-    if not webhook:
-        return dg.SkipReason(f"{WEBHOOK_ENV} is not set")
+def run_failure_to_wecom(context: dg.RunFailureSensorContext, wecom_robot: WeComRobot):
+    if wecom_robot.missing:
+        return dg.SkipReason(wecom_robot.missing)
     failures = []
     for event in context.get_step_failure_events():
-        error = event.event_specific_data.error if event.event_specific_data else None
+        error = event.step_failure_data.error
         while error is not None and error.cause is not None:
             error = error.cause
         failures.append((event.step_key or "?", error.message if error else ""))
     if not failures:
         failures = [("run", context.failure_event.message or "")]
     run = context.dagster_run
-    alerts.send_wecom(
-        webhook, alerts.failure_message(run.job_name, run.run_id, failures), msgtype="text"
-    )
+    wecom_robot.send(alerts.failure_message(run.job_name, run.run_id, failures), msgtype="text")
     return None
 
 

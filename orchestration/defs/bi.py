@@ -1,14 +1,13 @@
 """Publishing: the read-only BI file Evidence opens, and the static site built from it."""
 
 import json
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from orchestration.resources import ROOT, SalesopsConfig, dbt_project
+from orchestration.resources import ROOT, SalesopsConfig, WeComRobot, dbt_project
 from salesops import alerts, bi, morning, publish
 
 
@@ -83,7 +82,9 @@ def bi_site(context: AssetExecutionContext, salesops: SalesopsConfig):
         " Without SALESOPS_WECOM_WEBHOOK the PDF is written and nothing is sent."
     ),
 )
-def morning_report(context: AssetExecutionContext, salesops: SalesopsConfig):
+def morning_report(
+    context: AssetExecutionContext, salesops: SalesopsConfig, wecom_robot: WeComRobot
+):
     cfg = salesops.load()
     day = cfg.as_of or datetime.now(ZoneInfo(cfg.timezone)).date()
     pdf = morning.write_report(
@@ -94,18 +95,18 @@ def morning_report(context: AssetExecutionContext, salesops: SalesopsConfig):
         site_dir=cfg.bi_site_dir or ROOT / "bi_reports",
     )
     summary = alerts.morning_summary(cfg.bi_warehouse, site_url=cfg.bi_site_url)
-    webhook = os.environ.get("SALESOPS_WECOM_WEBHOOK")
-    if webhook:
-        alerts.send_wecom(webhook, summary)
-        alerts.send_file(webhook, pdf)
+    sent = not wecom_robot.missing
+    if sent:
+        wecom_robot.send(summary)
+        wecom_robot.send_file(pdf)
         context.log.info(f"morning report {pdf.name} sent to the WeCom robot")
     else:
-        context.log.info(f"morning report written to {pdf} (SALESOPS_WECOM_WEBHOOK not set)")
+        context.log.info(f"morning report written to {pdf} ({wecom_robot.missing})")
     return dg.MaterializeResult(
         metadata={
             "path": str(pdf),
             "bytes": pdf.stat().st_size,
-            "sent": bool(webhook),
+            "sent": sent,
             "summary": dg.MetadataValue.md(summary),
         }
     )

@@ -73,7 +73,7 @@ def test_the_morning_report_is_one_a4_page_sent_after_a_summary_linking_the_site
     import yaml
 
     from orchestration.defs.bi import morning_report
-    from orchestration.resources import SalesopsConfig
+    from orchestration.resources import SalesopsConfig, wecom_robot
     from salesops.standins.wecom import WeComStandIn
 
     data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
@@ -86,9 +86,11 @@ def test_the_morning_report_is_one_a4_page_sent_after_a_summary_linking_the_site
         monkeypatch.setenv(
             "SALESOPS_WECOM_WEBHOOK", f"{wecom.base_url}/cgi-bin/webhook/send?key=robot-am"
         )
-        result = dg.materialize(
-            [morning_report], resources={"salesops": SalesopsConfig(config_path=str(path))}
-        )
+        resources = {
+            "salesops": SalesopsConfig(config_path=str(path)),
+            "wecom_robot": wecom_robot(),
+        }
+        result = dg.materialize([morning_report], resources=resources)
         assert result.success
         summary, file_message = wecom.webhook_messages
     text = summary["markdown"]["content"]

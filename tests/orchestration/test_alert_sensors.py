@@ -107,7 +107,7 @@ def test_the_sensor_sends_what_was_published(demo_run, robot, tmp_path, monkeypa
     import yaml
 
     from orchestration.defs.automation import alerts_to_wecom
-    from orchestration.resources import SalesopsConfig
+    from orchestration.resources import SalesopsConfig, wecom_robot
 
     data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
     data["warehouse"]["bi_path"] = str(tmp_path / "bi.duckdb")
@@ -117,22 +117,36 @@ def test_the_sensor_sends_what_was_published(demo_run, robot, tmp_path, monkeypa
     resources = {"salesops": SalesopsConfig(config_path=str(path))}
 
     monkeypatch.delenv("SALESOPS_WECOM_WEBHOOK", raising=False)
+    resources["wecom_robot"] = wecom_robot()
     skipped = alerts_to_wecom(dg.build_sensor_context(resources=resources))
     assert isinstance(skipped, dg.SkipReason) and "SALESOPS_WECOM_WEBHOOK" in skipped.skip_message
 
     monkeypatch.setenv("SALESOPS_WECOM_WEBHOOK", robot.url)
+    resources["wecom_robot"] = wecom_robot()  # the webhook as an EnvVar, resolved per tick
     nothing = alerts_to_wecom(dg.build_sensor_context(resources=resources))
     assert "nothing published" in nothing.skip_message
     publish.publish_bi(demo_run.config.warehouse, tmp_path / "bi.duckdb")
     result = alerts_to_wecom(dg.build_sensor_context(resources=resources))
     n = len(robot.webhook_messages)
     assert n > 0 and "sent" in result.skip_message
+    # each alert under its rep's and manager's names from the org sheet, never their ids
+    import duckdb
+
+    with duckdb.connect(str(demo_run.config.warehouse), read_only=True) as con:
+        names = dict(con.execute("select rep_id, rep_name from marts.dim_rep").fetchall())
+        managers = {
+            m for (m,) in con.sql("select distinct manager_id from marts.alerts").fetchall()
+        }
+    sent = "\n".join(_contents(robot))
+    assert all(names[m] in sent for m in managers if m in names)
+    assert not [rep_id for rep_id in names if rep_id in sent]
     alerts_to_wecom(dg.build_sensor_context(resources=resources))
     assert len(robot.webhook_messages) == n  # each alert once, across ticks
 
 
 def test_a_failed_run_posts_its_step_and_error(robot, monkeypatch):
     from orchestration.defs.automation import run_failure_to_wecom
+    from orchestration.resources import wecom_robot
 
     @dg.op
     def load_u8():
@@ -145,15 +159,21 @@ def test_a_failed_run_posts_its_step_and_error(robot, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     result = nightly.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_to_wecom",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-    ).for_run_failure()
+    failure = result.get_run_failure_event()
+
+    def failure_context():
+        return dg.build_run_status_sensor_context(
+            sensor_name="run_failure_to_wecom",
+            dagster_event=failure,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            resources={"wecom_robot": wecom_robot()},
+        ).for_run_failure()
+
+    monkeypatch.delenv("SALESOPS_WECOM_WEBHOOK", raising=False)
+    assert "SALESOPS_WECOM_WEBHOOK" in run_failure_to_wecom(failure_context()).skip_message
     monkeypatch.setenv("SALESOPS_WECOM_WEBHOOK", robot.url)
-    run_failure_to_wecom(context)
+    run_failure_to_wecom(failure_context())
     (message,) = robot.webhook_messages
     text = message["text"]["content"]
     assert "nightly" in text and "load_u8" in text and "cannot open U8 database" in text
