@@ -10,9 +10,12 @@ configured, all from this list.
 from __future__ import annotations
 
 import importlib
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,3 +63,25 @@ def placeholder(name: str):
         factory = getattr(module(name), f"{name}_source")
         return factory(**entry.placeholder, **entry.placeholder_secrets)
     return module(name).source_from_config(entry.placeholder)
+
+
+def arguments(
+    label: str,
+    section: Mapping[str, Any],
+    keys: Iterable[str],
+    paths: Iterable[str] = (),
+    log: logging.Logger | None = None,
+) -> dict[str, Any]:
+    """A source function's arguments from its run-configuration section: the ``keys`` it takes
+    that are set (``paths`` as text); any other key is named in a warning and ignored."""
+    keys = tuple(keys)
+    unknown = sorted(set(section) - set(keys) - {"enabled"})
+    if unknown:
+        (log or logging.getLogger(__name__)).warning(
+            "%s configuration: unknown keys ignored: %s", label, ", ".join(unknown)
+        )
+    kwargs = {k: section[k] for k in keys if section.get(k) is not None}
+    for key in paths:
+        if key in kwargs:
+            kwargs[key] = str(kwargs[key])
+    return kwargs

@@ -17,6 +17,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from ingest import sources
 from ingest.crm import settings
 from ingest.crm.helpers import (
     CrmApiError,
@@ -216,12 +217,7 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
             f"the CRM section of the run configuration holds secrets ({', '.join(secrets)}); "
             "set them as SOURCES__CRM__<NAME> environment variables or in ingest/.dlt/secrets.toml"
         )
-    unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
-    if unknown:
-        logger.warning("CRM configuration: unknown keys ignored: %s", ", ".join(unknown))
-    kwargs = {k: section[k] for k in _CONFIG_KEYS if section.get(k) is not None}
-    if "export_dir" in kwargs:
-        kwargs["export_dir"] = str(kwargs["export_dir"])
+    kwargs = sources.arguments("CRM", section, _CONFIG_KEYS, ("export_dir",), logger)
     if isinstance(kwargs.get("start_date"), date):
         kwargs["start_date"] = kwargs["start_date"].isoformat()
     return crm_source(**kwargs)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from dlt.extract.source import DltResource, DltSource
 
-from ingest import contracts
+from ingest import contracts, sources
 from ingest.u8.settings import DEFAULT_CHUNK_SIZE, TABLES
 
 logger = logging.getLogger(__name__)
@@ -326,8 +326,4 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
             "the U8 url in the run configuration holds a password; set the whole URL as "
             "SOURCES__U8__URL or in ingest/.dlt/secrets.toml"
         )
-    unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
-    if unknown:
-        logger.warning("U8 configuration: unknown keys ignored: %s", ", ".join(unknown))
-    kwargs = {k: section[k] for k in _CONFIG_KEYS if section.get(k) is not None}
-    return u8_source(**kwargs)
+    return u8_source(**sources.arguments("U8", section, _CONFIG_KEYS, log=logger))

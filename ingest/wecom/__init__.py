@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltResource, DltSource
 
+from ingest import sources
 from ingest.wecom.archive import read_columns
 from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
 from ingest.wecom.settings import (
@@ -352,10 +353,5 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
             + ", ".join(f"SOURCES__WECOM__{k.upper()}" for k in held)
             + " in the environment or in ingest/.dlt/secrets.toml"
         )
-    unknown = sorted(set(section) - set(_CONFIG_KEYS) - {"enabled"})
-    if unknown:
-        logger.warning("WeCom configuration: unknown keys ignored: %s", ", ".join(unknown))
-    kwargs = {k: section[k] for k in _CONFIG_KEYS if section.get(k) is not None}
-    if "chat_archive_dir" in kwargs:
-        kwargs["chat_archive_dir"] = str(kwargs["chat_archive_dir"])
+    kwargs = sources.arguments("WeCom", section, _CONFIG_KEYS, ("chat_archive_dir",), logger)
     return wecom_source(**kwargs)
