@@ -116,7 +116,7 @@ def test_forecast_page_shows_the_better_method_with_both_errors(demo_run, site):
         "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method"
     ).fetchone()
     con.close()
-    text = bi.page_text(site_dir, "forecast")
+    text = pages.page_text(site_dir, "forecast")
     label = {"model": "赢单概率模型", "stage": "阶段概率"}[method]
     assert f"因此本页的赢单预测采用{label}" in re.sub(r"<[^>]+>", "", text)
     assert f"{model_error:.1%}" in text and f"{stage_error:.1%}" in text
