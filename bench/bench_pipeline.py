@@ -38,10 +38,10 @@ from pathlib import Path
 
 import duckdb
 
+from devkit.demo.generate import SCALES
+from devkit.demo.serve import served_sources
 from ingest.pipelines import raw_row_counts
 from salesops import config as salesops_config
-from salesops.demo.generate import SCALES
-from salesops.demo.serve import served_sources
 
 AS_OF = date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parents[1]

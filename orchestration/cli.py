@@ -49,7 +49,7 @@ def _parse_date(text: str) -> date:
 
 # -- generate -------------------------------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
-    from salesops.demo.generate import append_day, generate
+    from devkit.demo.generate import append_day, generate
 
     started = time.monotonic()
     if args.append_day:
@@ -204,11 +204,11 @@ def _demo_assets(groups: tuple[str, ...], keep: tuple[str, ...]) -> list:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from devkit.demo import warm
+    from devkit.demo.generate import generate
+    from devkit.demo.serve import served_sources
     from orchestration import runner
     from salesops import bi
-    from salesops.demo import warm
-    from salesops.demo.generate import generate
-    from salesops.demo.serve import served_sources
 
     # without a browser everything but the printed morning report still runs
     no_browser = None if args.no_bi else bi.chromium_missing()
@@ -331,7 +331,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     """``dagster dev`` on the demo org, with its API stand-ins serving it meanwhile."""
     import subprocess
 
-    from salesops.demo.serve import served_sources
+    from devkit.demo.serve import served_sources
 
     out = Path(args.out).resolve()
     cfg_path = out / "salesops.yml"
@@ -400,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--variant",
         action="append",
         default=[],
-        help="reshape the sources as a real export differs (repeatable; salesops.demo.variants)",
+        help="reshape the sources as a real export differs (repeatable; devkit.demo.variants)",
     )
     p.set_defaults(func=cmd_generate)
 

@@ -59,8 +59,8 @@ class DemoRun:
 def demo_run(tmp_path_factory) -> DemoRun:
     """A scale-S org (the default demo size) generated, loaded (CRM, U8, sheets),
     transformed and checked; no BI."""
+    from devkit.demo.generate import generate
     from orchestration import runner
-    from salesops.demo.generate import generate
 
     root = tmp_path_factory.mktemp("demo")
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
@@ -91,8 +91,8 @@ def demo_run_with_wecom(demo_run, tmp_path_factory) -> DemoRun:
     copy of the warehouse: ``demo_run``'s stays without WeCom whichever test runs first."""
     import shutil
 
+    from devkit.standins.wecom import WeComStandIn
     from orchestration import runner
-    from salesops.standins.wecom import WeComStandIn
 
     src = demo_run.sources
     root = tmp_path_factory.mktemp("demo_wecom")
@@ -136,9 +136,9 @@ def run_org(
     configuration; WeCom through its stand-in; ``without`` leaves sources out), transform,
     check; no BI unless ``with_bi`` (then the executive site, a site per region and the morning
     report too)."""
+    from devkit.demo.generate import generate
+    from devkit.demo.serve import served_sources
     from orchestration import runner
-    from salesops.demo.generate import generate
-    from salesops.demo.serve import served_sources
 
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     (root / "dagster_home").mkdir(exist_ok=True)

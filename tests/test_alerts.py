@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from devkit.standins.wecom import WeComStandIn
 from salesops.alerts import MARKDOWN_LIMIT, AlertError, fit, send_wecom
-from salesops.standins.wecom import WeComStandIn
 
 
 def test_markdown_reaches_the_robot_and_long_text_is_cut(tmp_path):

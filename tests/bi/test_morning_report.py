@@ -72,9 +72,9 @@ def test_the_morning_report_is_one_a4_page_sent_after_a_summary_linking_the_site
     import dagster as dg
     import yaml
 
+    from devkit.standins.wecom import WeComStandIn
     from orchestration.defs.bi import morning_report
     from orchestration.resources import SalesopsConfig, wecom_robot
-    from salesops.standins.wecom import WeComStandIn
 
     data = yaml.safe_load(demo_run.config_path.read_text(encoding="utf-8"))
     data["warehouse"]["bi_path"] = str(bi_file)

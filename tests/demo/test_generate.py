@@ -13,8 +13,8 @@ from statistics import median
 import openpyxl
 import pytest
 
+from devkit.demo.generate import generate
 from ingest.crm.settings import OBJECTS
-from salesops.demo.generate import generate
 
 AS_OF = date(2026, 11, 20)
 

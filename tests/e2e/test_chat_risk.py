@@ -9,7 +9,7 @@ import csv
 import duckdb
 import pytest
 
-from salesops.demo.scoring import score_chat_risk
+from devkit.demo.scoring import score_chat_risk
 
 pytestmark = pytest.mark.slow
 

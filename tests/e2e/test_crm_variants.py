@@ -1,4 +1,4 @@
-"""Real-world CRM exports (salesops.demo.variants), each run end to end on a scale-XS org: the
+"""Real-world CRM exports (devkit.demo.variants), each run end to end on a scale-XS org: the
 marts equal the truth files, or what cannot be computed says so (ops.source_contract,
 'not_applicable') — never a green run with wrong figures."""
 

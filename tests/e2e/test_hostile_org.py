@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from devkit.demo.variants import HOSTILE_CORES, HOSTILE_NOTES, HOSTILE_REP_NAMES
 from salesops import bi, publish
-from salesops.demo.variants import HOSTILE_CORES, HOSTILE_NOTES, HOSTILE_REP_NAMES
 from tests.conftest import DemoRun, run_org
 from tests.support import pages, pii
 

@@ -14,10 +14,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from devkit.demo.generate import append_day, generate
+from devkit.demo.serve import served_sources
 from salesops import config as salesops_config
 from salesops import runner
-from salesops.demo.generate import append_day, generate
-from salesops.demo.serve import served_sources
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

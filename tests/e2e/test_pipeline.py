@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from devkit.demo.scoring import score_findings
+from devkit.demo.scoring import table as score_table
 from expectations import runner as gx_runner
 from orchestration import runner
-from salesops.demo.scoring import score_findings
-from salesops.demo.scoring import table as score_table
 
 pytestmark = pytest.mark.slow
 

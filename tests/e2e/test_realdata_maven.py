@@ -15,9 +15,9 @@ import duckdb
 import pytest
 import yaml
 
+from devkit.demo.org import sf_id
 from ingest.crm.settings import OBJECTS
 from orchestration import runner
-from salesops.demo.org import sf_id
 from tests.support.realdata import read_rows, realdata_dir, write_rows
 
 MAVEN = realdata_dir("maven_crm_sales_opportunities")

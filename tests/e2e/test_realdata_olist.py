@@ -20,10 +20,10 @@ import duckdb
 import pytest
 import yaml
 
+from devkit.demo.org import sf_id
 from ingest import contracts
 from ingest.crm.settings import OBJECTS
 from orchestration import runner
-from salesops.demo.org import sf_id
 from tests.support.realdata import read_rows, realdata_dir, write_rows
 
 OLIST = realdata_dir("olist_marketing_funnel")

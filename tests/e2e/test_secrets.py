@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from devkit.demo.generate import generate
+from devkit.standins.base import Faults
+from devkit.standins.salesforce import SalesforceStandIn
+from devkit.standins.wecom import WeComStandIn
 from orchestration import runner
 from salesops import config as salesops_config
 from salesops import publish
-from salesops.demo.generate import generate
-from salesops.standins.base import Faults
-from salesops.standins.salesforce import SalesforceStandIn
-from salesops.standins.wecom import WeComStandIn
 from tests.conftest import AS_OF
 from tests.support import pii
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import duckdb
 
+from devkit.demo.scoring import score_findings
+from devkit.demo.scoring import table as score_table
 from expectations import runner
 from salesops import config as salesops_config
-from salesops.demo.scoring import score_findings
-from salesops.demo.scoring import table as score_table
 
 ROW_SUITES = ("activities", "leads", "stage_history", "won_deals")
 

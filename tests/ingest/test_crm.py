@@ -22,11 +22,11 @@ import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from devkit.standins.base import Faults, Request, Response, StandIn
+from devkit.standins.salesforce import SalesforceStandIn
 from ingest.crm import CrmApiError, crm_source, source_from_config
 from ingest.crm.helpers import RetryPolicy, SalesforceClient, object_specs, read_export_file
 from ingest.pipelines import make_pipeline
-from salesops.standins.base import Faults, Request, Response, StandIn
-from salesops.standins.salesforce import SalesforceStandIn
 
 
 def _load_fixture_module():
@@ -615,7 +615,7 @@ def _manifest_counts(manifest: dict, specs) -> dict[str, int]:
 
 
 def test_demo_org_loads_completely_both_ways(tmp_path):
-    demo = pytest.importorskip("salesops.demo.generate")
+    demo = pytest.importorskip("devkit.demo.generate")
     from datetime import date
 
     out = tmp_path / "org"

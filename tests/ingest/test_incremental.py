@@ -16,15 +16,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from devkit.demo.generate import append_day, generate
+from devkit.demo.org import Simulator
+from devkit.standins.wecom import WeComStandIn
 from ingest.crm import crm_source
 from ingest.pipelines import make_pipeline
 from ingest.sheets import sheets_source
 from ingest.u8 import u8_source
 from ingest.wecom import settings as wecom_settings
 from ingest.wecom import wecom_source
-from salesops.demo.generate import append_day, generate
-from salesops.demo.org import Simulator
-from salesops.standins.wecom import WeComStandIn
 
 SEED, SCALE, AS_OF = 3, "S", date(2026, 11, 20)
 SECRET = "incremental-secret"

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 import yaml
 
+from devkit.demo.generate import generate
+from devkit.standins.salesforce import SalesforceStandIn
+from devkit.standins.wecom import WeComStandIn
 from orchestration import cli
-from salesops.demo.generate import generate
-from salesops.standins.salesforce import SalesforceStandIn
-from salesops.standins.wecom import WeComStandIn
 
 AS_OF = date(2026, 11, 20)
 

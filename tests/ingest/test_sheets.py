@@ -11,9 +11,9 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
+from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
 from ingest.sheets import load_notes, sheets_source
-from salesops.demo.generate import generate
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
 from ingest.u8 import U8Error, source_from_config, u8_source
 from ingest.u8.settings import TABLES
-from salesops.demo.generate import generate
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_line_tables_without_ufts_load_through_their_header(tmp_path):
     """A U8 whose line tables carry no ``ufts``: every line lands with its header's cursor, a
     rerun reads nothing, each appended day loads exactly the lines of new or changed
     documents (every new line among them), and the tables equal a clean load."""
-    from salesops.demo.generate import append_day
+    from devkit.demo.generate import append_day
 
     src = tmp_path / "org"
     manifest = generate(

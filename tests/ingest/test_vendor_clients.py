@@ -19,10 +19,10 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from salesops.demo.generate import generate
-from salesops.standins.base import Faults
-from salesops.standins.salesforce import SalesforceStandIn
-from salesops.standins.wecom import WeComStandIn
+from devkit.demo.generate import generate
+from devkit.standins.base import Faults
+from devkit.standins.salesforce import SalesforceStandIn
+from devkit.standins.wecom import WeComStandIn
 
 APP_SECRETS = {"contact": "contact-app-secret", "checkin": "checkin-app-secret"}
 # 2026-10-22 .. 2026-11-20 00:00 Asia/Shanghai: a 30-day window

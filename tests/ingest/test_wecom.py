@@ -11,13 +11,13 @@ import pyarrow as pa
 import pytest
 
 import ingest.wecom as wecom
+from devkit.demo.generate import generate
+from devkit.standins.base import Faults
+from devkit.standins.wecom import WeComStandIn
 from ingest.pipelines import make_pipeline
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
 from ingest.wecom.helpers import WeComClient
-from salesops.demo.generate import generate
-from salesops.standins.base import Faults
-from salesops.standins.wecom import WeComStandIn
 
 SECRET = "s3cret-corp-key"  # a self-built app granted every API
 APP_SECRETS = {"contact": "s3cret-contact-key", "checkin": "s3cret-checkin-key"}

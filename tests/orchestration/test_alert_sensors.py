@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
+from devkit.standins.wecom import WeComStandIn
 from salesops import alerts, publish
-from salesops.standins.wecom import WeComStandIn
 
 KEY = "robot-test"
 

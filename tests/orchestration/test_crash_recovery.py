@@ -21,10 +21,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from devkit.demo.serve import served_sources
 from orchestration import runner
 from orchestration.runner import PROCESS_TAG
 from salesops import config as salesops_config
-from salesops.demo.serve import served_sources
 from tests.orchestration.digests import VOLATILE, table_digests
 
 ROOT = Path(__file__).resolve().parents[2]

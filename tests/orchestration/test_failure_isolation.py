@@ -11,9 +11,9 @@ import shutil
 import dagster as dg
 import duckdb
 
+from devkit.demo.serve import served_sources
 from orchestration import cli, runner
 from salesops import config as salesops_config
-from salesops.demo.serve import served_sources
 from tests.orchestration.digests import VOLATILE, table_digests
 
 

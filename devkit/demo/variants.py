@@ -302,7 +302,7 @@ def hostile(out_dir: Path, manifest: dict[str, Any]) -> None:
 
     from openpyxl import load_workbook
 
-    from salesops.demo import vocab
+    from devkit.demo import vocab
 
     accounts = (out_dir / "crm_export" / "Account.csv").read_text(encoding="utf-8")
     cores = [c for c in vocab.COMPANY_CORE if c in accounts][: len(HOSTILE_CORES)]

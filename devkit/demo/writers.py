@@ -13,10 +13,10 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from devkit.demo import behaviors, vocab
+from devkit.demo.org import UTC_OFFSET, Org
 from ingest.crm.settings import OBJECTS
 from ingest.sheets import settings as sheet_settings
-from salesops.demo import behaviors, vocab
-from salesops.demo.org import UTC_OFFSET, Org
 
 SHEET_DEFAULTS = Path(sheet_settings.__file__).parent / "defaults"
 

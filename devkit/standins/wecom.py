@@ -7,7 +7,7 @@ users or contacts a call, check-ins of the kind asked for (``opencheckindatatype
 2 外出, 3 全部), and the group-robot webhook. Secrets are per app as WeCom grants them: a
 token of the 客户联系 secret serves ``externalcontact/*``, one of the 打卡 secret ``checkin/*``,
 and a token of the wrong app gets 48002 (api forbidden); ``corp_secret`` is a self-built app
-granted both. Faults (``salesops.standins.base.Faults``):
+granted both. Faults (``devkit.standins.base.Faults``):
 ``5xx``, ``busy`` (-1), ``rate_limit`` (45009), ``expired_token`` (42001: every token expires),
 ``truncated`` (half a body) and ``slow``.
 """
@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from salesops.standins.base import Faults, Request, Response, StandIn
+from devkit.standins.base import Faults, Request, Response, StandIn
 
 DAY = 86400
 MAX_SPAN = 30 * DAY

@@ -17,8 +17,8 @@ def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dic
     are the ones a real company uses; the stand-ins' secrets are made up per block and passed
     as real ones are, through the environment. ``crm="export"`` reads the CRM export folder
     instead; U8 and the spreadsheets are read where they lie."""
-    from salesops.standins.salesforce import SalesforceStandIn
-    from salesops.standins.wecom import WeComStandIn
+    from devkit.standins.salesforce import SalesforceStandIn
+    from devkit.standins.wecom import WeComStandIn
 
     if crm not in ("api", "export"):
         raise ValueError(f"crm must be 'api' or 'export', not {crm!r}")

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from salesops.demo.org import Org, sf_id
+from devkit.demo.org import Org, sf_id
 
 # P(trial) by the deal's outcome at the org's end
 TRIAL_RATE = {"won": 0.7, "lost": 0.12, "open": 0.4}

@@ -17,7 +17,7 @@ SKIP_DIRS = {"__pycache__", "node_modules", "target", "logs", ".evidence", "buil
 SKIP_SUFFIXES = {".duckdb", ".wal", ".lock", ".log", ".pyc", ".parquet", ".arrow", ".tmp"}
 # the files each stage reads, besides what the stages before it made
 STAGE_INPUTS = {
-    "generate": ("salesops/demo",),
+    "generate": ("devkit/demo",),
     "pipeline": (
         "salesops",
         "ingest",

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from salesops.demo import variants as export_variants
-from salesops.demo import winsignals, writers
-from salesops.demo.org import SCALES, Simulator, as_seen
+from devkit.demo import variants as export_variants
+from devkit.demo import winsignals, writers
+from devkit.demo.org import SCALES, Simulator, as_seen
 
 __all__ = ["SCALES", "append_day", "generate"]
 

@@ -1,7 +1,7 @@
 """Simulation of a B2B sales organisation: people, leads, deals, activities, chats, ERP documents.
 
 Everything happens in Asia/Shanghai wall-clock time (naive ``datetime``; the zone has no DST)
-and is converted to each source's own representation by ``salesops.demo.writers``. One
+and is converted to each source's own representation by ``devkit.demo.writers``. One
 ``random.Random(seed)`` drives everything, in a fixed order, so an org is a pure function of
 (seed, scale, as_of).
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from salesops.demo import behaviors, chat_risk, vocab
+from devkit.demo import behaviors, chat_risk, vocab
 
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no DST
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -194,7 +194,7 @@ class Org:
     truth_stages: list[dict[str, Any]] = field(default_factory=list)
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     truth_behaviors: list[dict[str, Any]] = field(default_factory=list)
-    # customer words that are (or only look) risky: salesops.demo.chat_risk
+    # customer words that are (or only look) risky: devkit.demo.chat_risk
     chat_risk: list[dict[str, Any]] = field(default_factory=list)
 
     @property

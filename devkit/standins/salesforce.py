@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from devkit.standins.base import Faults, Request, Response, StandIn
 from ingest.crm.helpers import ObjectSpec, object_specs, parse_datetime
-from salesops.standins.base import Faults, Request, Response, StandIn
 
 _VERSION = r"v(?P<version>\d+\.\d)"
 _QUERY_PATH = re.compile(rf"^/services/data/{_VERSION}/(?P<endpoint>query|queryAll)/?$")

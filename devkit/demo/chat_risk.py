@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from salesops.demo.org import Org, Simulator
+    from devkit.demo.org import Org, Simulator
 
 PLANT_SHARE = 0.6  # of the lost deals
 LOOKALIKE_SHARE = 0.3  # of all deals
@@ -120,7 +120,7 @@ def plant(sim: Simulator) -> None:
 
 
 def _competitors() -> list[str]:
-    from salesops.demo import vocab
+    from devkit.demo import vocab
 
     return list(vocab.COMPETITORS)
 
