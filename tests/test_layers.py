@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("salesops", "ingest", "expectations", "orchestration", "devkit")
 APP = ("orchestration.cli", "orchestration.runner")
-DEVKIT = ("devkit", "salesops.demo", "salesops.standins")
+DEVKIT = ("devkit",)
 # higher imports lower; the dev kit sits beside the app, on top of the core
 RANK = {"core": 0, "orchestration": 1, "devkit": 2, "app": 3}
 
@@ -82,3 +82,9 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     (core / "knot.py").write_text("def f():\n    from orchestration import runner\n")
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     assert upward_imports() == ["salesops/knot.py:2 (core) imports orchestration.runner (app)"]
+
+
+def test_the_product_package_holds_no_generator_or_stand_in():
+    assert not (ROOT / "salesops" / "demo").exists()
+    assert not (ROOT / "salesops" / "standins").exists()
+    assert (ROOT / "devkit" / "demo" / "generate.py").is_file()

@@ -20,6 +20,7 @@ STAGE_INPUTS = {
     "generate": ("devkit/demo",),
     "pipeline": (
         "salesops",
+        "devkit/standins",
         "ingest",
         "expectations",
         "orchestration",
