@@ -16,8 +16,8 @@ import pytest
 
 from devkit.demo.generate import append_day, generate
 from devkit.demo.serve import served_sources
+from orchestration import runner
 from salesops import config as salesops_config
-from salesops import runner
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
