@@ -134,7 +134,7 @@ def test_chat_risk_page_shows_the_signals_with_their_responses(demo_run, site):
         "group by all order by count(*) desc limit 1"
     ).fetchone()[0]
     con.close()
-    text = bi.page_text(site_dir, "chat-risk")
+    text = pages.page_text(site_dir, "chat-risk")
     assert f">{signals:,}<" in text and f">{high:,}<" in text
     assert action in text and "建议应对" in text
 
