@@ -30,6 +30,10 @@
     (({{ local_ts }}) at time zone '{{ var("timezone") }}')
 {%- endmacro %}
 
+{% macro spark__to_utc(local_ts) -%}
+    to_utc_timestamp({{ local_ts }}, '{{ var("timezone") }}')
+{%- endmacro %}
+
 {% macro duckdb__to_utc(local_ts) -%}
     timezone('{{ var("timezone") }}', {{ local_ts }})
 {%- endmacro %}
@@ -43,13 +47,22 @@
     (({{ utc_ts }}) at time zone '{{ var("timezone") }}')
 {%- endmacro %}
 
+{% macro spark__to_local(utc_ts) -%}
+    from_utc_timestamp({{ utc_ts }}, '{{ var("timezone") }}')
+{%- endmacro %}
+
 {% macro duckdb__to_local(utc_ts) -%}
     timezone('{{ var("timezone") }}', {{ utc_ts }})
 {%- endmacro %}
 
 {# Hours between two timestamps, fractional. #}
 {% macro hours_between(start_ts, end_ts) -%}
-    ({{ seconds_between(start_ts, end_ts) }} / 3600.0)
+    ({{ seconds_between(start_ts, end_ts) }} / cast(3600 as double))
+{%- endmacro %}
+
+{# Days between two timestamps, fractional (a double on every engine). #}
+{% macro days_between(start_ts, end_ts) -%}
+    ({{ seconds_between(start_ts, end_ts) }} / cast(86400 as double))
 {%- endmacro %}
 
 {# Whole seconds from start_ts to end_ts. #}
