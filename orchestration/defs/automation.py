@@ -10,9 +10,9 @@ import dagster as dg
 
 from orchestration.resources import SalesopsConfig
 from salesops import alerts
-from salesops.config import SOURCE_NAMES, Config
+from salesops.config import SOURCE_NAMES, Config, business_timezone
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = business_timezone()
 WEBHOOK_ENV = "SALESOPS_WECOM_WEBHOOK"
 
 
