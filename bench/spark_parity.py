@@ -1,0 +1,227 @@
+"""make spark-parity: the demo org built on DuckDB and on Apache Spark, every published mart
+compared row by row.
+
+    python bench/spark_parity.py [--scale XS] [--out build/spark_parity]
+
+1. The demo org is generated and run through the whole pipeline on DuckDB (sources loaded by
+   dlt into the DuckDB raw layer, dbt, checks).
+2. The raw layer goes to Spark as Parquet tables (salesops.spark.load_raw) and the same dbt
+   models build there (``dbt run --target spark``, session mode, local PySpark).
+3. Spark's marts are copied into a DuckDB file (salesops.spark.publish_marts) and every table
+   the BI file publishes (rpt_* plus alerts, dq_findings) is compared with DuckDB's: rows are
+   paired on their non-float columns, floats must agree within 1e-9 + 1e-6 x |value|, text and
+   timestamps exactly (timestamps as UTC instants). Columns stamped with the build's wall clock
+   are left out (VOLATILE_COLUMNS).
+
+Prints one line per mart and a total; exits 1 on any difference or a model that did not build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from salesops import config as salesops_config
+from salesops import publish, runner, spark
+from salesops.dbt import dbt_executable
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = date(2026, 11, 20)
+ABS_TOL, REL_TOL = 1e-9, 1e-6
+# stamped with the wall clock of the run that built them (differ between any two builds)
+VOLATILE_COLUMNS = {
+    "rpt_source_freshness": {"hours_since_load", "last_loaded_at", "last_attempt_at"},
+    "rpt_source_loads": {"attempted_at", "last_success_at", "stale_hours"},
+    "rpt_source_contract": {"checked_at"},
+}
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
+
+
+def build_duckdb(root: Path, scale: str) -> salesops_config.Config:
+    from salesops.demo.generate import generate
+    from salesops.demo.serve import served_sources
+
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
+    src = root / "sources"
+    generate(src, seed=3, scale=scale, as_of=AS_OF)
+    with served_sources(src, AS_OF) as sections:
+        cfg = salesops_config.from_dict(
+            {
+                "warehouse": {"path": str(root / "warehouse.duckdb")},
+                "as_of": AS_OF.isoformat(),
+                "sources": sections,
+            },
+            base=root,
+        )
+        path = root / "salesops.yml"
+        path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+    if not outcome.success:
+        raise SystemExit(f"the DuckDB run failed: {outcome.errors}")
+    return salesops_config.load(path)
+
+
+def build_spark(cfg: salesops_config.Config, spark_dir: Path) -> None:
+    env = {**os.environ, **spark.spark_env(spark_dir)}
+    variables = {"timezone": cfg.timezone, "as_of": cfg.as_of.isoformat()}
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "run",
+            "--target",
+            "spark",
+            "--project-dir",
+            str(ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(ROOT / "dbt_project"),
+            "--target-path",
+            str(spark_dir / "dbt_target"),
+            "--vars",
+            json.dumps(variables),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    (spark_dir / "dbt_run.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        tail = "\n".join(line for line in result.stdout.splitlines() if "ERROR" in line)
+        raise SystemExit(f"dbt run on Spark failed (see {spark_dir / 'dbt_run.log'}):\n{tail}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, db: str, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = ? "
+            "and schema_name = 'marts' and table_name = ? order by column_index",
+            [db, table],
+        ).fetchall()
+    )
+
+
+def _expr(name: str, dtype: str) -> str:
+    col = f'"{name}"'
+    if dtype.startswith(FLOAT_TYPES):
+        return f"cast({col} as double)"
+    if dtype.startswith("TIMESTAMP"):
+        # an instant: DuckDB's timestamptz and Spark's timestamp (read back as UTC)
+        return f"cast(timezone('UTC', cast({col} as timestamptz)) as varchar)"
+    if dtype in ("BOOLEAN", "DATE", "VARCHAR"):
+        return f"cast({col} as varchar)"
+    return f"cast(cast({col} as hugeint) as varchar)" if "INT" in dtype else f"{col}::varchar"
+
+
+def compare_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, int, str]:
+    """(DuckDB rows, Spark rows, differing rows, note) for one published mart."""
+    left, right = _columns(con, "duck", table), _columns(con, "spark", table)
+    if not right:
+        return _count(con, "duck", table), 0, _count(con, "duck", table), "missing on Spark"
+    skip = VOLATILE_COLUMNS.get(table, set())
+    names = [c for c in left if c not in skip]
+    missing = sorted(set(names) - set(right))
+    if missing:
+        return _count(con, "duck", table), _count(con, "spark", table), -1, f"columns {missing}"
+    floats = [c for c in names if left[c].startswith(FLOAT_TYPES)]
+    keys = [c for c in names if c not in floats]
+    # both sides' values as the same text / double types
+    sides = {}
+    for db in ("duck", "spark"):
+        cols = left if db == "duck" else right
+        select = ", ".join(f'{_expr(c, cols[c])} as "{c}"' for c in names)
+        order = ", ".join(f'"{c}"' for c in floats) or "1"
+        part = ", ".join(f'"{c}"' for c in keys) or "1"
+        sides[db] = (
+            f"(select *, row_number() over (partition by {part} order by {order}) as rn__ "
+            f'from (select {select} from {db}.marts."{table}"))'
+        )
+    on = " and ".join([f'l."{k}" is not distinct from r."{k}"' for k in keys] + ["l.rn__ = r.rn__"])
+    float_diff = " or ".join(
+        f'(l."{c}" is distinct from r."{c}" and (l."{c}" is null or r."{c}" is null or '
+        f'abs(l."{c}" - r."{c}") > {ABS_TOL} + {REL_TOL} * abs(l."{c}")))'
+        for c in floats
+    )
+    differing = con.execute(
+        f"select count(*) filter (where l.rn__ is null or r.rn__ is null"
+        f"{' or ' + float_diff if floats else ''}) "
+        f"from {sides['duck']} l full outer join {sides['spark']} r on {on}"
+    ).fetchone()[0]
+    note = f"left out {sorted(skip)}" if skip else ""
+    return _count(con, "duck", table), _count(con, "spark", table), differing, note
+
+
+def _count(con: duckdb.DuckDBPyConnection, db: str, table: str) -> int:
+    return con.execute(f'select count(*) from {db}.marts."{table}"').fetchone()[0]
+
+
+def compare(duck_file: Path, spark_file: Path) -> int:
+    con = duckdb.connect()
+    con.execute("attach ? as duck (read_only)", [str(duck_file)])
+    con.execute("attach ? as spark (read_only)", [str(spark_file)])
+    tables = [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'duck' "
+            "and schema_name = 'marts' and (table_name like 'rpt\\_%' escape '\\' "
+            "or table_name in ?) order by 1",
+            [list(publish.EXTRA_MARTS)],
+        ).fetchall()
+    ]
+    failed = 0
+    for table in tables:
+        n_duck, n_spark, differing, note = compare_table(con, table)
+        ok = differing == 0
+        failed += not ok
+        status = "ok  " if ok else "DIFF"
+        print(
+            f"{status} {table:<28} duckdb {n_duck:>7} spark {n_spark:>7} "
+            f"differing {differing:>6} {note}".rstrip()
+        )
+    print(
+        f"total: {len(tables) - failed} of {len(tables)} published marts equal on DuckDB and "
+        f"Spark (floats within {ABS_TOL} + {REL_TOL} x |value|)"
+    )
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", default="XS")
+    ap.add_argument("--out", default=str(ROOT / "build" / "spark_parity"))
+    args = ap.parse_args(argv)
+    root = Path(args.out).resolve()
+    if root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    spark_dir = root / "spark"
+    timings = {}
+    t = time.perf_counter()
+    cfg = build_duckdb(root, args.scale)
+    timings["duckdb pipeline"] = time.perf_counter() - t
+    t = time.perf_counter()
+    n = spark.load_raw(cfg.warehouse, spark_dir)
+    timings[f"raw layer to Spark ({n} tables)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build_spark(cfg, spark_dir)
+    timings["dbt run on Spark"] = time.perf_counter() - t
+    t = time.perf_counter()
+    mirror = root / "spark_marts.duckdb"
+    spark.publish_marts(spark_dir, mirror)
+    timings["Spark marts to DuckDB"] = time.perf_counter() - t
+    failed = compare(cfg.warehouse, mirror)
+    print("; ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
