@@ -67,6 +67,8 @@ def build_duckdb(root: Path, scale: str) -> salesops_config.Config:
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
     if not outcome.success:
         raise SystemExit(f"the DuckDB run failed: {outcome.errors}")
+    dbt_seconds = sum(v for k, v in outcome.step_seconds.items() if k.startswith("dbt_"))
+    print(f"DuckDB: dbt steps {dbt_seconds:.0f} s of the pipeline's {outcome.seconds:.0f} s")
     return salesops_config.load(path)
 
 

@@ -80,7 +80,8 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
         "order by 1, 2",
         [RAW_SCHEMA_PREFIX + "%", OPS_SCHEMA],
     ).fetchall()
-    return [(s, t) for s, t in rows if not t.startswith("_dlt_")]
+    # dlt's own tables come along (source freshness reads _dlt_loads); its merge staging not
+    return [(s, t) for s, t in rows if not s.endswith("_staging")]
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:

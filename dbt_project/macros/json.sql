@@ -16,10 +16,11 @@
     )) as string)
 {%- endmacro %}
 
+{# instants as DuckDB writes them in UTC ("2026-11-06 07:05:03+00"; the session is UTC) #}
 {% macro default__json_object(fields) -%}
     to_json(named_struct(
     {%- for key, expr in fields.items() %}
         '{{ key }}', {{ expr }}{{ "," if not loop.last }}
     {%- endfor %}
-    ))
+    ), map('timestampFormat', 'yyyy-MM-dd HH:mm:ssx'))
 {%- endmacro %}

@@ -111,3 +111,16 @@
 {% macro duckdb__replace_partitions_strategy() -%}
     {{ return('delete+insert') }}
 {%- endmacro %}
+
+{# The partition columns of such a model: none on DuckDB (its delete+insert goes by key). #}
+{% macro replace_partitions_by(column) -%}
+    {{ return(adapter.dispatch('replace_partitions_by')(column)) }}
+{%- endmacro %}
+
+{% macro default__replace_partitions_by(column) -%}
+    {{ return([column]) }}
+{%- endmacro %}
+
+{% macro duckdb__replace_partitions_by(column) -%}
+    {{ return(none) }}
+{%- endmacro %}

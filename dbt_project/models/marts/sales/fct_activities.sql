@@ -147,7 +147,9 @@ keyword_hits as (
     select distinct to_classify.activity_id
     from to_classify
     inner join effective_actions
-        on {{ dbt.position('effective_actions.keyword', "coalesce(to_classify.description, '')") }} > 0
+        on
+            {{ dbt.position('effective_actions.keyword', "coalesce(to_classify.description, '')") }}
+            > 0
 ),
 
 filler_hits as (
