@@ -3,12 +3,12 @@ compared row by row.
 
     python bench/spark_parity.py [--scale XS] [--out build/spark_parity]
 
-1. The demo org is generated and run through the whole pipeline on DuckDB (sources loaded by
-   dlt into the DuckDB raw layer, dbt, checks).
-2. The raw layer goes to Spark as Parquet tables (salesops.spark.load_raw) and the same dbt
-   models build there (``dbt run --target spark``, session mode, local PySpark).
-3. Spark's marts are copied into a DuckDB file (salesops.spark.publish_marts) and every table
-   the BI file publishes (rpt_* plus alerts, dq_findings) is compared with DuckDB's: rows are
+1. The demo org is generated and run through the whole pipeline (loads, dbt build, checks)
+   twice, with the run configuration's ``warehouse.engine`` set to ``duckdb`` and to
+   ``spark``. On Spark the dbt step puts the raw layer on Spark as Parquet tables, builds the
+   models there (``dbt build --target spark``, session mode, local PySpark) and copies Spark's
+   staging and marts back into that run's warehouse file (salesops.spark).
+2. Every table the BI file publishes (rpt_* plus alerts, dq_findings) is compared: rows are
    paired on their non-float columns, floats must agree within 1e-9 + 1e-6 x |value|, text and
    timestamps exactly (timestamps as UTC instants). Columns stamped with the build's wall clock
    are left out (VOLATILE_COLUMNS).
@@ -19,19 +19,16 @@ Prints one line per mart and a total; exits 1 on any difference or a model that 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
+import shutil
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from salesops import config as salesops_config
-from salesops import publish, runner, spark
-from salesops.dbt import dbt_executable
+from salesops import publish, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 20)
@@ -45,18 +42,15 @@ VOLATILE_COLUMNS = {
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 
 
-def build_duckdb(root: Path, scale: str) -> salesops_config.Config:
-    from salesops.demo.generate import generate
+def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
+    """The whole pipeline (loads, models, checks; no BI) on one engine: the run configuration's
+    ``warehouse.engine`` is the only difference between the two builds."""
     from salesops.demo.serve import served_sources
 
-    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
-    src = root / "sources"
-    generate(src, seed=3, scale=scale, as_of=AS_OF)
     with served_sources(src, AS_OF) as sections:
         cfg = salesops_config.from_dict(
             {
-                "warehouse": {"path": str(root / "warehouse.duckdb")},
+                "warehouse": {"path": str(root / "warehouse.duckdb"), "engine": engine},
                 "as_of": AS_OF.isoformat(),
                 "sources": sections,
             },
@@ -66,38 +60,10 @@ def build_duckdb(root: Path, scale: str) -> salesops_config.Config:
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
     if not outcome.success:
-        raise SystemExit(f"the DuckDB run failed: {outcome.errors}")
+        raise SystemExit(f"the run on {engine} failed: {outcome.errors} {outcome.failed_checks}")
     dbt_seconds = sum(v for k, v in outcome.step_seconds.items() if k.startswith("dbt_"))
-    print(f"DuckDB: dbt steps {dbt_seconds:.0f} s of the pipeline's {outcome.seconds:.0f} s")
+    print(f"{engine}: dbt steps {dbt_seconds:.0f} s of the pipeline's {outcome.seconds:.0f} s")
     return salesops_config.load(path)
-
-
-def build_spark(cfg: salesops_config.Config, spark_dir: Path) -> None:
-    env = {**os.environ, **spark.spark_env(spark_dir)}
-    variables = {"timezone": cfg.timezone, "as_of": cfg.as_of.isoformat()}
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "run",
-            "--target",
-            "spark",
-            "--project-dir",
-            str(ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(ROOT / "dbt_project"),
-            "--target-path",
-            str(spark_dir / "dbt_target"),
-            "--vars",
-            json.dumps(variables),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    (spark_dir / "dbt_run.log").write_text(result.stdout + result.stderr, encoding="utf-8")
-    if result.returncode != 0:
-        tail = "\n".join(line for line in result.stdout.splitlines() if "ERROR" in line)
-        raise SystemExit(f"dbt run on Spark failed (see {spark_dir / 'dbt_run.log'}):\n{tail}")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, db: str, table: str) -> dict[str, str]:
@@ -199,29 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="XS")
     ap.add_argument("--out", default=str(ROOT / "build" / "spark_parity"))
     args = ap.parse_args(argv)
+    from salesops.demo.generate import generate
+
     root = Path(args.out).resolve()
     if root.exists():
-        import shutil
-
         shutil.rmtree(root)
-    root.mkdir(parents=True)
-    spark_dir = root / "spark"
-    timings = {}
-    t = time.perf_counter()
-    cfg = build_duckdb(root, args.scale)
-    timings["duckdb pipeline"] = time.perf_counter() - t
-    t = time.perf_counter()
-    n = spark.load_raw(cfg.warehouse, spark_dir)
-    timings[f"raw layer to Spark ({n} tables)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    build_spark(cfg, spark_dir)
-    timings["dbt run on Spark"] = time.perf_counter() - t
-    t = time.perf_counter()
-    mirror = root / "spark_marts.duckdb"
-    spark.publish_marts(spark_dir, mirror)
-    timings["Spark marts to DuckDB"] = time.perf_counter() - t
-    failed = compare(cfg.warehouse, mirror)
-    print("; ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
+    (root / "dagster_home").mkdir(parents=True)
+    src = root / "sources"
+    generate(src, seed=3, scale=args.scale, as_of=AS_OF)
+    duck = build(root / "duckdb", src, "duckdb")
+    on_spark = build(root / "spark", src, "spark")
+    failed = compare(duck.warehouse, on_spark.warehouse)
     return 1 if failed else 0
 
 

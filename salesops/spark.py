@@ -100,11 +100,14 @@ def _select_list(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str
     return ", ".join(out)
 
 
-def export_raw(warehouse: Path, spark_dir: Path) -> list[tuple[str, str, Path]]:
+Exported = list[tuple[str, str, Path, list[str]]]
+
+
+def export_raw(warehouse: Path, spark_dir: Path) -> Exported:
     """Write every raw table of the DuckDB warehouse as Parquet under ``spark_dir/raw``.
 
-    Returns (schema, table, folder) per table; a table's folder is replaced whole, so a table
-    that shrank or changed columns is not mixed with its last export.
+    Returns (schema, table, folder, columns) per table; a table's folder is replaced whole, so
+    a table that shrank or changed columns is not mixed with its last export.
     """
     out_root = Path(spark_dir).resolve() / "raw"
     written = []
@@ -117,17 +120,38 @@ def export_raw(warehouse: Path, spark_dir: Path) -> list[tuple[str, str, Path]]:
                 f'copy (select {_select_list(con, schema, table)} from "{schema}"."{table}") '
                 f"to '{folder / 'part-0.parquet'}' (format parquet)"
             )
-            written.append((schema, table, folder))
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+            ]
+            written.append((schema, table, folder, columns))
     return written
 
 
-def register_raw(spark, exported: list[tuple[str, str, Path]]) -> None:
-    """Register exported raw tables on Spark (external Parquet tables, same schema and name)."""
-    for schema in sorted({s for s, _t, _f in exported}):
+def register_raw(spark, exported: Exported) -> None:
+    """Register exported raw tables on Spark (external Parquet tables, same schema and name).
+    A table registered before with the same columns is only refreshed (its files were
+    replaced); one whose columns changed is registered again."""
+    for schema in sorted({e[0] for e in exported}):
         spark.sql(f"create database if not exists `{schema}`")
-    for schema, table, folder in exported:
-        spark.sql(f"drop table if exists `{schema}`.`{table}`")
-        spark.sql(f"create table `{schema}`.`{table}` using parquet location '{folder}'")
+    known = {
+        (schema, t.name)
+        for schema in {e[0] for e in exported}
+        for t in spark.catalog.listTables(schema)
+    }
+    for schema, table, folder, columns in exported:
+        name = f"`{schema}`.`{table}`"
+        if (schema, table) in known:
+            registered = [c.name.lower() for c in spark.catalog.listColumns(f"{schema}.{table}")]
+            if registered == [c.lower() for c in columns]:
+                spark.sql(f"refresh table {name}")
+                continue
+            spark.sql(f"drop table {name}")
+        spark.sql(f"create table {name} using parquet location '{folder}'")
 
 
 def _in_child(fn: Callable, *args: object) -> object:
@@ -138,7 +162,7 @@ def _in_child(fn: Callable, *args: object) -> object:
         return pool.submit(fn, *args).result()
 
 
-def _register(spark_dir: Path, exported: list[tuple[str, str, Path]]) -> None:
+def _register(spark_dir: Path, exported: Exported) -> None:
     with session(spark_dir) as spark:
         register_raw(spark, exported)
 
@@ -174,7 +198,12 @@ def _publish(spark_dir: Path, target: Path, schemas: tuple[str, ...]) -> list[st
             con.execute(f'create schema if not exists "{schema}"')
             for name in mart_tables(spark, schema):
                 arrow = spark.table(f"`{schema}`.`{name}`").toArrow()  # noqa: F841 (DuckDB reads it)
-                con.execute(f'drop view if exists "{schema}"."{name}"')
+                is_view = con.execute(
+                    "select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+                    [schema, name],
+                ).fetchone()[0]
+                if is_view:  # the DuckDB engine's staging views give way to Spark's rows
+                    con.execute(f'drop view "{schema}"."{name}"')
                 con.execute(f'create or replace table "{schema}"."{name}" as select * from arrow')
                 names.append(f"{schema}.{name}")
     return names

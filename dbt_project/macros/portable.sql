@@ -18,9 +18,17 @@
     timestamp with time zone
 {%- endmacro %}
 
-{# An instant written as text ('1970-01-01 00:00:00+00'). #}
-{% macro timestamptz_literal(text) -%}
-    cast('{{ text }}' as {{ timestamptz_type() }})
+{# Seconds since 1970 of an instant, as text the same on every engine ("1763600000.0"). #}
+{% macro epoch_seconds_text(ts) -%}
+    {{ return(adapter.dispatch('epoch_seconds_text')(ts)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds_text(ts) -%}
+    cast(cast(unix_micros({{ ts }}) / 1000000 as decimal(20, 1)) as string)
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds_text(ts) -%}
+    cast(epoch({{ ts }}) as string)
 {%- endmacro %}
 
 {#

@@ -65,13 +65,18 @@
     ({{ seconds_between(start_ts, end_ts) }} / cast(86400 as double))
 {%- endmacro %}
 
-{# Whole seconds from start_ts to end_ts. #}
+{# Seconds from start_ts to end_ts. #}
 {% macro seconds_between(start_ts, end_ts) -%}
     {{ return(adapter.dispatch('seconds_between')(start_ts, end_ts)) }}
 {%- endmacro %}
 
 {% macro default__seconds_between(start_ts, end_ts) -%}
     {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+
+{# fractional seconds, a double, as DuckDB's epoch() gives them #}
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    ((unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / cast(1000000 as double))
 {%- endmacro %}
 
 {% macro duckdb__seconds_between(start_ts, end_ts) -%}

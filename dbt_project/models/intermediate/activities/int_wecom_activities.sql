@@ -69,8 +69,6 @@ sent as (
 checkins_keyed as (
     select
         *,
-        {{ seconds_between(timestamptz_literal('1970-01-01 00:00:00+00'), 'checked_in_at') }}
-            as checked_in_epoch,
         {{ company_key('location_title') }} as name_key
     from checkins
 ),
@@ -78,7 +76,7 @@ checkins_keyed as (
 field_checkins as (
     select
         'checkin:' || checkins.wecom_userid || ':'
-        || cast(checkins.checked_in_epoch as string) as activity_id,
+        || {{ epoch_seconds_text('checkins.checked_in_at') }} as activity_id,
         'wecom_checkins' as source_table,
         reps.crm_user_id as owner_id,
         cast(null as string) as who_id,
