@@ -40,6 +40,9 @@ VOLATILE_COLUMNS = {
     "rpt_source_contract": {"checked_at"},
 }
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
+# fed by the win model, a dbt Python model: dbt-spark runs Python models on Databricks only, so
+# the local session leaves these out (dbt_project.yml) and they are not compared
+OFF_ON_SPARK_SESSION = {"rpt_forecast_backtest", "rpt_forecast_method"}
 
 
 def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
@@ -143,8 +146,12 @@ def compare(duck_file: Path, spark_file: Path) -> int:
             [list(publish.EXTRA_MARTS)],
         ).fetchall()
     ]
-    failed = 0
+    failed = skipped = 0
     for table in tables:
+        if table in OFF_ON_SPARK_SESSION:
+            skipped += 1
+            print(f"skip {table:<28} a dbt Python model feeds it (Databricks only on Spark)")
+            continue
         n_duck, n_spark, differing, note = compare_table(con, table)
         ok = differing == 0
         failed += not ok
@@ -154,8 +161,9 @@ def compare(duck_file: Path, spark_file: Path) -> int:
             f"differing {differing:>6} {note}".rstrip()
         )
     print(
-        f"total: {len(tables) - failed} of {len(tables)} published marts equal on DuckDB and "
-        f"Spark (floats within {ABS_TOL} + {REL_TOL} x |value|)"
+        f"total: {len(tables) - failed - skipped} of {len(tables) - skipped} published marts "
+        f"equal on DuckDB and Spark (floats within {ABS_TOL} + {REL_TOL} x |value|), "
+        f"{skipped} not built on the local Spark session"
     )
     return failed
 
