@@ -50,6 +50,7 @@ def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
     ``warehouse.engine`` is the only difference between the two builds."""
     from salesops.demo.serve import served_sources
 
+    root.mkdir(parents=True)
     with served_sources(src, AS_OF) as sections:
         cfg = salesops_config.from_dict(
             {
