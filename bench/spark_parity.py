@@ -33,10 +33,15 @@ from salesops import publish, runner
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 20)
 ABS_TOL, REL_TOL = 1e-9, 1e-6
-# stamped with the wall clock of the run that built them (differ between any two builds)
+# stamped with the wall clock of each run's loads and checks (differ between any two runs)
 VOLATILE_COLUMNS = {
-    "rpt_source_freshness": {"hours_since_load", "last_loaded_at", "last_attempt_at"},
-    "rpt_source_loads": {"attempted_at", "last_success_at", "stale_hours"},
+    "rpt_source_freshness": {"last_loaded_at", "last_loaded_local", "hours_since_load"},
+    "rpt_source_loads": {
+        "attempted_at",
+        "attempted_local",
+        "last_success_at",
+        "last_success_local",
+    },
     "rpt_source_contract": {"checked_at"},
 }
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
