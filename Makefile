@@ -108,7 +108,7 @@ JAVA_PACKAGES := openjdk-17-jre-headless
 java:
 	@command -v java >/dev/null || $(call apt_install,$(JAVA_PACKAGES)) || \
 	{ echo "java is missing: sudo apt-get install $(JAVA_PACKAGES)" >&2; exit 1; }
-spark-parity: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml java
+spark-parity: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml java
 	$(BIN)/python bench/spark_parity.py --scale $(SPARK_PARITY_SCALE) --out build/spark_parity
 
 clean:
