@@ -11,7 +11,8 @@ export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 # Playwright drives the system's Chromium: it never fetches a browser of its own
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean
+.PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean \
+	spark-parity java
 
 # Without Chromium (not root, or apt-get failed) the demo builds everything but the printed
 # morning report and says so in one line. Run again, it keeps what has not changed;
@@ -92,7 +93,7 @@ server:
 
 # the lock, with hashes, from pyproject.toml's dependencies and its dev and test extras
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra test --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --extra test --generate-hashes \
 		-o requirements.lock --python-version 3.11
 
 # make bench [BENCH_SCALES="S M L"]: the whole pipeline per scale, then one table of ratios
@@ -103,6 +104,16 @@ bench: setup
 		$(BIN)/python bench/bench_pipeline.py $$s $(BENCH_DIR)/$$s || exit 1; done
 	$(BIN)/python bench/bench_crm.py 1000000 $(BENCH_DIR)/crm
 	$(BIN)/python bench/report.py $(BENCH_DIR) | tee $(BENCH_DIR)/report.md
+
+# make spark-parity [SPARK_PARITY_SCALE=S]: the demo org built on DuckDB and on Apache Spark (dbt-spark,
+# session mode on the PySpark in .venv, Java 17 or later), every published mart compared row by row
+SPARK_PARITY_SCALE ?= XS
+JAVA_PACKAGES := openjdk-17-jre-headless
+java:
+	@command -v java >/dev/null || $(call apt_install,$(JAVA_PACKAGES)) || \
+	{ echo "java is missing: sudo apt-get install $(JAVA_PACKAGES)" >&2; exit 1; }
+spark-parity: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml java
+	$(BIN)/python bench/spark_parity.py --scale $(SPARK_PARITY_SCALE) --out build/spark_parity
 
 clean:
 	rm -rf build dbt_project/target bi_reports/build bi_reports/.evidence

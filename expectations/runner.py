@@ -39,9 +39,9 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations import suites as suites_pkg
 from ingest.sheets import default_settings
+from salesops.config import DEFAULT_TIMEZONE
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
-TZ = ZoneInfo("Asia/Shanghai")
 SHOWN = 20  # sample records kept per failed expectation
 
 
@@ -134,11 +134,12 @@ def settings(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return out
 
 
-def as_of_end(as_of: date | None) -> datetime:
-    """The end of the as-of day in Asia/Shanghai, as naive UTC (how the marts store time)."""
+def as_of_end(as_of: date | None, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """The end of the as-of day in the business time zone, as naive UTC (how the marts store
+    time)."""
     if as_of is None:
         return datetime.now(UTC).replace(tzinfo=None)
-    local = datetime.combine(as_of + timedelta(days=1), time(), TZ)
+    local = datetime.combine(as_of + timedelta(days=1), time(), ZoneInfo(timezone))
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -148,6 +149,7 @@ def frame(
     as_of: date | None,
     limits: dict[str, float] | None = None,
     since: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.DataFrame:
     """The suite's frame: its ``frame(con, settings, as_of)`` or its ``QUERY`` (with ``since``
     and a ``CHANGED_AT`` column, the records changed since then and those a rule flags)."""
@@ -158,7 +160,7 @@ def frame(
     def table(match: re.Match) -> str:
         name = match.group(1)
         if name == "as_of_end":
-            return f"timestamp '{as_of_end(as_of):%Y-%m-%d %H:%M:%S}'"
+            return f"timestamp '{as_of_end(as_of, timezone):%Y-%m-%d %H:%M:%S}'"
         if name not in tables:
             raise LookupError(f"suite {module.__name__}: table {name} is not in the warehouse")
         return tables[name]
@@ -255,6 +257,7 @@ def validate_all(
     docs_dir: str | Path | None = None,
     names: list[str] | None = None,
     changed_after: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> list[ValidationSummary]:
     """Run the suites (default: all) and, with ``docs_dir``, rebuild GX Data Docs there.
     ``changed_after`` (the last check) narrows the suites with a ``CHANGED_AT`` column to the
@@ -269,7 +272,7 @@ def validate_all(
         work = []
         for name in names or suite_names():
             module = suite_module(name)
-            work.append((name, module, frame(con, module, as_of, limits, since)))
+            work.append((name, module, frame(con, module, as_of, limits, since, timezone)))
     finally:
         con.close()
     get_context()

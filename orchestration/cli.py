@@ -29,15 +29,15 @@ from salesops import config as salesops_config
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEMO_DIR = ROOT / "build" / "demo"
 DEMO_SITE_URL = "http://127.0.0.1:4173/"  # where `make bi-serve` serves the demo's site
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def echo(message: str) -> None:
     print(message, flush=True)
 
 
-def today() -> date:
-    return datetime.now(TZ).date()
+def today(timezone: str = salesops_config.DEFAULT_TIMEZONE) -> date:
+    """Today in the business time zone (the demo org lives in the default one)."""
+    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def _parse_date(text: str) -> date:
@@ -339,7 +339,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         echo(f"no demo in {out}: run `make demo` first")
         return 2
     cfg = salesops_config.load(cfg_path)
-    as_of = cfg.as_of or today()
+    as_of = cfg.as_of or today(cfg.timezone)
     with served_sources(out / "sources", as_of) as sections:
         dev_cfg = salesops_config.from_dict(
             {

@@ -7,6 +7,7 @@ Secrets never live here: they come from environment variables or ``ingest/.dlt/s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,10 @@ import yaml
 from ingest import sources
 
 SOURCE_NAMES = sources.NAMES
+# the business time zone when the configuration names none (days, weeks, months cut in it)
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# the engines the dbt models build on (warehouse: {engine: ...}); salesops.spark for spark
+ENGINES = ("duckdb", "spark")
 _PATH_KEYS = ("_dir", "_path", "_file")
 DEFAULT_MAX_WAIT_MINUTES = 30.0
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
@@ -33,7 +38,11 @@ class Config:
     path: Path | None
     warehouse: Path
     bi_warehouse: Path
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
+    # where the dbt models build: duckdb (the warehouse file) or spark (salesops.spark; the
+    # sources still land in the warehouse file, and the marts are copied back into it)
+    engine: str = "duckdb"
+    spark_dir: Path | None = None
     as_of: date | None = None
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     bi_site_dir: Path | None = None
@@ -102,6 +111,12 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
     warehouse = Path(_resolve(wh["path"], "_path", base))
     default_bi = str(warehouse.with_name("warehouse_bi.duckdb"))
     bi = Path(_resolve(wh.get("bi_path", default_bi), "_path", base))
+    engine = wh.get("engine", "duckdb")
+    if engine not in ENGINES:
+        raise ConfigError(
+            f"'warehouse.engine' is {engine!r}{where}; expected one of {', '.join(ENGINES)}"
+        )
+    spark_dir = Path(_resolve(wh.get("spark_dir", str(warehouse.with_name("spark"))), "_dir", base))
     sources: dict[str, dict[str, Any]] = {}
     for name, section in (data.get("sources") or {}).items():
         if name not in SOURCE_NAMES:
@@ -135,7 +150,9 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         path=path,
         warehouse=warehouse,
         bi_warehouse=bi,
-        timezone=data.get("timezone", "Asia/Shanghai"),
+        timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        engine=engine,
+        spark_dir=spark_dir if engine == "spark" else None,
         as_of=as_of,
         sources=sources,
         bi_site_dir=_resolve(bi_cfg["site_dir"], "_dir", base) if "site_dir" in bi_cfg else None,
@@ -184,6 +201,8 @@ def dump(config: Config) -> str:
             for n, s in config.sources.items()
         },
     }
+    if config.engine != "duckdb":
+        data["warehouse"].update(engine=config.engine, spark_dir=str(config.spark_dir))
     if config.as_of:
         data["as_of"] = config.as_of.isoformat()
     bi = {
@@ -202,3 +221,12 @@ def dump(config: Config) -> str:
     if config.serve:
         data["serve"] = {k: str(v) if isinstance(v, Path) else v for k, v in config.serve.items()}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def business_timezone() -> str:
+    """The time zone of the configuration ``SALESOPS_CONFIG`` names (Dagster's schedules and
+    daily partitions are cut in it when its definitions load), else the default."""
+    path = os.environ.get("SALESOPS_CONFIG")
+    if not path or not Path(path).is_file():
+        return DEFAULT_TIMEZONE
+    return load(path).timezone

@@ -88,3 +88,26 @@ def test_duckdb_memory_and_threads_reach_the_loaders_connections(tmp_path):
         )[0]
     # DuckDB's own default is every core and 80% of RAM
     assert threads == 1 and limit.replace(" ", "") in ("667.5MiB", "700.0MB"), limit
+
+
+def test_the_engine_is_one_warehouse_setting(tmp_path, monkeypatch):
+    default = config.load(write(tmp_path, "warehouse: {path: w.duckdb}\n"))
+    assert default.engine == "duckdb" and default.spark_dir is None
+    cfg = config.load(
+        write(
+            tmp_path,
+            "warehouse: {path: wh/w.duckdb, engine: spark}\ntimezone: Europe/Berlin\n",
+        )
+    )
+    assert cfg.engine == "spark" and cfg.spark_dir == tmp_path / "wh" / "spark"
+    # the setting survives a dump (the demo and the tests write configs this way)
+    again = config.load(write(tmp_path, config.dump(cfg)))
+    assert (again.engine, again.spark_dir) == ("spark", tmp_path / "wh" / "spark")
+    with pytest.raises(config.ConfigError, match="warehouse.engine.*duckdb, spark"):
+        config.load(write(tmp_path, "warehouse: {path: w.duckdb, engine: snowflake}\n"))
+    # Dagster's schedules and partitions read the business time zone of SALESOPS_CONFIG
+    path = write(tmp_path, "warehouse: {path: w.duckdb}\ntimezone: Europe/Berlin\n")
+    monkeypatch.setenv("SALESOPS_CONFIG", str(path))
+    assert config.business_timezone() == "Europe/Berlin"
+    monkeypatch.delenv("SALESOPS_CONFIG")
+    assert config.business_timezone() == config.DEFAULT_TIMEZONE

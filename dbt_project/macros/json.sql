@@ -8,18 +8,19 @@
     {{ return(adapter.dispatch('json_object')(fields)) }}
 {%- endmacro %}
 
-{% macro default__json_object(fields) -%}
+{% macro duckdb__json_object(fields) -%}
     cast(to_json(struct_pack(
     {%- for key, expr in fields.items() %}
         {{ adapter.quote(key) }} := {{ expr }}{{ "," if not loop.last }}
     {%- endfor %}
-    )) as varchar)
+    )) as string)
 {%- endmacro %}
 
-{% macro spark__json_object(fields) -%}
+{# instants as DuckDB writes them in UTC ("2026-11-06 07:05:03+00"; the session is UTC) #}
+{% macro default__json_object(fields) -%}
     to_json(named_struct(
     {%- for key, expr in fields.items() %}
         '{{ key }}', {{ expr }}{{ "," if not loop.last }}
     {%- endfor %}
-    ))
+    ), map('timestampFormat', 'yyyy-MM-dd HH:mm:ssx'))
 {%- endmacro %}

@@ -30,6 +30,10 @@
     (({{ local_ts }}) at time zone '{{ var("timezone") }}')
 {%- endmacro %}
 
+{% macro spark__to_utc(local_ts) -%}
+    to_utc_timestamp({{ local_ts }}, '{{ var("timezone") }}')
+{%- endmacro %}
+
 {% macro duckdb__to_utc(local_ts) -%}
     timezone('{{ var("timezone") }}', {{ local_ts }})
 {%- endmacro %}
@@ -43,22 +47,36 @@
     (({{ utc_ts }}) at time zone '{{ var("timezone") }}')
 {%- endmacro %}
 
+{% macro spark__to_local(utc_ts) -%}
+    from_utc_timestamp({{ utc_ts }}, '{{ var("timezone") }}')
+{%- endmacro %}
+
 {% macro duckdb__to_local(utc_ts) -%}
     timezone('{{ var("timezone") }}', {{ utc_ts }})
 {%- endmacro %}
 
 {# Hours between two timestamps, fractional. #}
 {% macro hours_between(start_ts, end_ts) -%}
-    ({{ seconds_between(start_ts, end_ts) }} / 3600.0)
+    ({{ seconds_between(start_ts, end_ts) }} / cast(3600 as double))
 {%- endmacro %}
 
-{# Whole seconds from start_ts to end_ts. #}
+{# Days between two timestamps, fractional (a double on every engine). #}
+{% macro days_between(start_ts, end_ts) -%}
+    ({{ seconds_between(start_ts, end_ts) }} / cast(86400 as double))
+{%- endmacro %}
+
+{# Seconds from start_ts to end_ts. #}
 {% macro seconds_between(start_ts, end_ts) -%}
     {{ return(adapter.dispatch('seconds_between')(start_ts, end_ts)) }}
 {%- endmacro %}
 
 {% macro default__seconds_between(start_ts, end_ts) -%}
     {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+
+{# fractional seconds, a double, as DuckDB's epoch() gives them #}
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    ((unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / cast(1000000 as double))
 {%- endmacro %}
 
 {% macro duckdb__seconds_between(start_ts, end_ts) -%}

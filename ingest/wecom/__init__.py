@@ -45,6 +45,8 @@ from ingest.wecom.settings import (
 __all__ = ["WeComError", "source_from_config", "wecom_source"]
 
 logger = logging.getLogger(__name__)
+# WeCom counts its days (stat_time, check-in days) in China Standard Time, whatever the
+# business time zone of the warehouse: the API's own zone, not a setting
 TZ = ZoneInfo("Asia/Shanghai")
 # rows a yielded table holds at most, so that a large month file is loaded in parts
 CHUNK_ROWS = 200_000

@@ -8,9 +8,9 @@ import dagster as dg
 
 from orchestration.resources import SalesopsConfig, WeComRobot
 from salesops import alerts
-from salesops.config import SOURCE_NAMES, Config
+from salesops.config import SOURCE_NAMES, Config, business_timezone
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = business_timezone()
 
 
 def configured_selection(

@@ -107,7 +107,12 @@ def gx_checks(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
         "checking all history" if after is None else f"checking what changed since {after}"
     )
     summaries = runner.validate_all(
-        cfg.warehouse, as_of=cfg.as_of, docs_dir=docs, names=names, changed_after=after
+        cfg.warehouse,
+        as_of=cfg.as_of,
+        docs_dir=docs,
+        names=names,
+        changed_after=after,
+        timezone=cfg.timezone,
     )
     for name in names:
         state.setdefault(name, {})["checked_at"] = now

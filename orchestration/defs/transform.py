@@ -24,6 +24,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import SalesopsConfig, dbt_project
 from orchestration.translators import SalesopsDbtTranslator
+from salesops import spark
+from salesops.dbt import dbt_executable
 
 dbt_project.prepare_if_dev()
 
@@ -77,6 +79,14 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
     os.environ["SALESOPS_DUCKDB_MEMORY_LIMIT"] = cfg.duckdb_memory_limit
     os.environ["SALESOPS_DUCKDB_THREADS"] = str(cfg.duckdb_threads)
+    if cfg.engine == "spark":
+        # the models build on Spark (profiles.yml target spark) from the raw layer put there
+        os.environ.update(spark.spark_env(cfg.spark_dir))
+        tables = spark.load_raw(cfg.warehouse, cfg.spark_dir)
+        context.log.info(f"{tables} raw tables registered on Spark in {cfg.spark_dir}")
+        dbt = DbtCliResource(
+            project_dir=dbt_project, target="spark", dbt_executable=dbt_executable()
+        )
     variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every run
     args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
@@ -84,6 +94,10 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         args.append("--full-refresh")
     target = _target_path(cfg.work_dir, context, variables, cfg.warehouse)
     yield from dbt.cli(args, context=context, target_path=target).stream()
+    if cfg.engine == "spark":
+        # checks and the BI hand-off read the warehouse file whichever engine built the models
+        copied = spark.publish_marts(cfg.spark_dir, cfg.warehouse, ("staging", "marts"))
+        context.log.info(f"{len(copied)} Spark tables and views copied into {cfg.warehouse}")
     parsed = target / PARTIAL_PARSE
     if parsed.is_file():
         saved = target.parent / _parse_name(variables, cfg.warehouse)

@@ -50,11 +50,11 @@ sent as (
         'wecom_messages' as source_table,
         reps.crm_user_id as owner_id,
         people.who_id,
-        cast(null as varchar) as what_id,
+        cast(null as string) as what_id,
         people.account_id,
         case when messages.message_type = 'file' then 'WeCom文件' else 'WeCom消息' end
             as activity_type,
-        cast(null as varchar) as subject,
+        cast(null as string) as subject,
         messages.content as description,
         cast(null as double) as duration_s,
         false as is_deleted,
@@ -69,8 +69,6 @@ sent as (
 checkins_keyed as (
     select
         *,
-        {{ seconds_between("timestamptz '1970-01-01 00:00:00+00'", 'checked_in_at') }}
-            as checked_in_epoch,
         {{ company_key('location_title') }} as name_key
     from checkins
 ),
@@ -78,11 +76,11 @@ checkins_keyed as (
 field_checkins as (
     select
         'checkin:' || checkins.wecom_userid || ':'
-        || cast(checkins.checked_in_epoch as varchar) as activity_id,
+        || {{ epoch_seconds_text('checkins.checked_in_at') }} as activity_id,
         'wecom_checkins' as source_table,
         reps.crm_user_id as owner_id,
-        cast(null as varchar) as who_id,
-        cast(null as varchar) as what_id,
+        cast(null as string) as who_id,
+        cast(null as string) as what_id,
         account_names.account_id,
         'WeCom打卡' as activity_type,
         checkins.location_title as subject,

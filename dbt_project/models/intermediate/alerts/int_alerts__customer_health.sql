@@ -19,9 +19,9 @@ customer_health_red as (
         customer_health.crm_account_id as entity_id,
         reps.crm_user_id as owner_id,
         'warning' as severity,
-        cast(null as varchar) as stage,
+        cast(null as string) as stage,
         '客户「' || customer_health.customer_name || '」健康度 '
-        || cast(cast(round(customer_health.health_score) as integer) as varchar) || ' 分'
+        || cast(cast(round(customer_health.health_score) as integer) as string) || ' 分'
             as message,
         coalesce(customer_health.last_interaction_at, accounts.created_at) as since
     from customer_health

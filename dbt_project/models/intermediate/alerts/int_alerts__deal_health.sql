@@ -38,9 +38,9 @@ deal_stalled as (
         'warning' as severity,
         deals.stage,
         '商机「' || deals.opportunity_name || '」在当前阶段已 '
-        || cast(cast(floor(deals.stage_days) as integer) as varchar)
+        || cast(cast(floor(deals.stage_days) as integer) as string)
         || ' 天，超过 90% 同阶段商机（'
-        || cast(cast(ceil(stage_p90.p90_dwell_days) as integer) as varchar) || ' 天）'
+        || cast(cast(ceil(stage_p90.p90_dwell_days) as integer) as string) || ' 天）'
             as message,
         deals.stage_entered_at as since
     from deals
@@ -56,7 +56,7 @@ deal_single_threaded as (
         'info' as severity,
         deals.stage,
         '商机「' || deals.opportunity_name || '」已到后期阶段，只联系过 '
-        || cast(deals.contacts_engaged as varchar) || ' 位客户联系人' as message,
+        || cast(deals.contacts_engaged as string) || ' 位客户联系人' as message,
         deals.stage_entered_at as since
     from deals
     cross join settings
@@ -98,7 +98,7 @@ deal_close_pushed as (
         'warning' as severity,
         deals.stage,
         '商机「' || deals.opportunity_name || '」预计成交日已推迟 '
-        || cast(pushes.times_pushed as varchar) || ' 次' as message,
+        || cast(pushes.times_pushed as string) || ' 次' as message,
         pushes.last_pushed_at as since
     from deals
     inner join pushes on deals.opportunity_id = pushes.opportunity_id

@@ -23,7 +23,7 @@ stagnation as (
         end as severity,
         deals.stage,
         '商机「' || deals.opportunity_name || '」已 '
-        || cast(cast(floor(deals.progress_idle_days) as integer) as varchar)
+        || cast(cast(floor(deals.progress_idle_days) as integer) as string)
         || ' 天没有实质跟进' as message,
         deals.last_progress_at as since
     from deals
@@ -39,7 +39,7 @@ deal_no_activity as (
         'warning' as severity,
         deals.stage,
         '商机「' || deals.opportunity_name || '」已 '
-        || cast(cast(floor(deals.activity_idle_days) as integer) as varchar)
+        || cast(cast(floor(deals.activity_idle_days) as integer) as string)
         || ' 天没有任何活动记录' as message,
         deals.last_activity_at as since
     from deals

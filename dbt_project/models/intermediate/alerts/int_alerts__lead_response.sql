@@ -17,13 +17,13 @@ response_red as (
         lead_response.crm_owner_id as owner_id,
         case
             when
-                {{ seconds_between('lead_response.assigned_at', as_of_end()) }} / 3600.0
+                {{ hours_between('lead_response.assigned_at', as_of_end()) }}
                 > settings.followup_window_hours
                 then 'escalate'
             else 'warning'
         end as severity,
-        cast(null as varchar) as stage,
-        '线索分配后超过 ' || cast(cast(settings.response_red_hours as integer) as varchar)
+        cast(null as string) as stage,
+        '线索分配后超过 ' || cast(cast(settings.response_red_hours as integer) as string)
         || ' 小时仍未跟进' as message,
         lead_response.assigned_at as since
     from lead_response

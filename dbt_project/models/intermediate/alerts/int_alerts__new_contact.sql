@@ -35,7 +35,7 @@ material_sent as (
     from messages
     inner join reps on messages.sender_id = reps.wecom_userid
     left join material_keywords
-        on strpos(coalesce(messages.content, ''), material_keywords.keyword) > 0
+        on {{ dbt.position('material_keywords.keyword', "coalesce(messages.content, '')") }} > 0
     where
         messages.sent_at <= {{ as_of_end() }}
         and (messages.message_type = 'file' or material_keywords.keyword is not null)
@@ -47,9 +47,9 @@ new_contact_no_material as (
         {{ pseudonym('wx_', 'external_contacts.external_userid') }} as entity_id,
         reps.crm_user_id as owner_id,
         'warning' as severity,
-        cast(null as varchar) as stage,
+        cast(null as string) as stage,
         '企业微信新客户（' || coalesce(external_contacts.company_name, '未知公司')
-        || '）添加超过 ' || cast(cast(settings.material_window_hours as integer) as varchar)
+        || '）添加超过 ' || cast(cast(settings.material_window_hours as integer) as string)
         || ' 小时仍未发送资料' as message,
         external_contacts.added_at as since
     from external_contacts
@@ -60,7 +60,7 @@ new_contact_no_material as (
     where
         material_sent.external_userid is null
         and external_contacts.added_at <= {{ as_of_end() }}
-        and {{ seconds_between('external_contacts.added_at', as_of_end()) }} / 3600.0
+        and {{ hours_between('external_contacts.added_at', as_of_end()) }}
         > settings.material_window_hours
         and external_contacts.added_at > {{ dbt.dateadd(
             'day', '-1 * cast(settings.alert_lookback_days as integer)', as_of_end()) }}

@@ -59,8 +59,8 @@ dated_deals as (
 deals as (
     select
         *,
-        {{ seconds_between('last_progress_at', as_of_end()) }} / 86400.0 as progress_idle_days,
-        {{ seconds_between('last_activity_at', as_of_end()) }} / 86400.0 as activity_idle_days
+        {{ days_between('last_progress_at', as_of_end()) }} as progress_idle_days,
+        {{ days_between('last_activity_at', as_of_end()) }} as activity_idle_days
     from dated_deals
 )
 

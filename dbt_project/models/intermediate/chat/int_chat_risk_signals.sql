@@ -134,7 +134,7 @@ vague_hits as (
     inner join risk_words
         on
             risk_words.risk_type = '含糊承诺'
-            and strpos(texts.said_text, risk_words.keyword) > 0
+            and {{ dbt.position('risk_words.keyword', 'texts.said_text') }} > 0
     inner join advances on texts.account_id = advances.account_id
     cross join settings
     where
@@ -175,7 +175,7 @@ risk_word as (
         on
             risk_words.risk_type <> '含糊承诺'
             and risk_words.risk_level in ('high', 'medium')
-            and strpos(deal_texts.said_text, risk_words.keyword) > 0
+            and {{ dbt.position('risk_words.keyword', 'deal_texts.said_text') }} > 0
 ),
 
 unioned as (

@@ -26,11 +26,11 @@ hits as (
             order by competitors.competitor, risk_words.keyword
         ) as rn
     from texts
-    inner join competitors on strpos(texts.said_text, competitors.competitor) > 0
+    inner join competitors on {{ dbt.position('competitors.competitor', 'texts.said_text') }} > 0
     inner join risk_words
         on
             risk_words.risk_type = '价格'
-            and strpos(texts.said_text, risk_words.keyword) > 0
+            and {{ dbt.position('risk_words.keyword', 'texts.said_text') }} > 0
 ),
 
 mentions as (

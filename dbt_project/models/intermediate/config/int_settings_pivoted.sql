@@ -24,7 +24,7 @@ settings as (
 typed as (
     select
         setting_name,
-        try_cast(setting_value as double) as numeric_value
+        {{ dbt.safe_cast('setting_value', 'double') }} as numeric_value
     from settings
 ),
 

@@ -58,7 +58,7 @@ sequenced as (
         row_number() over (
             partition by steps.opportunity_id order by steps.occurred_at, steps.step_name
         ) as step_position,
-        {{ seconds_between('deals.created_at', 'steps.occurred_at') }} / 86400.0 as step_day
+        {{ days_between('deals.created_at', 'steps.occurred_at') }} as step_day
     from steps
     inner join deals on steps.opportunity_id = deals.opportunity_id
 ),

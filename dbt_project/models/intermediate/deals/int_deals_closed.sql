@@ -67,7 +67,7 @@ final as (
             else '中单'
         end as size_band,
         closed.amount,
-        {{ seconds_between('closed.created_at', 'closed.closed_at') }} / 86400.0 as cycle_days,
+        {{ days_between('closed.created_at', 'closed.closed_at') }} as cycle_days,
         closed.is_won,
         closed.created_at,
         closed.closed_at

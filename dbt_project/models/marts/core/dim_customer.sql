@@ -33,13 +33,13 @@ crm_customers as (
 u8_only as (
     select
         'u8:' || u8_customers.u8_customer_code as customer_id,
-        cast(null as varchar) as crm_account_id,
+        cast(null as string) as crm_account_id,
         u8_customers.u8_customer_code,
         u8_customers.customer_name,
         reps.rep_id as owner_rep_id,
         reps.region,
-        cast(null as varchar) as industry,
-        cast(null as varchar) as u8_match
+        cast(null as string) as industry,
+        cast(null as string) as u8_match
     from u8_customers
     left join reps on u8_customers.u8_person_code = reps.u8_person_code
     where u8_customers.u8_customer_code not in (

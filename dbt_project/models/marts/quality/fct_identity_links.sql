@@ -86,7 +86,7 @@ rep_to_crm as (
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
         case when users.user_id is not null then 'id' end as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from sales_people
     left join users on sales_people.crm_user_id = users.user_id
 ),
@@ -98,7 +98,7 @@ rep_to_wecom as (
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
         case when wecom_users.wecom_userid is not null then 'id' end as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from sales_people
     left join wecom_users on sales_people.wecom_userid = wecom_users.wecom_userid
     where {{ 'true' if source_exists('wecom', 'external_contacts') else 'false' }}
@@ -111,7 +111,7 @@ rep_to_u8 as (
         sales_people.rep_id as record_id,
         sales_people.rep_name as record_name,
         case when u8_people.u8_person_code is not null then 'id' end as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from sales_people
     left join u8_people on sales_people.u8_person_code = u8_people.u8_person_code
     where {{ 'true' if source_exists('u8', 'customer') else 'false' }}
@@ -124,7 +124,7 @@ user_to_rep as (
         users.user_id as record_id,
         users.user_name as record_name,
         case when reps.rep_id is not null then 'id' end as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from users
     inner join record_owners on users.user_id = record_owners.owner_id
     left join reps on users.user_id = reps.crm_user_id
@@ -156,7 +156,7 @@ u8_to_account as (
         u8_customers.customer_name as record_name,
         max(case when customers.crm_account_id is not null then customers.u8_match end)
             as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from u8_customers
     left join customers on u8_customers.u8_customer_code = customers.u8_customer_code
     group by u8_customers.u8_customer_code, u8_customers.customer_name
@@ -172,7 +172,7 @@ wecom_to_crm as (
             when contact_id is not null then 'phone:contact'
             when lead_id is not null then 'phone:lead'
         end as matched_by,
-        cast(null as varchar) as reason
+        cast(null as string) as reason
     from wecom_people
 ),
 

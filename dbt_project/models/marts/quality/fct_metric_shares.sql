@@ -42,7 +42,7 @@ counted as (
 
 final as (
     select
-        metric || ':' || cast(current_timestamp as varchar) as metric_share_id,
+        metric || ':' || cast(current_timestamp as string) as metric_share_id,
         metric,
         numerator,
         denominator,

@@ -72,7 +72,7 @@ empirical_rates as (
         forecast_months.month,
         closed_entries.stage,
         count(*) as closed_deals,
-        avg(case when closed_entries.is_won then 1.0 else 0.0 end) as win_rate
+        avg(case when closed_entries.is_won then 1 else 0 end) as win_rate
     from forecast_months
     inner join closed_entries on forecast_months.month > closed_entries.closed_date
     group by forecast_months.month, closed_entries.stage

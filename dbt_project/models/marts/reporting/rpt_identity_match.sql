@@ -13,7 +13,7 @@ final as (
         cast(count(*) as bigint) as total_records,
         cast(sum(case when is_matched then 1 else 0 end) as bigint) as matched_records,
         cast(sum(case when is_matched then 0 else 1 end) as bigint) as unmatched_records,
-        cast(avg(case when is_matched then 1.0 else 0.0 end) as double) as match_rate,
+        cast(avg(case when is_matched then 1 else 0 end) as double) as match_rate,
         cast(sum(case when matched_by in ('id', 'code') then 1 else 0 end) as bigint)
             as matched_by_id,
         cast(sum(case when matched_by = 'name' then 1 else 0 end) as bigint) as matched_by_name,

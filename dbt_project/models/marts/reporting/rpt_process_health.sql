@@ -32,7 +32,7 @@ response as (
     select
         rep_id,
         cast({{ dbt.date_trunc('month', to_local('assigned_at')) }} as date) as month,
-        avg(case when responded_within_24h then 1.0 else 0.0 end) as response_compliance
+        avg(case when responded_within_24h then 1 else 0 end) as response_compliance
     from lead_response
     where rep_id is not null and response_band not in ('pending', 'unassigned', 'not_applicable')
     group by 1, 2
@@ -42,7 +42,7 @@ key_actions as (
     select
         rep_id,
         cast({{ dbt.date_trunc('month', 'entered_date') }} as date) as month,
-        avg(case when has_evidence then 1.0 else 0.0 end) as key_action_completion
+        avg(case when has_evidence then 1 else 0 end) as key_action_completion
     from stage_history
     where
         rep_id is not null
@@ -58,16 +58,16 @@ info as (
             as month,
         avg(
             (
-                case when opportunities.decision_chain is not null then 1.0 else 0.0 end
-                + case when opportunities.objection is not null then 1.0 else 0.0 end
+                case when opportunities.decision_chain is not null then 1 else 0 end
+                + case when opportunities.objection is not null then 1 else 0 end
                 + case
                     when
                         opportunities.next_step is not null
                         and opportunities.next_step_date is not null
-                        then 1.0
-                    else 0.0
+                        then 1
+                    else 0
                 end
-            ) / 3
+            ) / cast(3 as double)
         ) as info_completeness
     from opportunities
     inner join reps on opportunities.owner_id = reps.crm_user_id
@@ -79,7 +79,7 @@ interactions as (
     select
         reps.rep_id,
         cast({{ dbt.date_trunc('month', to_local('activities.occurred_at')) }} as date) as month,
-        avg(case when activities.is_substantive then 1.0 else 0.0 end)
+        avg(case when activities.is_substantive then 1 else 0 end)
             as effective_interaction_rate,
         count(*) as trusted_activities
     from activities

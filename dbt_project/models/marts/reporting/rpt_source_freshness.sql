@@ -11,8 +11,8 @@ with
             max(inserted_at) as last_loaded_at,
             count(*) as completed_loads
         from {{ optional_source(source, '_dlt_loads', {
-            'load_id': 'varchar', 'status': 'bigint',
-            'inserted_at': 'timestamp with time zone'}) }} as loads
+            'load_id': 'string', 'status': 'bigint',
+            'inserted_at': timestamptz_type()}) }} as loads
         where status = 0
     ),
 {% endfor %}

@@ -84,7 +84,7 @@ timings as (
         size_band,
         path_rank,
         {{ dbt.listagg(
-            dbt.concat(['step_name', "'（第'", 'cast(cast(round(step_day) as integer) as varchar)',
+            dbt.concat(['step_name', "'（第'", 'cast(cast(round(step_day) as integer) as string)',
                         "'天）'"]),
             "' → '", 'order by step_position') }} as path_timing
     from top_path_steps
@@ -163,7 +163,7 @@ path_rows as (
         top_paths.step_path,
         timings.path_timing,
         top_paths.step_count,
-        cast(null as varchar) as left_at_step,
+        cast(null as string) as left_at_step,
         cast(null as bigint) as left_at_position,
         top_paths.won_deals as deals,
         top_paths.group_won_deals as group_deals
@@ -212,7 +212,7 @@ final as (
     select
         {{ dbt.concat([
             'unioned.region', "'|'", 'unioned.industry', "'|'", 'unioned.size_band', "'|'",
-            'unioned.row_kind', "'|'", 'cast(unioned.path_rank as varchar)']) }}
+            'unioned.row_kind', "'|'", 'cast(unioned.path_rank as string)']) }}
             as win_path_id,
         unioned.region,
         unioned.industry,

@@ -64,7 +64,7 @@ final as (
         unioned.severity,
         unioned.stage,
         unioned.message,
-        {{ seconds_between('unioned.since', as_of_end()) }} / 86400.0 as idle_days,
+        {{ days_between('unioned.since', as_of_end()) }} as idle_days,
         unioned.since
     from unioned
     left join reps on unioned.owner_id = reps.crm_user_id

@@ -9,9 +9,9 @@
 -- changed (new or cleared findings); each replaces its row by activity_id. A change of the
 -- keyword sheets needs a full refresh (salesops run --full-refresh).
 {{ config(
-    materialized='incremental',
+    materialized=upsert_materialization(),
     unique_key='activity_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=upsert_strategy(),
     on_schema_change='append_new_columns',
 ) }}
 
@@ -103,7 +103,7 @@ watermark as (
                 'day', '-1 * cast(settings.late_arriving_days as integer)',
                 '(select max(existing.changed_at) from ' ~ this ~ ' as existing)') }}
         {%- else -%}
-            cast(null as timestamp with time zone)
+            cast(null as {{ timestamptz_type() }})
         {%- endif %} as reread_from
     from settings
 ),
@@ -147,7 +147,9 @@ keyword_hits as (
     select distinct to_classify.activity_id
     from to_classify
     inner join effective_actions
-        on strpos(coalesce(to_classify.description, ''), effective_actions.keyword) > 0
+        on
+            {{ dbt.position('effective_actions.keyword', "coalesce(to_classify.description, '')") }}
+            > 0
 ),
 
 filler_hits as (

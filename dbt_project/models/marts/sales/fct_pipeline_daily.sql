@@ -7,7 +7,8 @@
 {{ config(
     materialized='incremental',
     unique_key='pipeline_date',
-    incremental_strategy='delete+insert',
+    partition_by=replace_partitions_by('pipeline_date'),
+    incremental_strategy=replace_partitions_strategy(),
     on_schema_change='fail',
 ) }}
 

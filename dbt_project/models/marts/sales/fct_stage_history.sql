@@ -45,7 +45,7 @@ final as (
         entries.stage_order,
         entries.win_probability,
         {% set until = 'coalesce(entries.exited_at, ' ~ as_of_end() ~ ')' -%}
-        {{ seconds_between('entries.entered_at', until) }} / 86400.0 as dwell_days,
+        {{ days_between('entries.entered_at', until) }} as dwell_days,
         case
             when entries.required_evidence is null then true
             when not {{ no_evidence_source }} then evidence.linked_record_id is not null

@@ -76,7 +76,9 @@ trials as (
     from deal_activities
     inner join effective_actions
         on
-            strpos(coalesce(deal_activities.description, ''), effective_actions.keyword) > 0
+            {{ dbt.position(
+                'effective_actions.keyword', "coalesce(deal_activities.description, '')"
+            ) }} > 0
             and effective_actions.activity_type = 'trial'
     group by deal_activities.opportunity_id
 ),

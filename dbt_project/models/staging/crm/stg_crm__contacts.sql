@@ -11,7 +11,7 @@ renamed as (
         owner_id,
         name as contact_name,
         title,
-        {{ dbt.hash("regexp_replace(mobile_phone, '[^0-9]', '', 'g')") }} as mobile_phone_hash,
+        {{ dbt.hash(regexp_replace_all('mobile_phone', '[^0-9]', '')) }} as mobile_phone_hash,
         coalesce(is_deleted, false) as is_deleted,
         created_date as created_at
     from source

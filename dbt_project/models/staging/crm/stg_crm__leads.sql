@@ -16,7 +16,7 @@ renamed as (
         company as company_name,
         title,
         -- phones never leave staging in clear: leads are matched to WeCom by this hash
-        {{ dbt.hash("regexp_replace(mobile_phone, '[^0-9]', '', 'g')") }} as mobile_phone_hash,
+        {{ dbt.hash(regexp_replace_all('mobile_phone', '[^0-9]', '')) }} as mobile_phone_hash,
         lead_source,
         status as lead_status,
         industry,

@@ -6,9 +6,9 @@
 -- depends_on: {{ ref('stg_sheets__settings') }}
 {{ config(pre_hook=[
     "create schema if not exists ops",
-    "create table if not exists ops.source_contract (checked_at timestamp with time zone,
-    source varchar, object varchar, column_name varchar, status varchar, degrades varchar,
-    fix varchar)",
+    "create table if not exists ops.source_contract (checked_at " ~ timestamptz_type() ~ ",
+    source string, object string, column_name string, status string, degrades string,
+    fix string)",
 ]) }}
 with
 

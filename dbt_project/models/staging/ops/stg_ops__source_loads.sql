@@ -9,9 +9,9 @@ with
 
 source as (
     select * from {{ optional_source('ops', 'source_loads', {
-        'source': 'varchar', 'status': 'varchar',
-        'attempted_at': 'timestamp with time zone',
-        'last_success_at': 'timestamp with time zone', 'error': 'varchar'}) }}
+        'source': 'string', 'status': 'string',
+        'attempted_at': timestamptz_type(),
+        'last_success_at': timestamptz_type(), 'error': 'string'}) }}
 ),
 
 renamed as (

@@ -2,13 +2,13 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'dict_effective_actions', {
-        'keyword': 'varchar', 'activity_type': 'varchar'}) }}
+        'keyword': 'string', 'activity_type': 'string'}) }}
 ),
 
 renamed as (
     select
-        trim(cast(keyword as varchar)) as keyword,
-        trim(cast(activity_type as varchar)) as activity_type
+        trim(cast(keyword as string)) as keyword,
+        trim(cast(activity_type as string)) as activity_type
     from source
 )
 

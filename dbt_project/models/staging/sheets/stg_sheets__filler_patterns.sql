@@ -2,11 +2,11 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'dict_filler_patterns', {
-        'pattern': 'varchar'}) }}
+        'pattern': 'string'}) }}
 ),
 
 renamed as (
-    select trim(cast(pattern as varchar)) as pattern
+    select trim(cast(pattern as string)) as pattern
     from source
 )
 

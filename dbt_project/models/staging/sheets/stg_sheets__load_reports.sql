@@ -3,9 +3,9 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'sheet_load_report', {
-        'loaded_at': 'timestamp with time zone', 'file': 'varchar', 'sheet': 'varchar',
-        'table_name': 'varchar', 'status': 'varchar', 'rows_read': 'bigint',
-        'rows_loaded': 'bigint', 'rows_quarantined': 'bigint', '_dlt_load_id': 'varchar'}) }}
+        'loaded_at': timestamptz_type(), 'file': 'string', 'sheet': 'string',
+        'table_name': 'string', 'status': 'string', 'rows_read': 'bigint',
+        'rows_loaded': 'bigint', 'rows_quarantined': 'bigint', '_dlt_load_id': 'string'}) }}
 ),
 
 renamed as (

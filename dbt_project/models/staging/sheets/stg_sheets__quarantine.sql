@@ -4,9 +4,9 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'sheet_quarantine', {
-        'file': 'varchar', 'sheet': 'varchar', 'table_name': 'varchar',
-        'row_number': 'bigint', 'column_name': 'varchar', 'value': 'varchar',
-        'reason': 'varchar', 'loaded_at': 'timestamp with time zone'}) }}
+        'file': 'string', 'sheet': 'string', 'table_name': 'string',
+        'row_number': 'bigint', 'column_name': 'string', 'value': 'string',
+        'reason': 'string', 'loaded_at': timestamptz_type()}) }}
 ),
 
 renamed as (

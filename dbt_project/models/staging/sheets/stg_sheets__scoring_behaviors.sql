@@ -3,12 +3,12 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'scoring_behaviors', {
-        'behavior': 'varchar', 'points': 'bigint'}) }}
+        'behavior': 'string', 'points': 'bigint'}) }}
 ),
 
 renamed as (
     select
-        trim(cast(behavior as varchar)) as behavior,
+        trim(cast(behavior as string)) as behavior,
         cast(points as integer) as points
     from source
 )

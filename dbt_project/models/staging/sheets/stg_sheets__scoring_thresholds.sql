@@ -3,12 +3,12 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'scoring_thresholds', {
-        'grade': 'varchar', 'min_score': 'bigint'}) }}
+        'grade': 'string', 'min_score': 'bigint'}) }}
 ),
 
 renamed as (
     select
-        trim(cast(grade as varchar)) as grade,
+        trim(cast(grade as string)) as grade,
         cast(min_score as integer) as min_score
     from source
 )

@@ -6,9 +6,9 @@ source as (
 
 renamed as (
     select
-        lower(trim(cast(name as varchar))) as setting_name,
-        trim(cast(value as varchar)) as setting_value,
-        cast(description as varchar) as description
+        lower(trim(cast(name as string))) as setting_name,
+        trim(cast(value as string)) as setting_value,
+        cast(description as string) as description
     from source
 )
 

@@ -5,32 +5,32 @@ with
 
 source as (
     select * from {{ optional_source('sheets', 'dict_win_behaviors', {
-        'behavior': 'varchar', 'evidence': 'varchar', 'keyword': 'varchar',
-        'path_step': 'varchar', 'anchor_stage': 'varchar', 'window_start_hours': 'bigint',
-        'window_end_hours': 'bigint', 'match': 'varchar'}) }}
+        'behavior': 'string', 'evidence': 'string', 'keyword': 'string',
+        'path_step': 'string', 'anchor_stage': 'string', 'window_start_hours': 'bigint',
+        'window_end_hours': 'bigint', 'match': 'string'}) }}
 ),
 
 renamed as (
     select
-        trim(cast(behavior as varchar)) as behavior,
-        trim(cast(evidence as varchar)) as evidence,
+        trim(cast(behavior as string)) as behavior,
+        trim(cast(evidence as string)) as evidence,
         case
-            when lower(trim(cast(evidence as varchar))) in ('资料', 'material') then 'material'
-            when lower(trim(cast(evidence as varchar))) in ('动作', 'action') then 'action'
+            when lower(trim(cast(evidence as string))) in ('资料', 'material') then 'material'
+            when lower(trim(cast(evidence as string))) in ('动作', 'action') then 'action'
         end as evidence_kind,
-        trim(cast(keyword as varchar)) as keyword,
-        nullif(trim(cast(path_step as varchar)), '') as path_step,
-        nullif(trim(cast(anchor_stage as varchar)), '') as anchor_stage,
+        trim(cast(keyword as string)) as keyword,
+        nullif(trim(cast(path_step as string)), '') as path_step,
+        nullif(trim(cast(anchor_stage as string)), '') as anchor_stage,
         coalesce(cast(window_start_hours as integer), 0) as window_start_hours,
         cast(window_end_hours as integer) as window_end_hours,
         coalesce(
-            lower(nullif(trim(cast(match as varchar)), '')) in ('无', 'absent'), false
+            lower(nullif(trim(cast(match as string)), '')) in ('无', 'absent'), false
         ) as is_absence,
-        coalesce(lower(nullif(trim(cast(match as varchar)), '')), '有') in (
+        coalesce(lower(nullif(trim(cast(match as string)), '')), '有') in (
             '有', 'present', '无', 'absent'
         ) as has_known_match
     from source
-    where nullif(trim(cast(keyword as varchar)), '') is not null
+    where nullif(trim(cast(keyword as string)), '') is not null
 )
 
 select * from renamed

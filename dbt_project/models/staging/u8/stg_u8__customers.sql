@@ -2,8 +2,8 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'customer', {
-        'ccuscode': 'varchar', 'ccusname': 'varchar', 'ccusabbname': 'varchar',
-        'ccusdepart': 'varchar', 'ccuspperson': 'varchar', 'dcusdevdate': 'timestamp'}) }}
+        'ccuscode': 'string', 'ccusname': 'string', 'ccusabbname': 'string',
+        'ccusdepart': 'string', 'ccuspperson': 'string', 'dcusdevdate': 'timestamp'}) }}
 ),
 
 renamed as (

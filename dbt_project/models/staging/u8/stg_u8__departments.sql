@@ -3,7 +3,7 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'department', {
-        'cdepcode': 'varchar', 'cdepname': 'varchar', '_u8_deleted': 'boolean'}) }}
+        'cdepcode': 'string', 'cdepname': 'string', '_u8_deleted': 'boolean'}) }}
 ),
 
 renamed as (

@@ -2,8 +2,8 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'salebillvouch', {
-        'sbvid': 'bigint', 'csbvcode': 'varchar', 'ccuscode': 'varchar',
-        'cpersoncode': 'varchar', 'csocode': 'varchar', 'ddate': 'timestamp'}) }}
+        'sbvid': 'bigint', 'csbvcode': 'string', 'ccuscode': 'string',
+        'cpersoncode': 'string', 'csocode': 'string', 'ddate': 'timestamp'}) }}
 ),
 
 renamed as (

@@ -2,7 +2,7 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'person', {
-        'cpersoncode': 'varchar', 'cpersonname': 'varchar', 'cdepcode': 'varchar'}) }}
+        'cpersoncode': 'string', 'cpersonname': 'string', 'cdepcode': 'string'}) }}
 ),
 
 renamed as (

@@ -3,9 +3,9 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'ap_closebill', {
-        'iid': 'bigint', 'cvouchid': 'varchar', 'cdwcode': 'varchar', 'cperson': 'varchar',
-        'iamount': 'decimal(20,2)', 'dvouchdate': 'timestamp', 'cvouchtype': 'varchar',
-        'cflag': 'varchar'}) }}
+        'iid': 'bigint', 'cvouchid': 'string', 'cdwcode': 'string', 'cperson': 'string',
+        'iamount': 'decimal(20,2)', 'dvouchdate': 'timestamp', 'cvouchtype': 'string',
+        'cflag': 'string'}) }}
 ),
 
 renamed as (

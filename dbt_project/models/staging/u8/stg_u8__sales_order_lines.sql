@@ -2,7 +2,7 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'so_sodetails', {
-        'isosid': 'bigint', 'id': 'bigint', 'cinvcode': 'varchar',
+        'isosid': 'bigint', 'id': 'bigint', 'cinvcode': 'string',
         'iquantity': 'decimal(20,6)', 'imoney': 'decimal(20,2)', 'itax': 'decimal(20,2)',
         'isum': 'decimal(20,2)', 'dpredate': 'timestamp'}) }}
 ),

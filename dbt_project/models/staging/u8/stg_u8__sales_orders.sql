@@ -2,8 +2,8 @@ with
 
 source as (
     select * from {{ optional_source('u8', 'so_somain', {
-        'id': 'bigint', 'csocode': 'varchar', 'ccuscode': 'varchar', 'cpersoncode': 'varchar',
-        'cdepcode': 'varchar', 'cverifier': 'varchar', 'istatus': 'bigint',
+        'id': 'bigint', 'csocode': 'string', 'ccuscode': 'string', 'cpersoncode': 'string',
+        'cdepcode': 'string', 'cverifier': 'string', 'istatus': 'bigint',
         'ddate': 'timestamp', 'dverifysystime': 'timestamp', 'dmodifysystime': 'timestamp'}) }}
 ),
 

@@ -3,9 +3,9 @@ with
 
 source as (
     select * from {{ optional_source('wecom', 'chat_messages', {
-        'msgid': 'varchar', 'seq': 'bigint', 'sender': 'varchar', 'recipients': 'varchar',
-        'roomid': 'varchar', 'msgtype': 'varchar', 'content': 'varchar',
-        'msgtime': 'timestamp with time zone'}) }}
+        'msgid': 'string', 'seq': 'bigint', 'sender': 'string', 'recipients': 'string',
+        'roomid': 'string', 'msgtype': 'string', 'content': 'string',
+        'msgtime': timestamptz_type()}) }}
 ),
 
 recipients as (
@@ -17,7 +17,7 @@ recipients as (
         msgtype,
         content,
         msgtime,
-        unnest(string_split(coalesce(recipients, ''), ',')) as recipient
+        {{ split_to_rows("coalesce(recipients, '')", ',') }} as recipient
     from source
 ),
 

@@ -2,9 +2,9 @@ with
 
 source as (
     select * from {{ optional_source('wecom', 'checkins', {
-        'userid': 'varchar', 'checkin_type': 'varchar', 'location_title': 'varchar',
-        'location_detail': 'varchar', 'lat': 'double', 'lng': 'double',
-        'checkin_time': 'timestamp with time zone'}) }}
+        'userid': 'string', 'checkin_type': 'string', 'location_title': 'string',
+        'location_detail': 'string', 'lat': 'double', 'lng': 'double',
+        'checkin_time': timestamptz_type()}) }}
 ),
 
 renamed as (

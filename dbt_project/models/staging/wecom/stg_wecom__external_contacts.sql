@@ -4,9 +4,9 @@ with
 
 source as (
     select * from {{ optional_source('wecom', 'external_contacts', {
-        'external_userid': 'varchar', 'userid': 'varchar', 'corp_name': 'varchar',
-        'remark_mobiles': 'varchar', 'add_way': 'bigint',
-        'createtime': 'timestamp with time zone'}) }}
+        'external_userid': 'string', 'userid': 'string', 'corp_name': 'string',
+        'remark_mobiles': 'string', 'add_way': 'bigint',
+        'createtime': timestamptz_type()}) }}
 ),
 
 mobiles as (
@@ -16,7 +16,7 @@ mobiles as (
         corp_name,
         add_way,
         createtime,
-        unnest(string_split(coalesce(remark_mobiles, ''), ',')) as mobile
+        {{ split_to_rows("coalesce(remark_mobiles, '')", ',') }} as mobile
     from source
 ),
 
@@ -24,7 +24,7 @@ renamed as (
     select
         external_userid,
         userid as wecom_userid,
-        {{ dbt.hash("regexp_replace(mobile, '[^0-9]', '', 'g')") }} as mobile_phone_hash,
+        {{ dbt.hash(regexp_replace_all('mobile', '[^0-9]', '')) }} as mobile_phone_hash,
         corp_name as company_name,
         add_way,
         createtime as added_at

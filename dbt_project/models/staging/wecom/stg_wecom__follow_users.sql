@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ optional_source('wecom', 'follow_users', {'userid': 'varchar'}) }}
+    select * from {{ optional_source('wecom', 'follow_users', {'userid': 'string'}) }}
 ),
 
 renamed as (

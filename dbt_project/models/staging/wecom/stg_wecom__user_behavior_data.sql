@@ -4,7 +4,7 @@ with
 
 source as (
     select * from {{ optional_source('wecom', 'user_behavior_data', {
-        'userid': 'varchar', 'stat_date': 'date', 'chat_cnt': 'bigint',
+        'userid': 'string', 'stat_date': 'date', 'chat_cnt': 'bigint',
         'message_cnt': 'bigint', 'reply_percentage': 'double', 'avg_reply_time': 'double',
         'negative_feedback_cnt': 'bigint', 'new_apply_cnt': 'bigint',
         'new_contact_cnt': 'bigint'}) }}
