@@ -29,13 +29,14 @@ def locked() -> dict[str, tuple[str, int]]:
 def test_the_lock_is_compiled_from_pyproject_with_hashes_and_meets_it():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
-    assert set(extras) == {"dev", "test"}
+    assert set(extras) == {"dev", "spark", "test"}
     header = (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()[1]
-    assert "uv pip compile pyproject.toml --extra dev --extra test --generate-hashes" in header
+    compile_command = "uv pip compile pyproject.toml --extra dev --extra spark --extra test"
+    assert f"{compile_command} --generate-hashes" in header
     pins = locked()
     assert pins and all(hashes for _version, hashes in pins.values())
     unmet = []
-    for line in [*project["dependencies"], *extras["dev"], *extras["test"]]:
+    for line in [*project["dependencies"], *(dep for extra in extras.values() for dep in extra)]:
         req = Requirement(line)
         name = re.sub(r"[-_.]+", "-", req.name).lower()
         if name not in pins or not req.specifier.contains(pins[name][0], prereleases=True):
