@@ -27,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import runner
 from salesops import config as salesops_config
-from salesops import publish, runner
+from salesops import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 20)
@@ -53,7 +54,7 @@ OFF_ON_SPARK_SESSION = {"rpt_forecast_backtest", "rpt_forecast_method"}
 def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
     """The whole pipeline (loads, models, checks; no BI) on one engine: the run configuration's
     ``warehouse.engine`` is the only difference between the two builds."""
-    from salesops.demo.serve import served_sources
+    from devkit.demo.serve import served_sources
 
     root.mkdir(parents=True)
     with served_sources(src, AS_OF) as sections:
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="XS")
     ap.add_argument("--out", default=str(ROOT / "build" / "spark_parity"))
     args = ap.parse_args(argv)
-    from salesops.demo.generate import generate
+    from devkit.demo.generate import generate
 
     root = Path(args.out).resolve()
     if root.exists():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from devkit.demo import behaviors, chat_risk, vocab
+from devkit.demo import behaviors, chat_risk, lead_effects, vocab
 
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no DST
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -196,6 +196,8 @@ class Org:
     truth_behaviors: list[dict[str, Any]] = field(default_factory=list)
     # customer words that are (or only look) risky: devkit.demo.chat_risk
     chat_risk: list[dict[str, Any]] = field(default_factory=list)
+    truth_rep_skills: list[dict[str, Any]] = field(default_factory=list)
+    truth_lead_signals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reps(self) -> list[Person]:
@@ -387,6 +389,7 @@ class Simulator:
         self.build_legacy_visits()
         self.simulate_chatter()
         self.simulate_work_punches()
+        lead_effects.plant(self.org)
         self.org.truth_behaviors = behaviors.plant(self)
         chat_risk.plant(self)
         self.org.messages.sort(key=lambda m: (m["msgtime"], m["msgid"]))

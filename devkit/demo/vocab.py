@@ -307,13 +307,18 @@ EFFECTIVE_ACTIONS = [
     ("资料", "material"),
     ("拜访", "visit"),
 ]
+# 线索评分: (behaviour, points, signal, match); the signals are listed in docs/sources.md.
 SCORING = [
-    ("访问报价页", 20),
-    ("下载产品手册", 15),
-    ("参加展会", 10),
-    ("申请试用", 25),
-    ("打开营销邮件", 5),
-    ("3天未回复", -10),
+    ("访问报价页", 20, "crm_activity", "报价页"),
+    ("下载产品手册", 15, "crm_activity", "产品手册"),
+    ("参加展会", 10, "lead_source", "展会"),
+    ("转介绍", 10, "lead_source", "转介绍"),
+    ("申请试用", 25, "crm_activity", "申请试用"),
+    ("打开营销邮件", 5, "crm_activity", "营销邮件"),
+    ("客户主动询价", 20, "wecom_question", "多少钱"),
+    ("客户询问试用", 15, "wecom_question", "试用"),
+    ("客户回复消息", 5, "wecom_reply", ""),
+    ("3天未回复", -10, "no_reply_days", "3"),
 ]
 GRADES = [("A", 60), ("B", 40), ("C", 20), ("D", -1000)]
 PRODUCTS = [("SW-CRM-STD", 1), ("SW-CRM-PRO", 1), ("SVC-IMPL", 1), ("SVC-TRAIN", 1)]

@@ -308,7 +308,7 @@ def write_sheets(org: Org, out: Path) -> dict[str, int]:
     _workbook(
         out / "scoring.xlsx",
         {
-            "线索评分": (["行为", "分值"], [list(s) for s in vocab.SCORING]),
+            "线索评分": (["行为", "分值", "信号", "匹配"], [list(s) for s in vocab.SCORING]),
             "阈值": (["等级", "最低分"], [list(g) for g in vocab.GRADES]),
         },
     )
@@ -506,6 +506,21 @@ def _band(hours: float | None, waited_h: float, green: float, red: float) -> str
     return "yellow" if hours <= red else "red"
 
 
+def _write_lead_effects_truth(org: Org, out: Path) -> None:
+    """The planted lead effects (devkit.demo.lead_effects): each rep's strong industry, and
+    the WeCom questions planted on leads with whether the lead converted."""
+    with (out / "rep_industry_skill.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["rep_id", "region", "industry"])
+        for s in org.truth_rep_skills:
+            w.writerow([s["rep_id"], s["region"], s["industry"]])
+    with (out / "lead_signals.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["lead_id", "signal", "at", "converted"])
+        for s in org.truth_lead_signals:
+            w.writerow([s["lead_id"], s["signal"], iso_utc(s["at"]), str(s["converted"]).lower()])
+
+
 def write_truth(
     org: Org,
     out: Path,
@@ -608,6 +623,7 @@ def write_truth(
         w.writeheader()
         w.writerows(dict(r, is_risky="true" if r["is_risky"] else "false") for r in org.chat_risk)
     _write_process_health_truth(org, out, red)
+    _write_lead_effects_truth(org, out)
     _write_forecast_truth(org, out)
     behaviors.write_truth(org.truth_behaviors, out)
     by_rule: dict[str, int] = defaultdict(int)

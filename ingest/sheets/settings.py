@@ -57,6 +57,8 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("scoring", "线索评分", "scoring_behaviors", (
         Column("行为", "behavior", required=True),
         Column("分值", "points", "int", required=True),
+        Column("信号", "signal_type", required=True),
+        Column("匹配", "match_value"),
     )),
     Sheet("scoring", "阈值", "scoring_thresholds", (
         Column("等级", "grade", required=True),

@@ -144,6 +144,7 @@ PAGES = {
     "": 4,
     "funnel": 3,
     "lead-response": 4,
+    "leads": 3,
     "process-health": 3,
     "alerts": 1,
     "chat-risk": 1,
@@ -291,7 +292,7 @@ def test_every_region_site_holds_no_other_regions_row(demo_run, site, tmp_path):
     # the region's pages load cleanly without the other regions (no region filter, no
     # by-region chart with one bar; org-wide tables say they have no data)
     region = regions[0]
-    paths = ["", "lead-response", "forecast", "win-paths", "data-quality", "reps/rep"]
+    paths = ["", "lead-response", "leads", "forecast", "win-paths", "data-quality", "reps/rep"]
     for report in pages.inspect_pages(sites[region], paths):
         assert report.console_errors == [] and report.error_boxes == [], report
         assert report.blank_charts == [], report

@@ -7,7 +7,9 @@ a Lead (its ``origin`` the ``LeadSource``), each closed deal an Account (the sel
 Opportunity in the standard stage ``Closed Won`` and its one OpportunityHistory row; SDRs and
 SRs are the Users. The run configuration names only the CRM export: the settings, the stage map
 (Salesforce's standard stages) and every other rule come from the project's defaults, the reps
-from the CRM users. Nothing of the data is kept in the repository.
+from the CRM users; only the lead-scoring sheet is the company's, its points for each origin
+and landing page (``Landing_Page__c``) learnt from the MQLs before ``SCORE_CUTOFF``, so the
+score's AUC is measured on the later ones. Nothing of the data is kept in the repository.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import yaml
 from devkit.demo.org import sf_id
 from ingest import contracts
 from ingest.crm.settings import OBJECTS
+from devkit.demo.org import sf_id
 from orchestration import runner
+from tests.support.ranking import auc
 from tests.support.realdata import read_rows, realdata_dir, write_rows
 
 OLIST = realdata_dir("olist_marketing_funnel")
@@ -35,6 +39,10 @@ MQLS = "olist_marketing_qualified_leads_dataset.csv"
 DEALS = "olist_closed_deals_dataset.csv"
 # MQLs the data does not show reaching an SDR sit in a lead queue, as Salesforce routes them
 QUEUE = sf_id("00G", 1)
+# the scoring sheet learns from the MQLs first contacted before this day; AUC on the rest
+SCORE_CUTOFF = "2018-03-01"
+# an origin or landing page scores once it has this many MQLs before the cutoff
+SCORE_MIN_LEADS = 30
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -68,6 +76,7 @@ def _export(export: Path) -> None:
             "Name": m["mql_id"],
             "Company": m["mql_id"],
             "LeadSource": m["origin"],
+            "Landing_Page__c": m["landing_page_id"],
             "Status": "Closed - Converted" if deal else "Open - Not Contacted",
             "IsConverted": "true" if deal else "false",
             "IsDeleted": "false",
@@ -118,17 +127,40 @@ def _export(export: Path) -> None:
         write_rows(export / f"{obj}.csv", list(OBJECTS[obj]["fields"]), rows)
 
 
+def _scoring_sheet(path: Path) -> None:
+    """线索评分 with points for each origin and landing page: how far its conversion before
+    the cutoff lies above the base rate, in percentage points."""
+    won = {d["mql_id"] for d in _read(DEALS)}
+    early = [m for m in _read(MQLS) if m["first_contact_date"] < SCORE_CUTOFF]
+    base = sum(m["mql_id"] in won for m in early) / len(early)
+    rows = []
+    for signal, field in (("lead_source", "origin"), ("landing_page", "landing_page_id")):
+        groups: dict[str, list[bool]] = defaultdict(list)
+        for m in early:
+            if m[field]:
+                groups[m[field]].append(m["mql_id"] in won)
+        for value, outcomes in sorted(groups.items()):
+            points = round(100 * (sum(outcomes) / len(outcomes) - base))
+            if len(outcomes) >= SCORE_MIN_LEADS and points:
+                rows.append({"行为": f"{field}={value}", "分值": points, "信号": signal,
+                             "匹配": value})  # fmt: skip
+    write_rows(path, ["行为", "分值", "信号", "匹配"], rows)
+
+
 @pytest.fixture(scope="module")
 def olist_run(tmp_path_factory) -> tuple[Path, runner.RunOutcome, list[str]]:
     root = tmp_path_factory.mktemp("olist")
     export = root / "export"
     export.mkdir()
     _export(export)
+    sheets = root / "sheets"
+    sheets.mkdir()
+    _scoring_sheet(sheets / "scoring_behaviors.csv")
     config = {
         "warehouse": {"path": str(root / "warehouse.duckdb")},
         "as_of": "2018-12-31",
-        # the CRM export and nothing else: no sheets folder, no WeCom, no U8
-        "sources": {"crm": {"export_dir": str(export)}},
+        # the CRM export and the scoring sheet: no other sheet, no WeCom, no U8
+        "sources": {"crm": {"export_dir": str(export)}, "sheets": {"dir": str(sheets)}},
     }
     path = root / "salesops.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -186,3 +218,26 @@ def test_the_bi_site_builds(olist_run):
     root, outcome, _ = olist_run
     assert outcome.success, outcome.errors
     assert (root / "site" / "index.html").is_file()
+
+
+def test_lead_score_auc_on_the_later_leads(olist_run):
+    """The score from origin and landing page points learnt before the cutoff, on the MQLs
+    first contacted from the cutoff on: how well it ranks the ones that closed a deal."""
+    root, outcome, _ = olist_run
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    rows = con.execute(
+        "select score_before_conversion, is_converted from marts.fct_lead_scores "
+        "where created_at >= cast(? as timestamptz)",
+        [SCORE_CUTOFF],
+    ).fetchall()
+    behaviours = dict(
+        con.execute(
+            "select signal_type, count(*) from marts.fct_lead_behaviors group by 1"
+        ).fetchall()
+    )
+    con.close()
+    value = auc([(float(s), bool(c)) for s, c in rows])
+    print(f"Olist funnel: score AUC {value:.3f} on {len(rows)} MQLs from {SCORE_CUTOFF}")
+    assert behaviours.keys() == {"lead_source", "landing_page"}
+    assert len(rows) > 1000 and sum(c for _, c in rows) > 50
+    assert 0.5 < value < 1

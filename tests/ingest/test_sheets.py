@@ -108,6 +108,23 @@ def test_missing_required_column_keeps_the_previous_snapshot(demo_sheets, tmp_pa
     assert "值 (value)" in reason
 
 
+def test_a_scoring_sheet_without_signals_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
+    """线索评分 in the older layout (behaviour and points only): no row could score, so the
+    sheet is refused by name rather than scoring every lead zero."""
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    con = _load(folder, tmp_path)
+    before = con.execute("select count(*) from raw_sheets.scoring_behaviors").fetchone()[0]
+    con.close()
+    _write(folder / "scoring.xlsx", "线索评分", [["行为", "分值"], ["访问报价页", 20]])
+    con = _load(folder, tmp_path)
+    assert con.execute("select count(*) from raw_sheets.scoring_behaviors").fetchone()[0] == before
+    reason = con.execute(
+        "select reason from raw_sheets.sheet_quarantine where table_name = 'scoring_behaviors'"
+    ).fetchone()[0]
+    assert "信号 (signal_type)" in reason and before > 0
+
+
 def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
     con = _load(demo_sheets, tmp_path)
     before = con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0]

@@ -14,6 +14,7 @@
     'win_model_min_closed', 'win_model_l2', 'win_model_activity_days',
     'behavior_min_n', 'deal_band_small_below', 'deal_band_large_from', 'win_path_top_n',
     'vague_commitment_window_days',
+    'routing_load_max_visits', 'routing_load_window_days', 'routing_top_industries',
 ] %}
 with
 

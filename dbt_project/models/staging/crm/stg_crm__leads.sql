@@ -18,6 +18,7 @@ renamed as (
         -- phones never leave staging in clear: leads are matched to WeCom by this hash
         {{ dbt.hash(regexp_replace_all('mobile_phone', '[^0-9]', '')) }} as mobile_phone_hash,
         lead_source,
+        landing_page_c as landing_page,
         status as lead_status,
         industry,
         state,
