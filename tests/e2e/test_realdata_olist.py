@@ -25,7 +25,6 @@ import yaml
 from devkit.demo.org import sf_id
 from ingest import contracts
 from ingest.crm.settings import OBJECTS
-from devkit.demo.org import sf_id
 from orchestration import runner
 from tests.support.ranking import auc
 from tests.support.realdata import read_rows, realdata_dir, write_rows
