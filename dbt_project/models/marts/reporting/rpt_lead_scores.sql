@@ -1,5 +1,6 @@
 -- The lead-score page: every open lead with its score, grade and the behaviours that made it,
 -- and which behaviour signals the loaded sources can show at all (CRM only: no WeCom signal).
+{%- set max_named_rules = 8 %}
 {%- set has_wecom = source_exists('wecom', 'chat_messages') %}
 {%- set signals = ['lead_source', 'landing_page', 'crm_activity'] + (
     ['wecom_question', 'wecom_reply', 'no_reply_days'] if has_wecom else []) %}
@@ -17,15 +18,40 @@ rules as (
     select * from {{ ref('stg_sheets__scoring_behaviors') }}
 ),
 
-available as (
+available_signals as (
+    -- per signal the sheet's behaviours by name, or their number when there are many (a
+    -- sheet with a row per landing page)
     select
-        {{ dbt.listagg('behavior', "'、'", 'order by behavior') }} as behaviors_available
+        signal_type,
+        count(*) as rules,
+        {{ dbt.listagg('behavior', "'、'", 'order by behavior') }} as names
     from rules
     where signal_type in (
         {%- for signal in signals %}
             '{{ signal }}'{{ "," if not loop.last }}
         {%- endfor %}
     )
+    group by signal_type
+),
+
+available as (
+    select
+        {{ dbt.listagg(
+            dbt.concat([
+                "case signal_type"
+                ~ " when 'lead_source' then '线索来源' when 'landing_page' then '落地页'"
+                ~ " when 'crm_activity' then 'CRM 跟进记录'"
+                ~ " when 'wecom_question' then '企业微信客户提问'"
+                ~ " when 'wecom_reply' then '企业微信回复'"
+                ~ " when 'no_reply_days' then '多日未回复' else signal_type end",
+                "'：'",
+                "case when rules <= " ~ max_named_rules
+                ~ " then names else cast(rules as string) || ' 条规则' end",
+            ]),
+            "'；'",
+            "order by signal_type",
+        ) }} as behaviors_available
+    from available_signals
 ),
 
 open_leads as (
