@@ -23,14 +23,15 @@ available_signals as (
     -- sheet with a row per landing page)
     select
         signal_type,
-        count(*) as rules,
-        {{ dbt.listagg('behavior', "'、'", 'order by behavior') }} as names
+        count(*) as rule_count,
+        {{ dbt.listagg('behavior', "'、'", 'order by behavior') }} as behavior_names
     from rules
-    where signal_type in (
-        {%- for signal in signals %}
-            '{{ signal }}'{{ "," if not loop.last }}
-        {%- endfor %}
-    )
+    where
+        signal_type in (
+            {%- for signal in signals %}
+                '{{ signal }}'{{ "," if not loop.last }}
+            {%- endfor %}
+        )
     group by signal_type
 ),
 
@@ -45,8 +46,8 @@ available as (
                 ~ " when 'wecom_reply' then '企业微信回复'"
                 ~ " when 'no_reply_days' then '多日未回复' else signal_type end",
                 "'：'",
-                "case when rules <= " ~ max_named_rules
-                ~ " then names else cast(rules as string) || ' 条规则' end",
+                "case when rule_count <= " ~ max_named_rules
+                ~ " then behavior_names else cast(rule_count as string) || ' 条规则' end",
             ]),
             "'；'",
             "order by signal_type",
