@@ -107,8 +107,10 @@ by_crm_activity as (
         on
             rules.signal_type = 'crm_activity'
             and (
-                strpos(coalesce(activities.subject, ''), rules.match_value) > 0
-                or strpos(coalesce(activities.description, ''), rules.match_value) > 0
+                {{ dbt.position('rules.match_value', "coalesce(activities.subject, '')") }} > 0
+                or {{ dbt.position(
+                    'rules.match_value', "coalesce(activities.description, '')"
+                ) }} > 0
             )
     where
         activities.channel in ('crm_task', 'crm_event')
@@ -129,7 +131,9 @@ by_wecom_inbound as (
             rules.signal_type = 'wecom_reply'
             or (
                 rules.signal_type = 'wecom_question'
-                and strpos(coalesce(lead_messages.content, ''), rules.match_value) > 0
+                and {{ dbt.position(
+                    'rules.match_value', "coalesce(lead_messages.content, '')"
+                ) }} > 0
             )
     where lead_messages.is_inbound
 ),
