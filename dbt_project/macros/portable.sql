@@ -132,3 +132,26 @@
 {% macro duckdb__replace_partitions_by(column) -%}
     {{ return(none) }}
 {%- endmacro %}
+
+{#- dbt-spark's listagg drops the order by (it warns and joins in collection order), so a path
+  or a list of names would come out in whatever order the executors met the rows. This one
+  sorts structs of the order keys and the value: ascending keys, as every caller here uses. #}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if order_by_clause -%}
+        {%- set keys = order_by_clause | trim | replace('order by', '', 1) | trim -%}
+        {%- set fields = [] -%}
+        {%- for key in keys.split(',') -%}
+            {%- do fields.append("'k" ~ loop.index ~ "', " ~ key | trim) -%}
+        {%- endfor -%}
+        {%- set collected -%}
+            transform(array_sort(collect_list(named_struct({{ fields | join(', ') }},
+                'v', {{ measure }}))), x -> x.v)
+        {%- endset -%}
+    {%- else -%}
+        {%- set collected = 'collect_list(' ~ measure ~ ')' -%}
+    {%- endif -%}
+    {%- if limit_num -%}
+        {%- set collected = 'slice(' ~ collected ~ ', 1, ' ~ limit_num ~ ')' -%}
+    {%- endif -%}
+    array_join({{ collected }}, {{ delimiter_text }})
+{%- endmacro %}

@@ -31,8 +31,8 @@ closed_leads as (
         scores.region,
         scores.industry,
         responses.response_hours,
-        case when responses.touched_within_72h then 1.0 else 0.0 end as followed_up,
-        case when scores.is_converted then 1.0 else 0.0 end as converted
+        cast(case when responses.touched_within_72h then 1 else 0 end as double) as followed_up,
+        cast(case when scores.is_converted then 1 else 0 end as double) as converted
     from scores
     inner join responses on scores.lead_id = responses.lead_id
     where not scores.is_open and scores.rep_id is not null and scores.industry is not null
