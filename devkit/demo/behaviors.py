@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from devkit.demo.crm_rows import completed_task
+
 PATH_INDUSTRY = "制造业"
 
 
@@ -165,27 +167,17 @@ def _record(sim: Any, deal: Deal, p: Planted, at: datetime) -> None:
             "SystemModstamp": at,
         })  # fmt: skip
         return
-    org.crm["Task"].append({
-        "Id": sim.next_id("00T"),
-        "WhoId": deal.contact_id,
-        "WhatId": deal.opportunity_id,
-        "OwnerId": deal.owner_id,
-        "Subject": "拜访",
-        "Description": p.title,
-        "Status": "已完成",
-        "Priority": "Normal",
-        "TaskSubtype": "Task",
-        "Type": "其他",
-        "ActivityDate": at.date(),
-        "CompletedDateTime": at,
-        "CallDurationInSeconds": None,
-        "IsClosed": True,
-        "IsDeleted": False,
-        "CreatedDate": at,
-        "CreatedById": deal.owner_id,
-        "LastModifiedDate": at,
-        "SystemModstamp": at,
-    })  # fmt: skip
+    org.crm["Task"].append(
+        completed_task(
+            sim.next_id("00T"),
+            deal.contact_id,
+            deal.opportunity_id,
+            deal.owner_id,
+            "拜访",
+            p.title,
+            at,
+        )
+    )
 
 
 def lifts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from devkit.demo import behaviors, chat_risk, lead_effects, vocab
+from devkit.demo.crm_rows import completed_task
 
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no DST
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -973,27 +974,21 @@ class Simulator:
             "email": ("Email", "邮件", "邮件"),
             "wechat": ("Task", "微信", "微信沟通"),
         }.get(kind, ("Task", "其他", "跟进"))
-        row = {
-            "Id": self.next_id("00T"),
-            "WhoId": who,
-            "WhatId": what,
-            "OwnerId": rep.user_id,
-            "Subject": subject,
-            "Description": text,
-            "Status": "已完成",
-            "Priority": "Normal",
-            "TaskSubtype": subtype,
-            "Type": typ,
-            "ActivityDate": at.date(),
-            "CompletedDateTime": at,
-            "CallDurationInSeconds": self.rng.randint(40, 900) if kind == "call" else None,
-            "IsClosed": True,
-            "IsDeleted": False,
-            "CreatedDate": logged,
-            "CreatedById": rep.user_id,
-            "LastModifiedDate": logged,
-            "SystemModstamp": logged,
-        }
+        task_id = self.next_id("00T")
+        seconds = self.rng.randint(40, 900) if kind == "call" else None
+        row = completed_task(
+            task_id,
+            who,
+            what,
+            rep.user_id,
+            subject,
+            text,
+            at,
+            subtype=subtype,
+            kind=typ,
+            call_seconds=seconds,
+            logged=logged,
+        )
         self.org.crm["Task"].append(row)
         return row
 

@@ -15,6 +15,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from devkit.demo.crm_rows import completed_task
 from devkit.demo.org import Org, sf_id
 
 # P(trial) by the deal's outcome at the org's end
@@ -71,27 +72,15 @@ def plant(org: Org) -> list[dict[str, Any]]:
 def _task(
     i: int, opp: dict[str, Any], who: str | None, at: datetime, rng: random.Random
 ) -> dict[str, Any]:
-    return {
-        "Id": sf_id("00T", _ID_BASE + i),
-        "WhoId": who,
-        "WhatId": opp["Id"],
-        "OwnerId": opp["OwnerId"],
-        "Subject": "客户试用",
-        "Description": rng.choice(TRIAL_TEXTS),
-        "Status": "已完成",
-        "Priority": "Normal",
-        "TaskSubtype": "Task",
-        "Type": "其他",
-        "ActivityDate": at.date(),
-        "CompletedDateTime": at,
-        "CallDurationInSeconds": None,
-        "IsClosed": True,
-        "IsDeleted": False,
-        "CreatedDate": at,
-        "CreatedById": opp["OwnerId"],
-        "LastModifiedDate": at,
-        "SystemModstamp": at,
-    }
+    return completed_task(
+        sf_id("00T", _ID_BASE + i),
+        who,
+        opp["Id"],
+        opp["OwnerId"],
+        "客户试用",
+        rng.choice(TRIAL_TEXTS),
+        at,
+    )
 
 
 def write_truth(rows: list[dict[str, Any]], out: Path) -> int:

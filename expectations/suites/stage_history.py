@@ -3,37 +3,35 @@
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.suites._common import expect_no_findings, findings_pivot
+from expectations.suites._common import expect_no_findings, flagged_records, keyed_suite
 
 GUARDS = "fct_stage_history"
 BLOCKING = False
 CHANGED_AT = "changed_at"
 RULES = ["stage_skip", "stage_without_evidence"]
-QUERY = f"""
-with flags as ({findings_pivot(RULES, ["opportunity_history"])})
-select
-    history.stage_entry_id as record_id,
-    history.opportunity_id,
-    history.stage,
-    history.skipped_from,
-    history.has_evidence,
-    history.entered_at,
-    history.exited_at,
-    coalesce(history.exited_at, history.entered_at) as changed_at,
-    (history.skipped_from is not null) <> (flags.stage_skip is not null) as skip_disagrees,
-    flags.stage_without_evidence is not null and history.has_evidence is distinct from false
-        as evidence_disagrees,
-    flags.* exclude (source_table, record_id)
-from {{fct_stage_history}} as history
-left join flags on flags.record_id = history.stage_entry_id
-"""
+QUERY = flagged_records(
+    RULES,
+    "opportunity_history",
+    "fct_stage_history",
+    "history",
+    "stage_entry_id",
+    [
+        "history.opportunity_id",
+        "history.stage",
+        "history.skipped_from",
+        "history.has_evidence",
+        "history.entered_at",
+        "history.exited_at",
+        "coalesce(history.exited_at, history.entered_at) as changed_at",
+        "(history.skipped_from is not null) <> (flags.stage_skip is not null) as skip_disagrees",
+        "flags.stage_without_evidence is not null and history.has_evidence is distinct from false"
+        " as evidence_disagrees",
+    ],
+)
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name="stage_history")
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="record_id"))
-    for column in ("opportunity_id", "stage", "entered_at"):
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    suite = keyed_suite("stage_history", not_null=("opportunity_id", "stage", "entered_at"))
     suite.add_expectation(
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="exited_at",

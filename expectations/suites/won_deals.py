@@ -3,31 +3,30 @@
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from expectations.suites._common import expect_no_findings, findings_pivot
+from expectations.suites._common import expect_no_findings, flagged_records, keyed_suite
 
 GUARDS = "stg_crm__opportunities"
 BLOCKING = False
 CHANGED_AT = "changed_at"
 RULES = ["won_without_order", "erp_amount_mismatch"]
-QUERY = f"""
-with flags as ({findings_pivot(RULES, ["opportunities"])})
-select
-    opportunities.opportunity_id as record_id,
-    opportunities.owner_id,
-    opportunities.amount,
-    opportunities.close_date,
-    coalesce(opportunities.modified_at, opportunities.created_at) as changed_at,
-    flags.* exclude (source_table, record_id)
-from {{stg_crm__opportunities}} as opportunities
-left join flags on flags.record_id = opportunities.opportunity_id
-where opportunities.is_won and not opportunities.is_deleted
-"""
+QUERY = flagged_records(
+    RULES,
+    "opportunities",
+    "stg_crm__opportunities",
+    "opportunities",
+    "opportunity_id",
+    [
+        "opportunities.owner_id",
+        "opportunities.amount",
+        "opportunities.close_date",
+        "coalesce(opportunities.modified_at, opportunities.created_at) as changed_at",
+    ],
+    where="where opportunities.is_won and not opportunities.is_deleted",
+)
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name="won_deals")
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="record_id"))
-    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="amount"))
+    suite = keyed_suite("won_deals", not_null=("amount",))
     suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0))
     expect_no_findings(suite, RULES)
     return suite
