@@ -46,15 +46,9 @@ live_deals as (
 -- the deal a text is about: the note's own deal, else the customer's latest deal by then
 texts_with_deal as (
     select
-        texts.text_id,
-        texts.text_source,
-        texts.account_id,
-        texts.lead_id,
-        texts.company_name,
-        coalesce(texts.opportunity_id, live_deals.opportunity_id) as opportunity_id,
-        texts.rep_id,
-        texts.said_text,
-        texts.said_at,
+        {{ said_text_columns(
+            'texts', 'coalesce(texts.opportunity_id, live_deals.opportunity_id)'
+        ) }},
         row_number() over (
             partition by texts.text_source, texts.text_id
             order by live_deals.created_at desc, live_deals.opportunity_id asc
@@ -69,15 +63,7 @@ texts_with_deal as (
 
 deal_texts as (
     select
-        text_id,
-        text_source,
-        account_id,
-        lead_id,
-        company_name,
-        opportunity_id,
-        rep_id,
-        said_text,
-        said_at
+        {{ said_text_columns() }}
     from texts_with_deal
     where rn = 1
 ),
@@ -111,15 +97,7 @@ advances as (
 
 vague_hits as (
     select
-        texts.text_id,
-        texts.text_source,
-        texts.account_id,
-        texts.lead_id,
-        texts.company_name,
-        advances.opportunity_id,
-        texts.rep_id,
-        texts.said_text,
-        texts.said_at,
+        {{ said_text_columns('texts', 'advances.opportunity_id') }},
         risk_words.keyword,
         risk_words.risk_type,
         risk_words.risk_level,
@@ -144,15 +122,7 @@ vague_hits as (
 
 vague_commitment as (
     select
-        text_id,
-        text_source,
-        account_id,
-        lead_id,
-        company_name,
-        opportunity_id,
-        rep_id,
-        said_text,
-        said_at,
+        {{ said_text_columns() }},
         'vague_commitment' as signal_kind,
         keyword,
         risk_type,
@@ -190,15 +160,7 @@ final as (
     select
         -- readable, not hashed: a hash's hex digits can look like a phone number to a reader
         text_source || ':' || text_id || ':' || signal_kind || ':' || keyword as signal_id,
-        text_id,
-        text_source,
-        account_id,
-        lead_id,
-        company_name,
-        opportunity_id,
-        rep_id,
-        said_text,
-        said_at,
+        {{ said_text_columns() }},
         signal_kind,
         keyword,
         risk_type,

@@ -35,15 +35,7 @@ hits as (
 
 mentions as (
     select
-        text_id,
-        text_source,
-        account_id,
-        lead_id,
-        company_name,
-        opportunity_id,
-        rep_id,
-        said_text,
-        said_at,
+        {{ said_text_columns() }},
         competitor,
         price_keyword,
         suggested_action

@@ -108,25 +108,35 @@ forecast as (
     group by pipeline.region, pipeline.pipeline_date
 ),
 
-invoiced as (
+-- U8 money by the region of the salesperson on the document: invoiced (gross, per line) and
+-- received
+u8_money as (
     select
         reps.region,
-        cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date) as month,
-        sum(invoice_lines.gross_amount) as actual_invoiced
+        invoices.invoice_date as money_date,
+        invoice_lines.gross_amount as invoiced,
+        cast(null as decimal(18, 2)) as received
     from invoices
     inner join invoice_lines on invoices.invoice_id = invoice_lines.invoice_id
     left join reps on invoices.u8_person_code = reps.u8_person_code
-    group by reps.region, cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date)
-),
-
-received as (
+    union all
     select
         reps.region,
-        cast({{ dbt.date_trunc('month', 'receipts.receipt_date') }} as date) as month,
-        sum(receipts.amount) as actual_received
+        receipts.receipt_date as money_date,
+        cast(null as decimal(18, 2)) as invoiced,
+        receipts.amount as received
     from receipts
     left join reps on receipts.u8_person_code = reps.u8_person_code
-    group by reps.region, cast({{ dbt.date_trunc('month', 'receipts.receipt_date') }} as date)
+),
+
+actuals as (
+    select
+        region,
+        cast({{ dbt.date_trunc('month', 'money_date') }} as date) as month,
+        sum(invoiced) as actual_invoiced,
+        sum(received) as actual_received
+    from u8_money
+    group by region, cast({{ dbt.date_trunc('month', 'money_date') }} as date)
 ),
 
 region_targets as (
@@ -149,12 +159,7 @@ keys as (
     select
         region,
         month
-    from invoiced
-    union
-    select
-        region,
-        month
-    from received
+    from actuals
     union
     select
         region,
@@ -171,29 +176,28 @@ final as (
         cast(coalesce(forecast.empirical_forecast_amount, 0) as decimal(18, 2))
             as empirical_forecast_amount,
         cast(coalesce(forecast.pipeline_amount, 0) as decimal(18, 2)) as pipeline_amount,
-        cast(coalesce(invoiced.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
-        cast(coalesce(received.actual_received, 0) as decimal(18, 2)) as actual_received,
+        cast(coalesce(actuals.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
+        cast(coalesce(actuals.actual_received, 0) as decimal(18, 2)) as actual_received,
         cast(
-            abs(coalesce(forecast.forecast_amount, 0) - coalesce(invoiced.actual_invoiced, 0))
+            abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))
             as decimal(18, 2)
         ) as abs_error,
         cast(
-            abs(coalesce(forecast.forecast_amount, 0) - coalesce(invoiced.actual_invoiced, 0))
-            / nullif(invoiced.actual_invoiced, 0) as double
+            abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))
+            / nullif(actuals.actual_invoiced, 0) as double
         ) as pct_error,
         cast(
             abs(
                 coalesce(forecast.empirical_forecast_amount, 0)
-                - coalesce(invoiced.actual_invoiced, 0)
+                - coalesce(actuals.actual_invoiced, 0)
             )
-            / nullif(invoiced.actual_invoiced, 0) as double
+            / nullif(actuals.actual_invoiced, 0) as double
         ) as empirical_pct_error,
         cast(region_targets.booking_target as decimal(18, 2)) as booking_target,
         cast(region_targets.collection_target as decimal(18, 2)) as collection_target
     from keys
     left join forecast on keys.region = forecast.region and keys.month = forecast.month
-    left join invoiced on keys.region = invoiced.region and keys.month = invoiced.month
-    left join received on keys.region = received.region and keys.month = received.month
+    left join actuals on keys.region = actuals.region and keys.month = actuals.month
     left join region_targets
         on keys.region = region_targets.region and keys.month = region_targets.month
 )

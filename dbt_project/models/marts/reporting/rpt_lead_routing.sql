@@ -9,12 +9,8 @@
 -- and the product line (U8 inventory code) the rep sold most last month.
 with
 
-scores as (
-    select * from {{ ref('fct_lead_scores') }}
-),
-
-responses as (
-    select * from {{ ref('fct_lead_response') }}
+leads as (
+    select * from {{ ref('int_leads_scored_with_response') }}
 ),
 
 reps as (
@@ -43,16 +39,15 @@ settings as (
 
 to_route as (
     select
-        scores.lead_id,
-        scores.region,
-        scores.industry,
-        scores.grade,
-        scores.score,
-        case when scores.rep_id is null then '未分配' else '新线索' end as routing_reason,
-        scores.rep_id as current_rep_id
-    from scores
-    inner join responses on scores.lead_id = responses.lead_id
-    where scores.is_open and (scores.rep_id is null or responses.first_touch_at is null)
+        lead_id,
+        region,
+        industry,
+        grade,
+        score,
+        case when rep_id is null then '未分配' else '新线索' end as routing_reason,
+        rep_id as current_rep_id
+    from leads
+    where is_open and (rep_id is null or first_touch_at is null)
 ),
 
 candidates as (

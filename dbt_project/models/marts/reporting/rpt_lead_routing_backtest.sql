@@ -8,34 +8,29 @@
 -- figures are in-sample: the leads scored are the leads they were measured on).
 with
 
-scores as (
-    select * from {{ ref('fct_lead_scores') }}
-),
-
-responses as (
-    select * from {{ ref('fct_lead_response') }}
-),
-
-reps as (
-    select * from {{ ref('dim_rep') }}
+leads as (
+    select * from {{ ref('int_leads_scored_with_response') }}
 ),
 
 industry_wins as (
     select * from {{ ref('int_rep_industry_wins') }}
 ),
 
+reps as (
+    select * from {{ ref('dim_rep') }}
+),
+
 closed_leads as (
     select
-        scores.lead_id,
-        scores.rep_id,
-        scores.region,
-        scores.industry,
-        responses.response_hours,
-        cast(case when responses.touched_within_72h then 1 else 0 end as double) as followed_up,
-        cast(case when scores.is_converted then 1 else 0 end as double) as converted
-    from scores
-    inner join responses on scores.lead_id = responses.lead_id
-    where not scores.is_open and scores.rep_id is not null and scores.industry is not null
+        lead_id,
+        rep_id,
+        region,
+        industry,
+        response_hours,
+        cast(case when touched_within_72h then 1 else 0 end as double) as followed_up,
+        cast(case when is_converted then 1 else 0 end as double) as converted
+    from leads
+    where not is_open and rep_id is not null and industry is not null
 ),
 
 rep_figures as (

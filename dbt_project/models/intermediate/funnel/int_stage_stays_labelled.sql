@@ -1,0 +1,36 @@
+-- Every stage stay as the funnel pages show it: its region ('未分配' when none), rep ('-',
+-- named '未分配', when none) and the stage's display name and order (the stage-config sheet).
+with
+
+stage_history as (
+    select * from {{ ref('fct_stage_history') }}
+),
+
+reps as (
+    select * from {{ ref('dim_rep') }}
+),
+
+stage_labels as (
+    select * from {{ ref('int_stage_labels') }}
+),
+
+final as (
+    select
+        stage_history.stage_entry_id,
+        coalesce(stage_history.region, '未分配') as region,
+        coalesce(stage_history.rep_id, '-') as rep_id,
+        coalesce(reps.rep_name, '未分配') as rep_name,
+        stage_history.stage,
+        coalesce(stage_labels.stage_label, stage_history.stage) as stage_label,
+        stage_labels.stage_order,
+        stage_history.entered_date,
+        stage_history.advanced,
+        stage_history.has_evidence,
+        stage_history.dwell_days,
+        stage_history.exited_at is not null as has_ended
+    from stage_history
+    left join reps on stage_history.rep_id = reps.rep_id
+    left join stage_labels on stage_history.stage = stage_labels.stage
+)
+
+select * from final
