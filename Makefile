@@ -61,9 +61,15 @@ $(INSTALLED): requirements.lock pyproject.toml
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros \
 	dbt_project/tests -type f 2>/dev/null)
-$(MANIFEST): $(INSTALLED) $(DBT_FILES)
+$(MANIFEST): $(INSTALLED) $(DBT_FILES) $(REGISTRY_MACRO)
 	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 	touch $@
+
+# the registry of sources (ingest/sources.py) as a dbt macro, which the models read the sources'
+# names, labels and freshness settings from; kept in git, so dbt also runs on its own
+REGISTRY_MACRO := dbt_project/macros/source_registry.sql
+$(REGISTRY_MACRO): ingest/sources.py $(INSTALLED)
+	$(BIN)/python -m ingest.sources
 
 $(NODE_INSTALLED): bi_reports/package.json bi_reports/package-lock.json
 	@echo "setting up bi_reports/node_modules from package-lock.json"

@@ -2,7 +2,8 @@
 
 Per source: is it reachable (the export or sheets folder exists, the HTTP endpoint answers,
 the database connects), are the credentials good (a token is obtainable; a failure is
-reported, a secret never), and what its contract findings are (``ingest.contracts``).
+reported, a secret never), and what its contract findings are (``ingest.contracts``). Which
+probe a source has is said by its entry in the registry (``ingest.sources``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import requests
 
-from ingest import contracts
+from ingest import contracts, sources
 
 TIMEOUT = (5.0, 20.0)
 
@@ -57,7 +58,7 @@ def _folder(path: Any, what: str) -> Probe:
     return Probe("reachable", False, f"{what} {folder} does not exist")
 
 
-def _crm(section: dict[str, Any], report: SourceReport) -> None:
+def crm(section: dict[str, Any], report: SourceReport) -> None:
     from ingest.crm import client_from_config
 
     if section.get("export_dir"):
@@ -79,7 +80,7 @@ def _crm(section: dict[str, Any], report: SourceReport) -> None:
     report.probes.append(Probe("credentials", True, f"token from {client.token_url}"))
 
 
-def _wecom(section: dict[str, Any], report: SourceReport) -> None:
+def wecom(section: dict[str, Any], report: SourceReport) -> None:
     import dlt
 
     base = str(section.get("base_url") or "https://qyapi.weixin.qq.com/cgi-bin/")
@@ -117,13 +118,13 @@ def _wecom(section: dict[str, Any], report: SourceReport) -> None:
         report.probes.append(Probe("chat archive", archive.ok, archive.detail))
 
 
-def _u8(section: dict[str, Any], report: SourceReport) -> None:
+def u8(section: dict[str, Any], report: SourceReport) -> None:
     from ingest.u8 import mask_url
 
     report.where = f"database {mask_url(str(section.get('url') or 'SOURCES__U8__URL'))}"
 
 
-def _sheets(section: dict[str, Any], report: SourceReport) -> None:
+def sheets(section: dict[str, Any], report: SourceReport) -> None:
     if not section.get("dir"):  # no folder named: every rule sheet is the shipped default
         report.where = "the project's default rule sheets (ingest/sheets/defaults)"
         report.probes.append(Probe("reachable", True, "no sheets folder: defaults apply"))
@@ -132,23 +133,23 @@ def _sheets(section: dict[str, Any], report: SourceReport) -> None:
     report.probes.append(_folder(section.get("dir"), "spreadsheets folder"))
 
 
-_PROBES = {"crm": _crm, "wecom": _wecom, "u8": _u8, "sheets": _sheets}
-
-
 def check_source(src: str, section: dict[str, Any]) -> SourceReport:
     """Reachability, credentials and contract findings of one configured source."""
     from ingest.pipelines import contract_findings
 
     report = SourceReport(src, "")
-    _PROBES.get(src, lambda _section, _report: None)(section, report)
+    probe = sources.probe(src)
+    if probe is not None:
+        probe(section, report)
     if not all(p.ok for p in report.probes):
         return report
+    reaches = src in sources.BY_NAME and sources.BY_NAME[src].contract_reaches
     try:
         report.findings = contract_findings(src, section)
     except Exception as exc:  # reading the catalogue / headers failed: that is the finding
-        what = "reachable" if src == "u8" else "contract"
+        what = "reachable" if reaches else "contract"
         report.probes.append(Probe(what, False, str(exc)))
         return report
-    if src == "u8":
+    if reaches:
         report.probes.append(Probe("reachable", True, "connected, catalogue read"))
     return report

@@ -1,9 +1,8 @@
-{# The Chinese label of a source's short name (crm, wecom, u8, sheets), as the pages show it. #}
+{# The Chinese label of a source's short name, as the pages show it (the registry's labels). #}
 {% macro source_label(column) -%}
     case {{ column }}
-        when 'crm' then 'CRM（Salesforce）'
-        when 'wecom' then '企业微信'
-        when 'u8' then '用友 U8'
-        else '业务表格'
+    {%- for source in registered_sources() %}
+        when '{{ source.name }}' then '{{ source.label }}'
+    {%- endfor %}
     end
 {%- endmacro %}

@@ -14,12 +14,15 @@ from salesops.dbt import dbt_executable
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def dbt_run(warehouse: Path, as_of: date, select: str, target: Path) -> None:
-    """``dbt run --select select`` on ``warehouse`` as of ``as_of``; fails with dbt's output."""
+def dbt_run(
+    warehouse: Path, as_of: date, select: str, target: Path, project: Path = PROJECT
+) -> None:
+    """``dbt run --select select`` of ``project`` on ``warehouse`` as of ``as_of``; fails with
+    dbt's output."""
     result = subprocess.run(
         [dbt_executable(), "run", "--select", select,
          "--vars", json.dumps({"as_of": as_of.isoformat()}),
-         "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+         "--project-dir", str(project), "--profiles-dir", str(project),
          "--target-path", str(target)],
         capture_output=True, text=True,
         env={**os.environ, "SALESOPS_WAREHOUSE": str(warehouse)},

@@ -1,16 +1,17 @@
--- Source freshness for the data-quality page: each source's last completed load (dlt's load
--- log), the hours since, and the limit from the settings sheet (freshness_max_hours, with
--- freshness_max_hours_u8 for U8). A source never loaded is listed with no load.
+-- Source freshness for the data-quality page: each source of the registry (ingest/sources.py),
+-- its last completed load (dlt's load log), the hours since, and the limit from the settings
+-- sheet (the source's setting: freshness_max_hours, freshness_max_hours_u8 for U8). A source
+-- never loaded is listed with no load.
 with
 
-{% set sources = ['crm', 'wecom', 'u8', 'sheets'] %}
+{% set sources = registered_sources() %}
 {% for source in sources %}
-    loads_{{ source }} as (
+    loads_{{ source.name }} as (
         select
-            '{{ source }}' as source_name,
+            '{{ source.name }}' as source_name,
             max(inserted_at) as last_loaded_at,
             count(*) as completed_loads
-        from {{ optional_source(source, '_dlt_loads', {
+        from {{ optional_source(source.name, '_dlt_loads', {
             'load_id': 'string', 'status': 'bigint',
             'inserted_at': timestamptz_type()}) }} as loads
         where status = 0
@@ -23,7 +24,11 @@ settings as (
 
 unioned as (
     {% for source in sources %}
-        select * from loads_{{ source }}
+        select
+            loads_{{ source.name }}.*,
+            settings.{{ source.freshness_setting }} as max_hours
+        from loads_{{ source.name }}
+        cross join settings
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -34,12 +39,8 @@ measured as (
         unioned.last_loaded_at,
         unioned.completed_loads,
         {{ hours_between('unioned.last_loaded_at', 'current_timestamp') }} as hours_since_load,
-        case
-            when unioned.source_name = 'u8' then settings.freshness_max_hours_u8
-            else settings.freshness_max_hours
-        end as max_hours
+        unioned.max_hours
     from unioned
-    cross join settings
 ),
 
 final as (
