@@ -21,3 +21,18 @@
         / (1 + {{ z * z }} / {{ n }})
     )
 {%- endmacro %}
+
+{#
+  Median and p90 days of the stage stays that ended (a stay still open has no dwell yet), as
+  `median_dwell_days` and `p90_dwell_days`. Rows need `has_ended` and `dwell_days`.
+#}
+{% macro ended_dwell_percentiles() -%}
+    cast(
+        percentile_cont(0.5) within group (order by case when has_ended then dwell_days end)
+        as double
+    ) as median_dwell_days,
+    cast(
+        percentile_cont(0.9) within group (order by case when has_ended then dwell_days end)
+        as double
+    ) as p90_dwell_days
+{%- endmacro %}

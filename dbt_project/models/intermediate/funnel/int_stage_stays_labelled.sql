@@ -6,20 +6,18 @@ stage_history as (
     select * from {{ ref('fct_stage_history') }}
 ),
 
-reps as (
-    select * from {{ ref('dim_rep') }}
-),
-
 stage_labels as (
     select * from {{ ref('int_stage_labels') }}
+),
+
+reps as (
+    select * from {{ ref('dim_rep') }}
 ),
 
 final as (
     select
         stage_history.stage_entry_id,
-        coalesce(stage_history.region, '未分配') as region,
-        coalesce(stage_history.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未分配') as rep_name,
+        {{ region_and_rep('stage_history') }},
         stage_history.stage,
         coalesce(stage_labels.stage_label, stage_history.stage) as stage_label,
         stage_labels.stage_order,

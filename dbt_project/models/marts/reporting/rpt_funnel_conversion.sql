@@ -19,14 +19,7 @@ aggregated as (
         count(*) as entered,
         cast(sum(case when advanced then 1 else 0 end) as bigint) as advanced,
         cast(sum(case when has_evidence then 1 else 0 end) as bigint) as entered_with_evidence,
-        cast(
-            percentile_cont(0.5) within group (order by case when has_ended then dwell_days end)
-            as double
-        ) as median_dwell_days,
-        cast(
-            percentile_cont(0.9) within group (order by case when has_ended then dwell_days end)
-            as double
-        ) as p90_dwell_days
+        {{ ended_dwell_percentiles() }}
     from stays
     where stage <> 'lost'
     group by 1, 2, 3, 4, 5, 6

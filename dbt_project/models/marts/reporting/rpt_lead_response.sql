@@ -12,9 +12,7 @@ reps as (
 aggregated as (
     select
         lead_response.lead_date,
-        coalesce(lead_response.region, '未分配') as region,
-        coalesce(lead_response.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未分配') as rep_name,
+        {{ region_and_rep('lead_response') }},
         lead_response.response_band,
         count(*) as leads,
         cast(

@@ -58,9 +58,7 @@ available as (
 open_leads as (
     select
         scores.lead_id,
-        coalesce(scores.region, '未分配') as region,
-        coalesce(scores.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未分配') as rep_name,
+        {{ region_and_rep('scores') }},
         scores.lead_source,
         scores.industry,
         scores.lead_status,

@@ -3,6 +3,10 @@
 -- deals sit in the stage now.
 with
 
+stage_labels as (
+    select * from {{ ref('int_stage_labels') }}
+),
+
 stays as (
     select * from {{ ref('int_stage_stays_labelled') }}
     where stage in ({{ open_stages() }}, 'contract_signed')
@@ -16,8 +20,6 @@ both_grains as (
         '-' as rep_id,
         '全部' as rep_name,
         stage,
-        stage_label,
-        stage_order,
         dwell_days,
         has_ended
     from stays
@@ -28,8 +30,6 @@ both_grains as (
         rep_id,
         rep_name,
         stage,
-        stage_label,
-        stage_order,
         dwell_days,
         has_ended
     from stays
@@ -42,34 +42,28 @@ aggregated as (
         rep_id,
         rep_name,
         stage,
-        stage_label,
-        stage_order,
         count(case when has_ended then 1 end) as ended_stays,
         count(case when not has_ended then 1 end) as open_now,
-        percentile_cont(0.5) within group (
-            order by case when has_ended then dwell_days end
-        ) as median_dwell_days,
-        percentile_cont(0.9) within group (
-            order by case when has_ended then dwell_days end
-        ) as p90_dwell_days
+        {{ ended_dwell_percentiles() }}
     from both_grains
-    group by grain, region, rep_id, rep_name, stage, stage_label, stage_order
+    group by grain, region, rep_id, rep_name, stage
 ),
 
 final as (
     select
-        grain,
-        region,
-        rep_id,
-        rep_name,
-        stage,
-        stage_label,
-        stage_order,
-        cast(ended_stays as bigint) as ended_stays,
-        cast(open_now as bigint) as open_now,
-        cast(median_dwell_days as double) as median_dwell_days,
-        cast(p90_dwell_days as double) as p90_dwell_days
+        aggregated.grain,
+        aggregated.region,
+        aggregated.rep_id,
+        aggregated.rep_name,
+        aggregated.stage,
+        coalesce(stage_labels.stage_label, aggregated.stage) as stage_label,
+        stage_labels.stage_order,
+        cast(aggregated.ended_stays as bigint) as ended_stays,
+        cast(aggregated.open_now as bigint) as open_now,
+        aggregated.median_dwell_days,
+        aggregated.p90_dwell_days
     from aggregated
+    left join stage_labels on aggregated.stage = stage_labels.stage
 )
 
 select * from final
