@@ -22,6 +22,15 @@ _AUDIT = {
     "SystemModstamp": "datetime",
 }
 
+# the fields Task and Event share (Salesforce's Activity object)
+_ACTIVITY = {
+    "WhoId": "reference",
+    "WhatId": "reference",
+    "OwnerId": "reference",
+    "Subject": "string",
+    "Description": "textarea",
+}
+
 OBJECTS: dict[str, dict[str, Any]] = {
     "User": {
         "degrades": "owner names in LeadHistory cannot resolve to users",
@@ -212,11 +221,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
         "required": ["OwnerId", "CreatedDate"],
         "fields": {
             "Id": "id",
-            "WhoId": "reference",
-            "WhatId": "reference",
-            "OwnerId": "reference",
-            "Subject": "string",
-            "Description": "textarea",
+            **_ACTIVITY,
             "Status": "picklist",
             "Priority": "picklist",
             "TaskSubtype": "picklist",
@@ -240,11 +245,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
         "required": ["OwnerId", "StartDateTime", "CreatedDate"],
         "fields": {
             "Id": "id",
-            "WhoId": "reference",
-            "WhatId": "reference",
-            "OwnerId": "reference",
-            "Subject": "string",
-            "Description": "textarea",
+            **_ACTIVITY,
             "Type": "picklist",
             "Location": "string",
             "StartDateTime": "datetime",
