@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 
-import duckdb
 import pytest
 
 from tests.support.ranking import auc
+from tests.support.warehouse import query
 
 pytestmark = pytest.mark.slow
 
@@ -25,16 +25,8 @@ def test_auc_of_known_orders():
     assert auc([(0, False), (1, True), (1, False), (2, True)]) == pytest.approx(0.875)
 
 
-def _query(run, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _score_auc(run) -> tuple[float, int]:
-    rows = _query(
+    rows = query(
         run,
         f"select score_before_conversion, is_converted from marts.fct_lead_scores where {CLOSED}",
     )
@@ -48,7 +40,7 @@ def test_the_score_ranks_converting_leads_on_the_demo_org(demo_run_with_wecom):
     # the planted questions come before conversion: the score a rep saw ranks well
     assert value > 0.65
     # the score before conversion leaves out what came on or after the conversion day
-    late = _query(
+    late = query(
         demo_run_with_wecom,
         "select count(*) from marts.fct_lead_scores where is_converted "
         "and score_before_conversion <> score",
@@ -57,7 +49,7 @@ def test_the_score_ranks_converting_leads_on_the_demo_org(demo_run_with_wecom):
 
 
 def test_crm_only_scores_say_which_behaviours_they_saw(demo_run):
-    rows = _query(
+    rows = query(
         demo_run,
         "select count(*), bool_or(has_wecom), min(behaviors_available), "
         "count(*) filter (where grade is null) from marts.rpt_lead_scores",
@@ -65,7 +57,7 @@ def test_crm_only_scores_say_which_behaviours_they_saw(demo_run):
     open_leads, has_wecom, available, ungraded = rows[0]
     assert open_leads > 0 and not has_wecom and ungraded == 0
     assert "参加展会" in available and "客户主动询价" not in available
-    wecom = _query(
+    wecom = query(
         demo_run,
         "select count(*) from marts.fct_lead_behaviors "
         "where signal_type in ('wecom_question', 'wecom_reply', 'no_reply_days')",
@@ -82,7 +74,7 @@ def test_routing_recommends_the_planted_strong_rep(demo_run_with_wecom):
     ) as fh:
         for row in csv.DictReader(fh):
             skill[row["region"]][row["industry"]] = row["rep_id"]
-    routed = _query(
+    routed = query(
         demo_run_with_wecom,
         "select region, industry, rep_id, is_available from marts.rpt_lead_routing "
         "where current_rep_id is not null",
@@ -96,7 +88,7 @@ def test_routing_recommends_the_planted_strong_rep(demo_run_with_wecom):
 
 
 def test_routing_backtest_has_intervals(demo_run_with_wecom):
-    rows = _query(
+    rows = query(
         demo_run_with_wecom,
         "select metric, leads, moved_leads, actual_value, routed_value, routed_change, "
         "change_ci_low, change_ci_high from marts.rpt_lead_routing_backtest "

@@ -9,8 +9,9 @@ import csv
 import math
 from collections import defaultdict
 
-import duckdb
 import pytest
+
+from tests.support.warehouse import query
 
 pytestmark = pytest.mark.slow
 
@@ -20,16 +21,8 @@ def _truth(run, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _query(run, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_the_model_beats_the_stage_probabilities_on_the_backtest(demo_run):
-    rows = _query(
+    rows = query(
         demo_run,
         "select cast(month as varchar), stage_forecast, stage_pct_error, model_pct_error, "
         "is_model_trained from marts.rpt_forecast_backtest "
@@ -46,7 +39,7 @@ def test_the_model_beats_the_stage_probabilities_on_the_backtest(demo_run):
         want[t["month"]] += round(float(t["amount"]) * float(t["win_probability"]), 2)
     for month, stage_forecast, *_ in rows:
         assert math.isclose(float(stage_forecast), want.get(month, 0.0), abs_tol=0.005), month
-    (choice,) = _query(
+    (choice,) = query(
         demo_run,
         "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method",
     )
@@ -59,7 +52,7 @@ def test_the_planted_trial_raises_the_odds_and_contributions_add_up(demo_run):
         for t in _truth(demo_run, "win_signals.csv")
         if t["has_trial"] == "True"
     }
-    features = _query(
+    features = query(
         demo_run,
         "select opportunity_id, cast(pipeline_date as varchar), has_trial "
         "from marts.fct_win_features",
@@ -70,13 +63,13 @@ def test_the_planted_trial_raises_the_odds_and_contributions_add_up(demo_run):
     for opp, day, has_trial in planted:
         if trials[opp] <= day:
             assert has_trial, (opp, day)
-    coefficients = _query(
+    coefficients = query(
         demo_run,
         "select model_month, coefficient from marts.fct_win_model_coefficients "
         "where feature = 'has_trial' and is_trained",
     )
     assert coefficients and all(c > 0.3 for _, c in coefficients), coefficients
-    rows = _query(
+    rows = query(
         demo_run,
         "select model_probability, win_probability, contribution_intercept + contribution_stage"
         " + contribution_dwell + contribution_activities + contribution_trial"
@@ -89,7 +82,7 @@ def test_the_planted_trial_raises_the_odds_and_contributions_add_up(demo_run):
 
 
 def test_months_with_too_few_closed_deals_use_the_stage_probabilities(demo_run):
-    months = _query(
+    months = query(
         demo_run,
         "select model_month, max(closed_deals), max(won_deals), count(coefficient) "
         "from marts.fct_win_model_coefficients where not is_trained group by model_month",
@@ -97,7 +90,7 @@ def test_months_with_too_few_closed_deals_use_the_stage_probabilities(demo_run):
     assert months, "the org's first month has no closed deals behind it"
     for _month, closed, won, coefficients in months:
         assert coefficients == 0 and (closed < 30 or won in (0, closed))
-    rows = _query(
+    rows = query(
         demo_run,
         "select f.model_status, f.model_probability, f.win_probability, f.stage_probability, "
         "f.contribution_trial from marts.fct_win_probability f "
@@ -109,7 +102,7 @@ def test_months_with_too_few_closed_deals_use_the_stage_probabilities(demo_run):
     for status, model_p, p, stage_p, contribution in rows:
         assert status == "too_few_closed_deals" and model_p is None and contribution is None
         assert p == stage_p
-    untrained = _query(
+    untrained = query(
         demo_run,
         "select model_forecast, stage_forecast from marts.rpt_forecast_backtest "
         "where not is_model_trained",
