@@ -13,9 +13,7 @@ final as (
     select
         health.customer_id,
         health.customer_name,
-        coalesce(health.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未分配') as rep_name,
-        coalesce(health.region, '未分配') as region,
+        {{ region_and_rep('health') }},
         health.health_score,
         health.frequency_score,
         health.velocity_score,

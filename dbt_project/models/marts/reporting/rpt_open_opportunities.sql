@@ -58,9 +58,7 @@ final as (
     select
         today.opportunity_id,
         opportunities.opportunity_name,
-        coalesce(today.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未分配') as rep_name,
-        coalesce(today.region, '未分配') as region,
+        {{ region_and_rep('today') }},
         today.stage,
         coalesce(stage_labels.stage_label, today.stage) as stage_label,
         stage_labels.stage_order,
