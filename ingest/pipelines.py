@@ -31,6 +31,25 @@ def make_pipeline(
     )
 
 
+def landed_keys(table: str, *columns: str) -> set[Any]:
+    """The keys (``columns``) of ``table`` already in the running pipeline's destination, none
+    before its first load: a value per row for one column, a tuple for several."""
+    pipeline = dlt.current.pipeline()
+    name = pipeline.default_schema_name
+    if name is None or table not in pipeline.schemas[name].tables:
+        return set()
+    with pipeline.sql_client() as client:
+        qualified = client.make_qualified_table_name(table)
+        names = ", ".join(client.escape_column_name(c) for c in columns)
+        try:
+            rows = client.execute_sql(f"select {names} from {qualified}")
+        except Exception as exc:  # the table was dropped by hand: nothing to reconcile
+            if client.is_dbapi_exception(exc) and "exist" in str(exc).lower():
+                return set()
+            raise
+    return {r[0] for r in rows} if len(columns) == 1 else {tuple(r) for r in rows}
+
+
 def source_from_config(src: str, section: dict[str, Any]) -> DltSource:
     """Build source ``src`` from its section of the run configuration (``salesops.config``)."""
     return sources.module(src).source_from_config(section)

@@ -116,6 +116,9 @@ def wecom(section: dict[str, Any], report: SourceReport) -> None:
     if section.get("chat_archive_dir"):
         archive = _folder(section["chat_archive_dir"], "chat archive folder")
         report.probes.append(Probe("chat archive", archive.ok, archive.detail))
+    if section.get("contact_events_dir"):
+        events = _folder(section["contact_events_dir"], "contact events folder")
+        report.probes.append(Probe("contact events", events.ok, events.detail))
 
 
 def u8(section: dict[str, Any], report: SourceReport) -> None:

@@ -17,6 +17,7 @@ def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dic
     are the ones a real company uses; the stand-ins' secrets are made up per block and passed
     as real ones are, through the environment. ``crm="export"`` reads the CRM export folder
     instead; U8 and the spreadsheets are read where they lie."""
+    from devkit.demo.writers import CONTACT_EVENTS_DIR
     from devkit.standins.salesforce import SalesforceStandIn
     from devkit.standins.wecom import WeComStandIn
 
@@ -50,6 +51,7 @@ def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dic
                     "base_url": wecom.api_url,
                     "corp_id": "wwdemo",
                     "chat_archive_dir": str(src_dir / "chat_archive"),
+                    "contact_events_dir": str(src_dir / "wecom" / CONTACT_EVENTS_DIR),
                     "end_date": as_of.isoformat(),
                 },
                 "u8": {"url": f"sqlite:///{src_dir / 'u8' / 'UFDATA_001_2026.db'}"},

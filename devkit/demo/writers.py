@@ -15,11 +15,14 @@ from openpyxl import Workbook
 
 from devkit.demo import behaviors, vocab
 from devkit.demo.org import UTC_OFFSET, Org
+from devkit.standins.wecom import contact_event, store_contact_events
 from ingest.crm.settings import OBJECTS
 from ingest.sheets import settings as sheet_settings
 
 SHEET_DEFAULTS = Path(sheet_settings.__file__).parent / "defaults"
 
+# under wecom/: the change_external_contact callbacks a receiver stored, a file a day
+CONTACT_EVENTS_DIR = "contact_events"
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -88,6 +91,19 @@ def write_wecom(org: Org, wecom_dir: Path, archive_dir: Path) -> dict[str, int]:
         for c in org.wecom_contacts:
             fi = dict(c["follow_info"], createtime=unix(c["follow_info"]["createtime"]))
             fh.write(json.dumps({**c, "follow_info": fi}, ensure_ascii=False) + "\n")
+    # the callback receiver's store: an add_external_contact event as each contact was added
+    added = sorted(
+        (
+            unix(c["follow_info"]["createtime"]),
+            c["follow_info"]["userid"],
+            c["external_contact"]["external_userid"],
+        )
+        for c in org.wecom_contacts
+    )
+    store_contact_events(
+        wecom_dir / CONTACT_EVENTS_DIR,
+        [contact_event("add_external_contact", u, e, t, "wwdemo") for t, u, e in added],
+    )
     with (wecom_dir / "checkins.jsonl").open("w", encoding="utf-8") as fh:
         for ck in sorted(org.checkins, key=lambda r: (r["checkin_time"], r["userid"])):
             fh.write(

@@ -2,6 +2,8 @@
 
 Speaks the contract of SPEC §3.2: ``gettoken`` and ``access_token`` on every call, the
 ``errcode``/``errmsg`` envelope, cursor paging of ``externalcontact/batch/get_by_user``, one
+customer's details with every rep following them from ``externalcontact/get`` (84061 for a
+customer no rep follows any more), one
 aggregated total when several userids are asked for behaviour data, ≤30-day windows, ≤100
 users or contacts a call, check-ins of the kind asked for (``opencheckindatatype`` 1 上下班,
 2 外出, 3 全部), and the group-robot webhook. Secrets are per app as WeCom grants them: a
@@ -29,6 +31,8 @@ from devkit.standins.base import Faults, Request, Response, StandIn
 DAY = 86400
 MAX_SPAN = 30 * DAY
 INVALID_PARAM = 40058  # 不合法的参数: limit, list size or time span out of range
+NOT_EXTERNAL_CONTACT = 84061  # 不存在外部联系人的关系: no rep follows this customer
+DETAIL_PAGE = 500  # externalcontact/get pages follow_user past 500 following reps
 API_FORBIDDEN = 48002
 API_APPS = {"externalcontact/": "contact", "checkin/": "checkin"}  # path prefix -> app
 ALL_APPS = "*"  # a self-built app granted every API
@@ -83,6 +87,7 @@ class WeComStandIn(StandIn):
         self._follow: list[str] = []
         self._contacts: list[dict[str, Any]] = []
         self._contacts_of: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self._follows_of: dict[str, list[dict[str, Any]]] = defaultdict(list)  # by customer
         self._batch: tuple[Any, list[dict[str, Any]]] = (None, [])
         self._behaviour: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._checkins: list[dict[str, Any]] = []
@@ -116,8 +121,10 @@ class WeComStandIn(StandIn):
             self._contacts = _jsonl(files[1])
             # (position in the file, contact) per following user: a page costs its users' rows
             self._contacts_of = defaultdict(list)
+            self._follows_of = defaultdict(list)
             for i, contact in enumerate(self._contacts):
                 self._contacts_of[contact["follow_info"]["userid"]].append((i, contact))
+                self._follows_of[contact["external_contact"]["external_userid"]].append(contact)
             self._behaviour = defaultdict(list)
             for row in _jsonl(files[2]):
                 self._behaviour[row["userid"]].append(row)
@@ -161,6 +168,7 @@ class WeComStandIn(StandIn):
         handler = {
             "externalcontact/get_follow_user_list": self._follow_users,
             "externalcontact/batch/get_by_user": self._contacts_by_user,
+            "externalcontact/get": self._contact_detail,
             "externalcontact/get_user_behavior_data": self._behaviour_data,
             "checkin/getcheckindata": self._checkin_data,
         }.get(path)
@@ -170,7 +178,7 @@ class WeComStandIn(StandIn):
             body = request.json() if request.method == "POST" else {}
         except json.JSONDecodeError:
             return _err(47001, "data format error")
-        response = handler(body)
+        response = handler(body if request.method == "POST" else request.query)
         response.truncate = fault == "truncated"
         return response
 
@@ -272,6 +280,25 @@ class WeComStandIn(StandIn):
             }
         )
 
+    def _contact_detail(self, query: dict[str, Any]) -> Response:
+        """``GET externalcontact/get?external_userid=..&cursor=..``: the customer and, per rep
+        following them, ``follow_user`` (tags as objects, enterprise tags with their id)."""
+        follows = self._follows_of.get(query.get("external_userid") or "")
+        if not follows:
+            return _err(NOT_EXTERNAL_CONTACT, "not external contact")
+        offset = _decode_cursor(query.get("cursor"))
+        if offset is None:
+            return _err(INVALID_PARAM, "invalid cursor")
+        page = follows[offset : offset + DETAIL_PAGE]
+        nxt = offset + DETAIL_PAGE
+        return _ok(
+            {
+                "external_contact": follows[0]["external_contact"],
+                "follow_user": [_follow_user(c["follow_info"]) for c in page],
+                "next_cursor": _encode_cursor(nxt) if nxt < len(follows) else "",
+            }
+        )
+
     def _behaviour_data(self, body: dict[str, Any]) -> Response:
         users = body.get("userid") or []
         start, end = int(body.get("start_time") or 0), int(body.get("end_time") or 0)
@@ -309,6 +336,58 @@ class WeComStandIn(StandIn):
             and c["checkin_type"] in kinds
         ]
         return _ok({"checkindata": rows})
+
+
+def contact_event(
+    change_type: str, userid: str, external_userid: str, create_time: int, corp_id: str
+) -> dict[str, Any]:
+    """One ``change_external_contact`` callback as a callback receiver stores it once
+    decrypted: the XML's elements as JSON keys."""
+    return {
+        "ToUserName": corp_id,
+        "FromUserName": "sys",
+        "CreateTime": create_time,
+        "MsgType": "event",
+        "Event": "change_external_contact",
+        "ChangeType": change_type,
+        "UserID": userid,
+        "ExternalUserID": external_userid,
+    }
+
+
+def store_contact_events(folder: Path, events: list[dict[str, Any]]) -> None:
+    """Append ``events`` to ``folder`` as the receiver keeps them: one a line, a file a day."""
+    by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in events:
+        by_day[time.strftime("%Y-%m-%d", time.gmtime(event["CreateTime"]))].append(event)
+    folder.mkdir(parents=True, exist_ok=True)
+    for day, todays in sorted(by_day.items()):
+        with (folder / f"contact_events_{day}.jsonl").open("a", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in todays)
+
+
+def store_contact_event(
+    folder: Path,
+    change_type: str,
+    userid: str,
+    external_userid: str,
+    create_time: int,
+    corp_id: str = "wwstandin",
+) -> None:
+    """Append one ``change_external_contact`` callback to the receiver's ``folder``."""
+    event = contact_event(change_type, userid, external_userid, create_time, corp_id)
+    store_contact_events(folder, [event])
+
+
+def _follow_user(info: dict[str, Any]) -> dict[str, Any]:
+    """``follow_info`` of batch/get_by_user as ``externalcontact/get`` gives it: ``tags``
+    objects (type 1 企业标签, with ``tag_id``) in place of the ``tag_id`` list."""
+    out = {k: v for k, v in info.items() if k != "tag_id"}
+    out["tags"] = [
+        {"group_name": "", "tag_name": tag, "type": 1, "tag_id": tag}
+        for tag in info.get("tag_id") or []
+    ]
+    return out
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:

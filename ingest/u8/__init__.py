@@ -5,6 +5,11 @@ same tables works too). Tables land in ``raw_u8`` lower-cased with U8's own colu
 lower-cased (``cCusCode`` -> ``ccuscode``), incrementally on the rowversion cursor and merged
 on the primary key, so reruns and overlapping windows never duplicate rows.
 
+Rows come through Arrow a batch at a time: each column is built from the driver's values by
+pyarrow and converted with pyarrow.compute; a column whose values it cannot convert exactly as
+the cell-by-cell rules (``_cell``) would (mixed types, money with more places than the column
+keeps, zoned times...) is converted cell by cell instead, so both give the same rows.
+
 U8 deletes unaudited documents outright, which no rowversion shows. Each run therefore also
 reads the table's keys and compares them with the keys already landed: rows whose key is gone
 from U8 are deleted from the raw table too (``detect_deletes``; a tombstone with
@@ -23,10 +28,11 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from dlt.extract.source import DltResource, DltSource
 
-from ingest import contracts, sources
+from ingest import contracts, pipelines, sources
 from ingest.u8.settings import DEFAULT_CHUNK_SIZE, TABLES
 
 logger = logging.getLogger(__name__)
@@ -45,6 +51,9 @@ _DLT_TYPES = {
     "qty": {"data_type": "decimal", "precision": 20, "scale": 6},
     "datetime": {"data_type": "timestamp", "timezone": False},
 }
+_PLACES = {"money": 2, "qty": 6}
+# what str.strip() removes: Python's whitespace, which is more than Unicode's White_Space
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _CONFIG_KEYS = ("url", "tables", "chunk_size", "detect_deletes")
 DELETED = "_u8_deleted"
 
@@ -73,6 +82,47 @@ def _cell(value: Any, kind: str) -> Any:
             return value.replace(tzinfo=None)
         return datetime.fromisoformat(str(value).strip())
     raise ValueError(kind)
+
+
+def _by_cell(values: list[Any], kind: str, type_: pa.DataType) -> pa.Array:
+    return pa.array([_cell(v, kind) for v in values], type=type_)
+
+
+def _converted(arr: pa.Array, kind: str, type_: pa.DataType) -> pa.Array | None:
+    """``arr`` (as pyarrow read the driver's values) as ``_cell`` converts them, or None where
+    that is not certain."""
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), type_)
+    if kind == "str" and pa.types.is_string(arr.type):
+        return pc.utf8_trim(arr, characters=_WHITESPACE)
+    if kind == "int" and pa.types.is_integer(arr.type):
+        return arr.cast(type_)
+    if kind in _PLACES and pa.types.is_integer(arr.type):
+        return arr.cast(pa.decimal128(38, _PLACES[kind])).cast(type_)
+    if kind in _PLACES and pa.types.is_floating(arr.type):
+        # exact only when no value has more places than the column: then the float's
+        # shortest text (what _cell quantizes) has as many places at most
+        if pc.all(pc.equal(pc.round(arr, _PLACES[kind]), arr)).as_py() is False:
+            return None
+        return arr.cast(type_)
+    if kind == "datetime" and pa.types.is_string(arr.type):
+        return pc.utf8_trim(arr, characters=_WHITESPACE).cast(type_)
+    if kind == "datetime" and pa.types.is_timestamp(arr.type) and arr.type.tz is None:
+        return arr.cast(type_)
+    return None
+
+
+def arrow_column(values: list[Any], kind: str, type_: pa.DataType) -> pa.Array:
+    """One column of a batch, typed as ``_cell`` types its values."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return _by_cell(values, kind, type_)
+    try:
+        converted = _converted(arr, kind, type_)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. a value out of range
+        converted = None
+    return _by_cell(values, kind, type_) if converted is None else converted
 
 
 def table_contract(name: str, spec: dict[str, Any]) -> contracts.ObjectContract:
@@ -209,31 +259,38 @@ def _table_resource(
         try:
             table, query = _changed_rows(engine, url, name, spec, position.last_value)
             with engine.connect() as conn:
-                result = conn.execution_options(stream_results=True).execute(query)
-                columns = result.keys()
-                names = [c.lower() for c in columns]
+                # the driver's own cursor: its rows as they are, no Row objects (the only
+                # parameter, the cursor's last value, is an integer written into the text)
+                sql = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+                cursor = conn.connection.dbapi_connection.cursor()
+                cursor.execute(str(sql))
+                names = [d[0].lower() for d in cursor.description]
                 yielded = False
                 seen: set[Any] = set()
-                while batch := result.fetchmany(chunk_size):
+                types = {f.name: f.type for f in schema}
+                while batch := cursor.fetchmany(chunk_size):
+                    columns = list(zip(*batch, strict=True))
                     data = {
-                        col: [_cell(r[i], kinds[col]) for r in batch] for i, col in enumerate(names)
+                        col: arrow_column(list(columns[i]), kinds[col], types[col])
+                        for i, col in enumerate(names)
                     }
                     yielded = True
-                    seen.update(data[pk])
+                    seen.update(data[pk].to_pylist())
                     yield pa.table(data, schema=schema)
+                cursor.close()
                 if not yielded and position.last_value == -1:
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
                 if detect_deletes and position.last_value != -1:
                     pk_col = _column(table, pk)
                     in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
-                    gone = sorted(_landed_keys(table_name, pk) - in_u8 - seen)
+                    gone = sorted(pipelines.landed_keys(table_name, pk) - in_u8 - seen)
                     if gone:
                         logger.info(
                             "U8 %s: %d row(s) deleted in U8 since the last run", name, len(gone)
                         )
                         yield _tombstones(schema, pk, gone)
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
             raise U8Error(
                 f"reading U8 table {name} from {mask_url(url)} failed: {str(exc).splitlines()[0]}"
             ) from exc
@@ -264,27 +321,6 @@ def _tombstones(schema: pa.Schema, pk: str, keys: list[Any]) -> pa.Table:
     }
     columns[DELETED] = pa.array([True] * len(keys))
     return pa.table(columns, schema=schema.append(pa.field(DELETED, pa.bool_())))
-
-
-def _landed_keys(table: str, pk: str) -> set[Any]:
-    """The keys of ``table`` already in the destination (none before its first load)."""
-    pipeline = dlt.current.pipeline()
-    name = pipeline.default_schema_name
-    if name is None or table not in pipeline.schemas[name].tables:
-        return set()
-    with pipeline.sql_client() as client:
-        qualified = client.make_qualified_table_name(table)
-        try:
-            return {
-                k
-                for (k,) in client.execute_sql(
-                    f"select {client.escape_column_name(pk)} from {qualified}"
-                )
-            }
-        except Exception as exc:  # the table was dropped by hand: nothing to reconcile
-            if client.is_dbapi_exception(exc) and "exist" in str(exc).lower():
-                return set()
-            raise
 
 
 @dlt.source(name="u8")

@@ -4,7 +4,9 @@ Speaks the WeCom server API (SPEC §3.2) through ``ingest.wecom.helpers.WeComCli
 the decrypted 会话内容存档 JSON lines from a folder. Lands in ``raw_wecom``:
 
 - ``follow_users``: reps who have customer contacts (snapshot)
-- ``external_contacts``: one row per customer x following rep (merge)
+- ``external_contacts``: one row per customer x following rep (merge), kept current from the
+  contact change events the callback receiver stored (``contact_events_dir``), paged through
+  in full every ``contacts_full_every_days`` days (``ingest.wecom.contacts``)
 - ``user_behavior_data``: one row per rep-day, asked one userid at a time in ≤30-day windows
   within the last 180 days (merge on userid + stat_date)
 - ``checkins``: field check-ins in ≤30-day windows, ≤100 users a call (merge)
@@ -31,14 +33,15 @@ from dlt.extract.source import DltResource, DltSource
 
 from ingest import sources
 from ingest.wecom.archive import read_columns
+from ingest.wecom.contacts import DELETED, ContactLoader
 from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
 from ingest.wecom.settings import (
     CHECKIN_FIELD_VISITS,
+    CONTACTS_FULL_EVERY_DAYS,
     DEFAULT_BASE_URL,
     HISTORY_DAYS,
     MAX_USERS_PER_CALL,
     MAX_WINDOW_DAYS,
-    PAGE_LIMIT,
     REFETCH_DAYS,
 )
 
@@ -50,7 +53,16 @@ logger = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 # rows a yielded table holds at most, so that a large month file is loaded in parts
 CHUNK_ROWS = 200_000
-_CONFIG_KEYS = ("base_url", "corp_id", "chat_archive_dir", "start_date", "end_date", "userids")
+_CONFIG_KEYS = (
+    "base_url",
+    "corp_id",
+    "chat_archive_dir",
+    "contact_events_dir",
+    "contacts_full_every_days",
+    "start_date",
+    "end_date",
+    "userids",
+)
 
 
 def _utc(seconds: int | None) -> datetime | None:
@@ -91,6 +103,8 @@ def wecom_source(
     end_date: Any = None,
     userids: list[str] | None = None,
     chat_archive_dir: str | None = None,
+    contact_events_dir: str | None = None,
+    contacts_full_every_days: int = CONTACTS_FULL_EVERY_DAYS,
     retry_attempts: int = 6,
     retry_base_seconds: float = 0.5,
 ) -> list[DltResource]:
@@ -100,7 +114,11 @@ def wecom_source(
     Secrets are per app, as WeCom grants them: ``contact_secret`` (客户联系) for the customer
     contact APIs, ``checkin_secret`` (打卡) for check-ins; ``corp_secret`` stands in for either
     when one self-built app is granted both. An app without a secret fails its first call with
-    the variable to set; the chat archive is read from a folder and needs none."""
+    the variable to set; the chat archive is read from a folder and needs none.
+
+    ``contact_events_dir`` holds the contact change events the callback receiver stored
+    (``ingest.wecom.contacts``): with it, contacts are read again only where an event says they
+    changed, and paged through in full every ``contacts_full_every_days`` days."""
     end = _as_date(end_date, datetime.now(TZ).date())
     start = _as_date(start_date, end - timedelta(days=HISTORY_DAYS - 1))
     client = WeComClient(
@@ -132,27 +150,26 @@ def wecom_source(
     def follow_users() -> Iterator[list[dict[str, Any]]]:
         yield [{"userid": u} for u in reps()]
 
+    def contact_rows(items: list[dict[str, Any]]) -> pa.Table:
+        return pa.Table.from_pylist([_contact_row(i) for i in items], schema=CONTACT_SCHEMA)
+
     @dlt.resource(
         name="external_contacts",
         write_disposition="merge",
         primary_key=("external_userid", "userid"),
+        columns={DELETED: {"data_type": "bool", "hard_delete": True}},
     )
     def external_contacts() -> Iterator[pa.Table]:
-        users = reps()
-        for i in range(0, len(users), MAX_USERS_PER_CALL):
-            batch = users[i : i + MAX_USERS_PER_CALL]
-            cursor = ""
-            while True:
-                page = client.post(
-                    "externalcontact/batch/get_by_user",
-                    {"userid_list": batch, "cursor": cursor, "limit": PAGE_LIMIT},
-                )
-                rows = [_contact_row(item) for item in page.get("external_contact_list", [])]
-                if rows:
-                    yield pa.Table.from_pylist(rows, schema=CONTACT_SCHEMA)
-                cursor = page.get("next_cursor") or ""
-                if not cursor:
-                    break
+        loader = ContactLoader(
+            client,
+            reps,
+            contact_rows,
+            CONTACT_SCHEMA,
+            Path(contact_events_dir) if contact_events_dir else None,
+            int(contacts_full_every_days),
+            end,
+        )
+        yield from loader.run(dlt.current.resource_state())
 
     @dlt.resource(
         name="user_behavior_data",
@@ -345,7 +362,8 @@ def _checkin_row(r: dict[str, Any]) -> dict[str, Any]:
 
 def source_from_config(section: dict[str, Any]) -> DltSource:
     """The WeCom source from its run-configuration section (``base_url``, ``corp_id``,
-    ``chat_archive_dir``, ``start_date``, ``end_date``, ``userids``). The apps' secrets come
+    ``chat_archive_dir``, ``contact_events_dir``, ``contacts_full_every_days``, ``start_date``,
+    ``end_date``, ``userids``). The apps' secrets come
     from ``SOURCES__WECOM__CONTACT_SECRET`` and ``SOURCES__WECOM__CHECKIN_SECRET`` (or
     ingest/.dlt/secrets.toml), never the section."""
     held = sorted(k for k in section if k.endswith("secret"))
@@ -355,5 +373,7 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
             + ", ".join(f"SOURCES__WECOM__{k.upper()}" for k in held)
             + " in the environment or in ingest/.dlt/secrets.toml"
         )
-    kwargs = sources.arguments("WeCom", section, _CONFIG_KEYS, ("chat_archive_dir",), logger)
+    kwargs = sources.arguments(
+        "WeCom", section, _CONFIG_KEYS, ("chat_archive_dir", "contact_events_dir"), logger
+    )
     return wecom_source(**kwargs)

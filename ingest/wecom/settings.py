@@ -7,6 +7,8 @@ MAX_WINDOW_DAYS = 30  # behaviour data and check-ins: at most 30 days a call
 HISTORY_DAYS = 180  # behaviour data reaches back 180 days at most
 MAX_USERS_PER_CALL = 100  # batch/get_by_user userid_list, getcheckindata useridlist
 PAGE_LIMIT = 100  # batch/get_by_user limit
+# contacts follow the change events between full page-throughs of batch/get_by_user this often
+CONTACTS_FULL_EVERY_DAYS = 7
 REFETCH_DAYS = 1  # an incremental run asks again for the last complete day(s)
 # opencheckindatatype: 1 上下班 (start/end of work), 2 外出 (field check-ins), 3 全部 (all):
 # only a field check-in verifies a visit (SPEC §6), so only those are asked for

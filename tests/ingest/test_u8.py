@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -256,3 +256,46 @@ def test_marts_of_a_u8_without_line_ufts_equal_those_with_it(second_org_run, tmp
     finally:
         got.close()
         want.close()
+
+
+def test_rows_through_arrow_equal_the_cell_by_cell_rules(u8_db, tmp_path):
+    """Every landed row equals, value for value, the row read with the driver and typed cell by
+    cell (``_cell``: trimmed text, exact cents, wall-clock times), on the demo's U8 file."""
+    from ingest.u8 import _cell
+
+    wh = _load(u8_db, tmp_path, chunk_size=50)  # several batches a table
+    src = sqlite3.connect(u8_db)
+    con = duckdb.connect(str(wh), read_only=True)
+    for name, spec in TABLES.items():
+        cols = list(spec["columns"])
+        expected = sorted(
+            tuple(_cell(v, spec["columns"][c]) for c, v in zip(cols, row, strict=True))
+            for row in src.execute(f"select {', '.join(cols)} from {name}")
+        )
+        got = sorted(
+            con.execute(
+                f"select {', '.join(c.lower() for c in cols)} from raw_u8.{name}"
+            ).fetchall()
+        )
+        assert got == expected and len(got) > 0, name
+    con.close()
+    src.close()
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([1.015, 0.125, 2.5, None, 3], "money"),  # more places than cents: rounded as Decimal
+        ([1.5, 2, None], "money"),
+        ([0.1234567, 1.0], "qty"),
+        (["  a b \x1c", "\u3000c", None], "str"),
+        ([7, "x"], "str"),
+        ([b"\x00\x00\x00\x00\x00\x00\x01\x02", 5], "int"),
+        (["2026-01-02 03:04:05", " 2026-01-02T03:04:05.5 ", None], "datetime"),
+        ([datetime(2026, 1, 2, 3, tzinfo=UTC), datetime(2026, 1, 2, 4)], "datetime"),
+    ],
+)
+def test_a_column_through_arrow_equals_it_cell_by_cell(values, kind):
+    from ingest.u8 import _ARROW, _cell, arrow_column
+
+    assert arrow_column(values, kind, _ARROW[kind]).to_pylist() == [_cell(v, kind) for v in values]

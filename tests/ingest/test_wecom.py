@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import ingest.wecom as wecom
 from devkit.demo.generate import generate
 from devkit.standins.base import Faults
-from devkit.standins.wecom import WeComStandIn
+from devkit.standins.wecom import WeComStandIn, store_contact_event
 from ingest.pipelines import make_pipeline
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
@@ -170,6 +171,124 @@ def test_the_secrets_come_from_the_environment_per_app(org, tmp_path, monkeypatc
         pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
         pipeline.run(source)
         assert standin.tokens_issued == 2
+
+
+BATCH = "/cgi-bin/externalcontact/batch/get_by_user"
+DETAIL = "/cgi-bin/externalcontact/get"
+CONTACT_KEYS = ("external_userid", "userid")
+
+
+def _contacts(wh: Path) -> dict[tuple[str, str], tuple]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        rows = con.execute(
+            "select external_userid, userid, name, remark, tag_ids, createtime "
+            "from raw_wecom.external_contacts"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[:2]: r[2:] for r in rows}
+
+
+def _load_contacts(wecom_dir: Path, base: Path, **kw) -> tuple[dict, dict]:
+    """One run of the contacts alone; the contacts landed and the contact calls it made."""
+    with WeComStandIn(wecom_dir, app_secrets=APP_SECRETS) as standin:
+        pipeline = make_pipeline("wecom", base / "w.duckdb", pipelines_dir=base / "p")
+        source = wecom_source(
+            corp_id="wwstandin",
+            base_url=standin.api_url,
+            end_date="2026-11-20",
+            retry_base_seconds=0.01,
+            **(SECRET_ARGS | kw),
+        ).with_resources("external_contacts")
+        pipeline.run(source)
+        calls = {path: standin.requests[path] for path in (BATCH, DETAIL)}
+    return _contacts(base / "w.duckdb"), calls
+
+
+def test_contacts_follow_change_events_and_a_quiet_rerun_pages_nothing(org, tmp_path):
+    """With the receiver's events folder: the first run pages through every contact; a rerun
+    with no new event makes no contact call; an edit, an add and deletes by either side change
+    exactly those rows, one externalcontact/get a changed customer, and leave the table equal
+    to a full read of WeCom as it now is."""
+    org_dir, _ = org
+    wecom_dir, events = tmp_path / "wecom", tmp_path / "events"
+    shutil.copytree(org_dir / "wecom", wecom_dir)
+    events.mkdir()
+    base = tmp_path / "run"
+    kw = {"contact_events_dir": str(events), "contacts_full_every_days": 7}
+    first, calls = _load_contacts(wecom_dir, base, **kw)
+    assert calls[BATCH] > 10 and calls[DETAIL] == 0
+    again, calls = _load_contacts(wecom_dir, base, **kw)
+    assert again == first and calls == {BATCH: 0, DETAIL: 0}
+
+    lines = [json.loads(x) for x in (wecom_dir / "contacts.jsonl").read_text().splitlines()]
+    edited, dropped, left, moved = lines[0], lines[5], lines[9], lines[12]
+    pair = lambda c: (c["external_contact"]["external_userid"], c["follow_info"]["userid"])  # noqa: E731
+    assert len({pair(c) for c in (edited, dropped, left, moved)}) == 4
+    edited["follow_info"]["remark"] = "新备注"
+    edited["follow_info"]["tag_id"] = ["etVIP"]
+    added = json.loads(json.dumps(edited))
+    added["external_contact"]["external_userid"] = "wmNEWCUSTOMER0001"
+    kept = [c for c in lines if c is not dropped and c is not left]
+    (wecom_dir / "contacts.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in [*kept, added]), "utf-8"
+    )
+    at = 1_795_000_000
+    store_contact_event(events, "edit_external_contact", *reversed(pair(edited)), at)
+    store_contact_event(events, "add_external_contact", *reversed(pair(added)), at + 1)
+    store_contact_event(events, "del_external_contact", *reversed(pair(dropped)), at + 2)
+    store_contact_event(events, "del_follow_user", *reversed(pair(left)), at + 3)
+    # an edit later deleted: the last event wins, the row goes
+    store_contact_event(events, "edit_external_contact", *reversed(pair(moved)), at + 4)
+    store_contact_event(events, "del_external_contact", *reversed(pair(moved)), at + 5)
+
+    after, calls = _load_contacts(wecom_dir, base, **kw)
+    assert calls == {BATCH: 0, DETAIL: 2}  # the edited and the added customer
+    assert after[pair(edited)][1:3] == ("新备注", "etVIP")
+    assert pair(added) in after
+    assert pair(dropped) not in after and pair(left) not in after and pair(moved) not in after
+    assert len(after) == len(first) - 2  # one added, three deleted
+    assert {k: v for k, v in after.items() if k != pair(edited)} == {
+        k: v
+        for k, v in first.items()
+        if k not in (pair(edited), pair(dropped), pair(left), pair(moved))
+    } | {pair(added): after[pair(added)]}
+    again, calls = _load_contacts(wecom_dir, base, **kw)
+    assert again == after and calls == {BATCH: 0, DETAIL: 0}
+
+
+def test_contacts_are_paged_through_every_n_days_and_deletes_without_events_go(org, tmp_path):
+    """A contact deleted while no receiver stored its event leaves at the next full read:
+    ``contacts_full_every_days`` 0 pages through on every run, and the result equals a fresh
+    load; without an events folder every run pages through."""
+    org_dir, _ = org
+    wecom_dir, events = tmp_path / "wecom", tmp_path / "events"
+    shutil.copytree(org_dir / "wecom", wecom_dir)
+    events.mkdir()
+    kw = {"contact_events_dir": str(events), "contacts_full_every_days": 0}
+    first, _ = _load_contacts(wecom_dir, tmp_path / "run", **kw)
+    lines = (wecom_dir / "contacts.jsonl").read_text().splitlines(keepends=True)
+    (wecom_dir / "contacts.jsonl").write_text("".join(lines[3:]), "utf-8")
+    after, calls = _load_contacts(wecom_dir, tmp_path / "run", **kw)
+    assert calls[BATCH] > 10
+    fresh, _ = _load_contacts(wecom_dir, tmp_path / "fresh")
+    assert after == fresh and len(after) == len(first) - 3
+    again, calls = _load_contacts(wecom_dir, tmp_path / "fresh")
+    assert again == fresh and calls[BATCH] > 10
+
+
+def test_a_broken_contact_event_names_file_and_byte(org, tmp_path):
+    org_dir, _ = org
+    events = tmp_path / "events"
+    store_contact_event(events, "edit_external_contact", "u1", "wm1", 1_795_000_000)
+    path = next(events.glob("*.jsonl"))
+    size = path.stat().st_size
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"Event": "change_external_contact", "ChangeType": "edit_external_contact"}\n')
+    kw = {"contact_events_dir": str(events), "contacts_full_every_days": 7}
+    with pytest.raises(Exception, match=rf"{path.name} at byte {size}: .* without UserID"):
+        _load_contacts(org_dir / "wecom", tmp_path / "run", **kw)
 
 
 def _load_archive(standin: WeComStandIn, archive: Path, base: Path, **kw) -> int:
