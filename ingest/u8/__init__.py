@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -84,7 +84,7 @@ def _cell(value: Any, kind: str) -> Any:
     raise ValueError(kind)
 
 
-def _by_cell(values: list[Any], kind: str, type_: pa.DataType) -> pa.Array:
+def _by_cell(values: Sequence[Any], kind: str, type_: pa.DataType) -> pa.Array:
     return pa.array([_cell(v, kind) for v in values], type=type_)
 
 
@@ -112,7 +112,7 @@ def _converted(arr: pa.Array, kind: str, type_: pa.DataType) -> pa.Array | None:
     return None
 
 
-def arrow_column(values: list[Any], kind: str, type_: pa.DataType) -> pa.Array:
+def arrow_column(values: Sequence[Any], kind: str, type_: pa.DataType) -> pa.Array:
     """One column of a batch, typed as ``_cell`` types its values."""
     try:
         arr = pa.array(values)
@@ -266,24 +266,27 @@ def _table_resource(
                 cursor.execute(str(sql))
                 names = [d[0].lower() for d in cursor.description]
                 yielded = False
-                seen: set[Any] = set()
+                reconcile = detect_deletes and position.last_value != -1
+                read_keys: list[pa.Array] = []  # the keys read, when deletes are reconciled
                 types = {f.name: f.type for f in schema}
                 while batch := cursor.fetchmany(chunk_size):
                     columns = list(zip(*batch, strict=True))
                     data = {
-                        col: arrow_column(list(columns[i]), kinds[col], types[col])
+                        col: arrow_column(columns[i], kinds[col], types[col])
                         for i, col in enumerate(names)
                     }
                     yielded = True
-                    seen.update(data[pk].to_pylist())
+                    if reconcile:
+                        read_keys.append(data[pk])
                     yield pa.table(data, schema=schema)
                 cursor.close()
                 if not yielded and position.last_value == -1:
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
-                if detect_deletes and position.last_value != -1:
+                if reconcile:
                     pk_col = _column(table, pk)
                     in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
+                    seen = set(pa.chunked_array(read_keys, types[pk]).to_pylist())
                     gone = sorted(pipelines.landed_keys(table_name, pk) - in_u8 - seen)
                     if gone:
                         logger.info(

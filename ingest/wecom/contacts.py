@@ -14,9 +14,9 @@ in a folder (``contact_events_dir``), and the loader reads what was appended sin
   the row, and a customer WeCom no longer knows (84061) loses every row.
 
 ``batch/get_by_user`` pages through every rep's contacts instead on the first run, without an
-events folder, every ``contacts_full_every_days`` days, and when so many customers changed
-that paging is fewer calls; rows it no longer returns are deleted. A run with no new event
-makes no contact call at all.
+events folder, every ``contacts_full_every_days`` days, and when more customers changed than
+``CHANGED_SHARE_FOR_FULL_READ`` of the rows; rows it no longer returns are deleted. A run with
+no new event makes no contact call at all.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from ingest import pipelines
 from ingest.wecom.helpers import WeComClient, WeComError
-from ingest.wecom.settings import MAX_USERS_PER_CALL, PAGE_LIMIT
+from ingest.wecom.settings import CHANGED_SHARE_FOR_FULL_READ, MAX_USERS_PER_CALL, PAGE_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +179,8 @@ class ContactLoader:
             or (self.today - date.fromisoformat(last_full)).days >= self.full_every_days
         )
         refetch, deleted = changes(events)
-        # one call a changed customer: past the pages of a full read, paging is cheaper
-        if not due and len(refetch) > len(self.landed()) // PAGE_LIMIT + 1:
+        # one call a changed customer: when many changed, paging through is quicker
+        if not due and len(refetch) > len(self.landed()) * CHANGED_SHARE_FOR_FULL_READ:
             logger.info("WeCom contacts: %d customers changed, paging through all", len(refetch))
             due = True
         if due:

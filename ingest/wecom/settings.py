@@ -9,6 +9,9 @@ MAX_USERS_PER_CALL = 100  # batch/get_by_user userid_list, getcheckindata userid
 PAGE_LIMIT = 100  # batch/get_by_user limit
 # contacts follow the change events between full page-throughs of batch/get_by_user this often
 CONTACTS_FULL_EVERY_DAYS = 7
+# ... and sooner when more customers changed than this share of the contacts: one
+# externalcontact/get a changed customer then costs more than paging through
+CHANGED_SHARE_FOR_FULL_READ = 0.1
 REFETCH_DAYS = 1  # an incremental run asks again for the last complete day(s)
 # opencheckindatatype: 1 上下班 (start/end of work), 2 外出 (field check-ins), 3 全部 (all):
 # only a field check-in verifies a visit (SPEC §6), so only those are asked for

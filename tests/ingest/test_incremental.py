@@ -18,6 +18,7 @@ import pytest
 
 from devkit.demo.generate import append_day, generate
 from devkit.demo.org import Simulator
+from devkit.demo.writers import CONTACT_EVENTS_DIR
 from devkit.standins.wecom import WeComStandIn
 from ingest.crm import crm_source
 from ingest.pipelines import make_pipeline
@@ -30,7 +31,8 @@ SEED, SCALE, AS_OF = 3, "S", date(2026, 11, 20)
 SECRET = "incremental-secret"
 SOURCES = ("crm", "wecom", "u8", "sheets")
 U8_DB = Path("u8") / "UFDATA_001_2026.db"
-RUN_LOGS = {"raw_sheets.sheet_load_report"}  # one row per sheet and run, by design
+RUN_LOGS = {"raw_sheets.sheet_load_report"}
+CONTACT_APIS = ("batch/get_by_user", "get")  # one row per sheet and run, by design
 
 
 def _sources(src: Path, wecom_url: str, through: date) -> dict:
@@ -43,6 +45,7 @@ def _sources(src: Path, wecom_url: str, through: date) -> dict:
             start_date="2026-05-01",
             end_date=through.isoformat(),
             chat_archive_dir=str(src / "chat_archive"),
+            contact_events_dir=str(src / "wecom" / CONTACT_EVENTS_DIR),
             retry_base_seconds=0.01,
         ),
         "u8": u8_source(url=f"sqlite:///{src / U8_DB}"),
@@ -65,6 +68,8 @@ def load(src: Path, wh: Path, pipelines: Path) -> tuple[dict[str, int], list[dic
             loaded.update({f"{name}.{t}": n for t, n in counts.items() if not t.startswith("_dlt")})
         asked = [b for _, b in wecom.log if isinstance(b, dict)]
         windows = [b for b in asked if {"start_time", "starttime"} & set(b)]
+        contact_calls = {p: wecom.requests[f"/cgi-bin/externalcontact/{p}"] for p in CONTACT_APIS}
+    loaded["contact calls"] = contact_calls
     return loaded, windows
 
 
@@ -139,6 +144,7 @@ def days(tmp_path_factory):
         "u8": _u8_rows(src / U8_DB),
         "chat": _lines(src / "chat_archive", "*.jsonl"),
         "checkins": _lines(src / "wecom", "checkins.jsonl"),
+        "contacts": _lines(src / "wecom", "contacts.jsonl"),
     }
     append_day(src)
     new = {
@@ -146,6 +152,7 @@ def days(tmp_path_factory):
         "u8": _u8_rows(src / U8_DB),
         "chat": _lines(src / "chat_archive", "*.jsonl"),
         "checkins": _lines(src / "wecom", "checkins.jsonl"),
+        "contacts": _lines(src / "wecom", "contacts.jsonl"),
     }
     day, windows = load(src, wh, pipelines)
     return {
@@ -170,6 +177,9 @@ def test_a_rerun_with_nothing_new_adds_no_rows(days):
     for table, n in rerun.items():
         if table.split(".")[0] in ("crm", "u8") or table == "wecom.chat_messages":
             assert n == 0, table
+    # no contact change event since the first run: no contact is asked for
+    assert rerun["contact calls"] == {"batch/get_by_user": 0, "get": 0}
+    assert rerun.get("wecom.external_contacts", 0) == 0
 
 
 def test_an_appended_day_loads_only_its_changes(days):
@@ -185,6 +195,11 @@ def test_an_appended_day_loads_only_its_changes(days):
         vanished = len({r[0] for r in old["u8"][table]} - {r[0] for r in rows})
         assert day.get(f"u8.{table.lower()}", 0) == appeared + vanished, table
     assert day["wecom.chat_messages"] == len(new["chat"] - old["chat"]) > 0
+    # the day's new customers come from their add_external_contact events, one call each
+    added = [json.loads(line) for line in new["contacts"] - old["contacts"]]
+    customers = {c["external_contact"]["external_userid"] for c in added}
+    assert day["contact calls"] == {"batch/get_by_user": 0, "get": len(customers)}
+    assert day["wecom.external_contacts"] == len(added) > 0
     # field check-ins only: the start/end-of-work punches in the same file are not asked for
     field = {line for line in new["checkins"] - old["checkins"] if '"外出打卡"' in line}
     assert day.get("wecom.checkins", 0) >= len(field)
