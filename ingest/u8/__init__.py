@@ -52,8 +52,12 @@ _DLT_TYPES = {
     "datetime": {"data_type": "timestamp", "timezone": False},
 }
 _PLACES = {"money": 2, "qty": 6}
-# what str.strip() removes: Python's whitespace, which is more than Unicode's White_Space
-_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# what str.strip() removes (every character whose isspace() is true), which is more than
+# Unicode's White_Space: the file separators \x1c-\x1f too
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _CONFIG_KEYS = ("url", "tables", "chunk_size", "detect_deletes")
 DELETED = "_u8_deleted"
 

@@ -299,3 +299,9 @@ def test_a_column_through_arrow_equals_it_cell_by_cell(values, kind):
     from ingest.u8 import _ARROW, _cell, arrow_column
 
     assert arrow_column(values, kind, _ARROW[kind]).to_pylist() == [_cell(v, kind) for v in values]
+
+
+def test_text_is_trimmed_of_what_str_strip_removes():
+    from ingest.u8 import _WHITESPACE
+
+    assert set(_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
