@@ -268,17 +268,10 @@ class WeComStandIn(StandIn):
                 rows = sorted(r for u in set(users) for r in self._contacts_of[u])
                 self._batch = (key, [c for _, c in rows])
             matches = self._batch[1]
-        offset = _decode_cursor(body.get("cursor"))
-        if offset is None:
+        paged = _page(matches, body.get("cursor"), limit)
+        if paged is None:
             return _err(INVALID_PARAM, "invalid cursor")
-        page = matches[offset : offset + limit]
-        nxt = offset + limit
-        return _ok(
-            {
-                "external_contact_list": page,
-                "next_cursor": _encode_cursor(nxt) if nxt < len(matches) else "",
-            }
-        )
+        return _ok({"external_contact_list": paged[0], "next_cursor": paged[1]})
 
     def _contact_detail(self, query: dict[str, Any]) -> Response:
         """``GET externalcontact/get?external_userid=..&cursor=..``: the customer and, per rep
@@ -286,16 +279,14 @@ class WeComStandIn(StandIn):
         follows = self._follows_of.get(query.get("external_userid") or "")
         if not follows:
             return _err(NOT_EXTERNAL_CONTACT, "not external contact")
-        offset = _decode_cursor(query.get("cursor"))
-        if offset is None:
+        paged = _page(follows, query.get("cursor"), DETAIL_PAGE)
+        if paged is None:
             return _err(INVALID_PARAM, "invalid cursor")
-        page = follows[offset : offset + DETAIL_PAGE]
-        nxt = offset + DETAIL_PAGE
         return _ok(
             {
                 "external_contact": follows[0]["external_contact"],
-                "follow_user": [_follow_user(c["follow_info"]) for c in page],
-                "next_cursor": _encode_cursor(nxt) if nxt < len(follows) else "",
+                "follow_user": [_follow_user(c["follow_info"]) for c in paged[0]],
+                "next_cursor": paged[1],
             }
         )
 
@@ -395,6 +386,16 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
         return []
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def _page(items: list[Any], cursor: str | None, limit: int) -> tuple[list[Any], str] | None:
+    """The page of ``items`` at ``cursor`` and the cursor of the next ("" after the last);
+    None for a cursor this stand-in did not hand out."""
+    offset = _decode_cursor(cursor)
+    if offset is None:
+        return None
+    nxt = offset + limit
+    return items[offset:nxt], _encode_cursor(nxt) if nxt < len(items) else ""
 
 
 def _encode_cursor(offset: int) -> str:

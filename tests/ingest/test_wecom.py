@@ -175,7 +175,6 @@ def test_the_secrets_come_from_the_environment_per_app(org, tmp_path, monkeypatc
 
 BATCH = "/cgi-bin/externalcontact/batch/get_by_user"
 DETAIL = "/cgi-bin/externalcontact/get"
-CONTACT_KEYS = ("external_userid", "userid")
 
 
 def _contacts(wh: Path) -> dict[tuple[str, str], tuple]:
