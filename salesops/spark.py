@@ -103,8 +103,11 @@ def _select_list(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str
 Exported = list[tuple[str, str, Path, list[str]]]
 
 
-def export_raw(warehouse: Path, spark_dir: Path) -> Exported:
-    """Write every raw table of the DuckDB warehouse as Parquet under ``spark_dir/raw``.
+def export_raw(
+    warehouse: Path, spark_dir: Path, tables: list[tuple[str, str]] | None = None
+) -> Exported:
+    """Write every raw table of the DuckDB warehouse (or the (schema, name) ``tables``, views
+    too) as Parquet under ``spark_dir/raw``.
 
     Returns (schema, table, folder, columns) per table; a table's folder is replaced whole, so
     a table that shrank or changed columns is not mixed with its last export.
@@ -112,7 +115,7 @@ def export_raw(warehouse: Path, spark_dir: Path) -> Exported:
     out_root = Path(spark_dir).resolve() / "raw"
     written = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for schema, table in _raw_tables(con):
+        for schema, table in tables or _raw_tables(con):
             folder = out_root / schema / table
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
@@ -162,16 +165,60 @@ def _in_child(fn: Callable, *args: object) -> object:
         return pool.submit(fn, *args).result()
 
 
+def run_in_session(fn: Callable, spark_dir: Path, *args: object) -> object:
+    """``fn(spark, *args)`` on a Spark session on ``spark_dir``, in a child process (``fn`` a
+    module-level function; its arguments and result picklable)."""
+    return _in_child(_call_in_session, fn, Path(spark_dir), *args)
+
+
+def _call_in_session(fn: Callable, spark_dir: Path, *args: object) -> object:
+    with session(spark_dir) as spark:
+        return fn(spark, *args)
+
+
 def _register(spark_dir: Path, exported: Exported) -> None:
     with session(spark_dir) as spark:
         register_raw(spark, exported)
 
 
-def load_raw(warehouse: Path, spark_dir: Path) -> int:
-    """The DuckDB raw layer onto Spark; returns the number of tables registered."""
-    exported = export_raw(warehouse, spark_dir)
+def load_raw(warehouse: Path, spark_dir: Path, tables: list[tuple[str, str]] | None = None) -> int:
+    """The DuckDB raw layer (or ``tables``) onto Spark; returns the number of tables
+    registered."""
+    exported = export_raw(warehouse, spark_dir, tables)
     _in_child(_register, Path(spark_dir), exported)
     return len(exported)
+
+
+def fit_win_model(spark_dir: Path) -> int:
+    """The win model's fit (salesops.win_model) on Spark's features and settings, written as
+    the Parquet table ``ml.win_model_fit``; returns its rows."""
+    return _in_child(_fit_win_model, Path(spark_dir))
+
+
+def _fit_win_model(spark_dir: Path) -> int:
+    from pyspark.sql import types as T
+
+    from salesops import win_model
+
+    spark_types = {
+        "timestamp[us]": T.TimestampType(),
+        "string": T.StringType(),
+        "double": T.DoubleType(),
+        "int64": T.LongType(),
+        "bool": T.BooleanType(),
+    }
+    schema = T.StructType(
+        [T.StructField(f.name, spark_types[str(f.type)]) for f in win_model.SCHEMA]
+    )
+    with session(spark_dir) as spark:
+        features = spark.table("`{}`.`{}`".format(*win_model.FEATURES)).toPandas()
+        settings = spark.table("`{}`.`{}`".format(*win_model.SETTINGS)).toPandas()
+        table = win_model.fit_table(features, settings)
+        spark.sql(f"create database if not exists `{win_model.FIT_SCHEMA}`")
+        spark.createDataFrame(table.to_pylist(), schema=schema).write.mode("overwrite").format(
+            "parquet"
+        ).saveAsTable(f"`{win_model.FIT_SCHEMA}`.`{win_model.FIT_TABLE}`")
+        return table.num_rows
 
 
 def mart_tables(spark, schema: str = "marts") -> list[str]:

@@ -1,5 +1,8 @@
-"""@dbt_assets: every dbt model is an asset, every dbt test an asset check, all of them one
-``dbt build`` per run (dbt orders the graph; one parse, one adapter, one process).
+"""@dbt_assets: every dbt model is an asset, every dbt test an asset check, all of them in one
+op per run: ``dbt build`` of everything but the win model and what reads it, the win model's
+fit in Python on the features just built (salesops.win_model, the same function on either
+engine), then ``dbt build`` of the rest. A model that fails in the first step leaves the rest
+building, as one build would; the fit waits only for the features and settings.
 
 ``fct_pipeline_daily`` (one row per day x open opportunity) is recomputed for every day by a
 plain run; a run tagged with a day range (``salesops backfill``, or the two ``BACKFILL_*``
@@ -24,7 +27,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import SalesopsConfig, dbt_project
 from orchestration.translators import SalesopsDbtTranslator
-from salesops import spark
+from salesops import spark, win_model
 from salesops.dbt import dbt_executable
 
 dbt_project.prepare_if_dev()
@@ -92,15 +95,82 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")
-    target = _target_path(cfg.work_dir, context, variables, cfg.warehouse)
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    after_fit = _after_fit(json.loads(Path(dbt_project.manifest_path).read_text("utf-8")))
+    fit_selected = any(key.path[-1] in after_fit["models"] for key in context.selected_asset_keys)
+    steps = [["--exclude", f"{win_model.MODEL}+"]]
+    if fit_selected:
+        steps.append(["--exclude", " ".join(after_fit["others"])])
+    errors, target = [], None
+    for number, selection in enumerate(steps):
+        if number == 1:
+            inputs = _fit_inputs_failed(target)
+            if inputs:
+                context.log.warning(f"win model not fitted: {inputs} did not build")
+                break
+            rows = (
+                spark.fit_win_model(cfg.spark_dir)
+                if cfg.engine == "spark"
+                else win_model.fit_duckdb(cfg.warehouse)
+            )
+            context.log.info(f"win model fitted: {rows} coefficient rows")
+        target = _target_path(cfg.work_dir, context, variables, cfg.warehouse)
+        invocation = dbt.cli(
+            [*args, *selection], context=context, target_path=target, raise_on_error=False
+        )
+        yield from invocation.stream()
+        error = invocation.get_error()
+        if error is not None:
+            errors.append(error)
+        _save_parse(target, variables, cfg.warehouse)
     if cfg.engine == "spark":
         # checks and the BI hand-off read the warehouse file whichever engine built the models
         copied = spark.publish_marts(cfg.spark_dir, cfg.warehouse, ("staging", "marts"))
         context.log.info(f"{len(copied)} Spark tables and views copied into {cfg.warehouse}")
+    if errors:
+        raise errors[0]
+
+
+def _after_fit(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """The models the fit feeds (the win model and what reads it, ``models``), and every other
+    model, seed and snapshot by name (``others``: what the step after the fit leaves out)."""
+    children = manifest["child_map"]
+    seen, todo = set(), [f"model.salesops.{win_model.MODEL}"]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(children.get(node, []))
+    nodes = manifest["nodes"].values()
+    kinds = ("model", "seed", "snapshot")
+    return {
+        "models": sorted(
+            n["name"] for n in nodes if n["resource_type"] == "model" and n["unique_id"] in seen
+        ),
+        "others": sorted(
+            n["name"] for n in nodes if n["resource_type"] in kinds and n["unique_id"] not in seen
+        ),
+    }
+
+
+def _fit_inputs_failed(target: Path | None) -> list[str]:
+    """Of the fit's inputs, those the first step tried and did not build (run_results.json)."""
+    names = [win_model.FEATURES[1], win_model.SETTINGS[1]]
+    path = target / "run_results.json" if target else None
+    if path is None or not path.is_file():  # dbt ended before it ran anything
+        return names
+    results = json.loads(path.read_text("utf-8"))["results"]
+    inputs = {f"model.salesops.{name}" for name in names}
+    return sorted(
+        r["unique_id"].rsplit(".", 1)[-1]
+        for r in results
+        if r["unique_id"] in inputs and r["status"] != "success"
+    )
+
+
+def _save_parse(target: Path, variables: dict[str, str], warehouse: Path) -> None:
     parsed = target / PARTIAL_PARSE
     if parsed.is_file():
-        saved = target.parent / _parse_name(variables, cfg.warehouse)
+        saved = target.parent / _parse_name(variables, warehouse)
         shutil.copyfile(parsed, saved.with_suffix(".tmp"))
         saved.with_suffix(".tmp").replace(saved)
 
