@@ -17,6 +17,12 @@ A suite lives in ``expectations/suites/<name>.py`` and declares:
 
 ``validate_all`` runs every suite; with ``docs_dir`` it runs them through a GX checkpoint in
 a file context there and rebuilds the HTML Data Docs (``<docs_dir>/gx/uncommitted/data_docs``).
+
+With ``spark_dir`` (the Spark engine, salesops.spark) the same suites validate Spark
+DataFrames through GX's Spark datasource: a suite's ``QUERY`` runs on Spark's tables (written
+in DuckDB's dialect, translated to Spark SQL by sqlglot); a suite's own ``frame`` function reads
+the warehouse file (the raw layer's ``ops`` tables, and Spark's marts published there), its
+rows handed to Spark.
 """
 
 from __future__ import annotations
@@ -35,10 +41,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 import great_expectations as gx
 import pandas as pd
+import pyarrow as pa
+import sqlglot
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from sqlglot import exp
 
 from expectations import suites as suites_pkg
 from ingest.sheets import default_settings
+from salesops import spark as spark_engine
 from salesops.config import DEFAULT_TIMEZONE
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -155,17 +165,7 @@ def frame(
     and a ``CHANGED_AT`` column, the records changed since then and those a rule flags)."""
     if hasattr(module, "frame"):
         return module.frame(con, limits or settings(con), as_of)
-    tables = _tables(con)
-
-    def table(match: re.Match) -> str:
-        name = match.group(1)
-        if name == "as_of_end":
-            return f"timestamp '{as_of_end(as_of, timezone):%Y-%m-%d %H:%M:%S}'"
-        if name not in tables:
-            raise LookupError(f"suite {module.__name__}: table {name} is not in the warehouse")
-        return tables[name]
-
-    query = re.sub(r"\{(\w+)\}", table, module.QUERY)
+    query = _query(module, _tables(con), as_of, timezone)
     changed = getattr(module, "CHANGED_AT", None)
     if since is not None and changed:
         flagged = "".join(f" or {rule} is not null" for rule in getattr(module, "RULES", ()))
@@ -175,6 +175,110 @@ def frame(
             f"as timestamp with time zone){flagged}"
         )
     return con.execute(query).df()
+
+
+def _query(module: ModuleType, tables: dict[str, str], as_of: date | None, timezone: str) -> str:
+    """The suite's ``QUERY`` with its ``{model}`` and ``{as_of_end}`` placeholders filled in."""
+
+    def table(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "as_of_end":
+            return f"timestamp '{as_of_end(as_of, timezone):%Y-%m-%d %H:%M:%S}'"
+        if name not in tables:
+            raise LookupError(f"suite {module.__name__}: table {name} is not in the warehouse")
+        return tables[name]
+
+    return re.sub(r"\{(\w+)\}", table, module.QUERY)
+
+
+# -- reading Spark --------------------------------------------------------------------------------
+SPARK_SCHEMAS = ("staging", "marts")  # the later wins, as marts does in _tables
+
+
+def _spark_tables(spark) -> dict[str, str]:
+    out = {}
+    for schema in SPARK_SCHEMAS:
+        for row in spark.sql(f"show tables in `{schema}`").collect():
+            if not row.isTemporary:
+                # in DuckDB's quoting: the query is translated to Spark SQL after (spark_sql)
+                out[row.tableName] = f'"{schema}"."{row.tableName}"'
+    return out
+
+
+def spark_frame(
+    spark,
+    con: duckdb.DuckDBPyConnection,
+    module: ModuleType,
+    as_of: date | None,
+    limits: dict[str, float],
+    since: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+):
+    """The suite's frame as a Spark DataFrame (see the module's docstring)."""
+    if hasattr(module, "frame"):
+        rows = pa.Table.from_pandas(module.frame(con, limits, as_of), preserve_index=False)
+        return spark.createDataFrame(rows)
+    query = _query(module, _spark_tables(spark), as_of, timezone)
+    changed = getattr(module, "CHANGED_AT", None)
+    if since is not None and changed:
+        flagged = "".join(f" or {rule} is not null" for rule in getattr(module, "RULES", ()))
+        query = (
+            f"select * from ({query}) as suite_frame "
+            f"where {changed} >= timestamp '{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}'{flagged}"
+        )
+    return spark.sql(spark_sql(query))
+
+
+def spark_sql(query: str) -> str:
+    """A suite's query, in DuckDB's dialect, as Spark SQL: sqlglot's translation, with epoch()
+    kept to the microsecond (Spark's unix_timestamp drops the fraction) and timestamps as
+    instants (Spark's session time zone is UTC, the marts' time)."""
+
+    def instants(node: exp.Expression) -> exp.Expression:
+        naive = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ)
+        if isinstance(node, exp.DataType) and node.this in naive:
+            return exp.DataType.build("timestamptz")
+        return node
+
+    def microseconds(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.TimeToUnix):
+            micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
+            return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number(1000000)))
+        return node
+
+    tree = sqlglot.parse_one(query, read="duckdb").transform(instants).transform(microseconds)
+    return tree.sql(dialect="spark")
+
+
+def _validate_on_spark(
+    spark,
+    warehouse: Path,
+    as_of: date | None,
+    docs_dir: Path | None,
+    names: list[str],
+    changed_after: datetime | None,
+    timezone: str,
+) -> list[ValidationSummary]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        limits = settings(con)
+        since = None
+        if changed_after is not None:
+            since = changed_after - timedelta(days=limits["late_arriving_days"])
+        work = []
+        for name in names:
+            module = suite_module(name)
+            df = spark_frame(spark, con, module, as_of, limits, since, timezone).cache()
+            work.append((name, module, df, df.count()))
+    finally:
+        con.close()
+    get_context()
+    if docs_dir is None:
+        return [
+            _summary(n, m, rows, validate_frame(m.build_suite(limits), df))
+            for n, m, df, rows in work
+        ]
+    return _validate_with_docs(work, limits, Path(docs_dir))
 
 
 # -- validating -----------------------------------------------------------------------------------
@@ -227,13 +331,21 @@ def _result_format(df: pd.DataFrame) -> dict[str, Any]:
     return fmt
 
 
-def validate_frame(suite: gx.ExpectationSuite, df: pd.DataFrame):
-    """Validate ``df`` in the ephemeral context; the GX validation result."""
+def _is_spark(df) -> bool:
+    return not isinstance(df, pd.DataFrame)
+
+
+def validate_frame(suite: gx.ExpectationSuite, df):
+    """Validate ``df`` (a pandas or a Spark DataFrame) in the ephemeral context; the GX
+    validation result."""
     context = get_context()
     source_name = f"frame_{suite.name}"
     if source_name in [ds.name for ds in context.data_sources.all().values()]:
         context.data_sources.delete(source_name)
-    source = context.data_sources.add_pandas(source_name)
+    if _is_spark(df):
+        source = context.data_sources.add_spark(source_name)
+    else:
+        source = context.data_sources.add_pandas(source_name)
     asset = source.add_dataframe_asset(name=suite.name)
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
         batch_parameters={"dataframe": df}
@@ -258,11 +370,24 @@ def validate_all(
     names: list[str] | None = None,
     changed_after: datetime | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    spark_dir: str | Path | None = None,
 ) -> list[ValidationSummary]:
     """Run the suites (default: all) and, with ``docs_dir``, rebuild GX Data Docs there.
     ``changed_after`` (the last check) narrows the suites with a ``CHANGED_AT`` column to the
     records changed since ``late_arriving_days`` (settings sheet) before it, the window
-    late records arrive in, plus every flagged record."""
+    late records arrive in, plus every flagged record. With ``spark_dir`` the frames are Spark
+    DataFrames on the warehouse there (a Spark session in a child process)."""
+    if spark_dir is not None:
+        return spark_engine.run_in_session(
+            _validate_on_spark,
+            Path(spark_dir),
+            Path(warehouse),
+            as_of,
+            Path(docs_dir) if docs_dir is not None else None,
+            names or suite_names(),
+            changed_after,
+            timezone,
+        )
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         limits = settings(con)
@@ -272,13 +397,15 @@ def validate_all(
         work = []
         for name in names or suite_names():
             module = suite_module(name)
-            work.append((name, module, frame(con, module, as_of, limits, since, timezone)))
+            df = frame(con, module, as_of, limits, since, timezone)
+            work.append((name, module, df, len(df)))
     finally:
         con.close()
     get_context()
     if docs_dir is None:
         return [
-            _summary(n, m, len(df), validate_frame(m.build_suite(limits), df)) for n, m, df in work
+            _summary(n, m, rows, validate_frame(m.build_suite(limits), df))
+            for n, m, df, rows in work
         ]
     return _validate_with_docs(work, limits, Path(docs_dir))
 
@@ -289,9 +416,12 @@ def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_or_update_pandas("warehouse")
     out, identifiers = [], []
-    for name, module, df in work:
+    for name, module, df, rows in work:
+        if _is_spark(df):
+            source = context.data_sources.add_or_update_spark("warehouse_spark")
+        else:
+            source = context.data_sources.add_or_update_pandas("warehouse")
         suite = context.suites.add_or_update(module.build_suite(limits))
         try:
             asset = source.get_asset(name)
@@ -314,7 +444,7 @@ def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]
         result = checkpoint.run(batch_parameters={"dataframe": df})
         ((identifier, validation),) = result.run_results.items()
         identifiers += [identifier, identifier.expectation_suite_identifier]
-        out.append(_summary(name, module, len(df), validation))
+        out.append(_summary(name, module, rows, validation))
     prune_docs(docs_dir)
     context.build_data_docs(resource_identifiers=identifiers)
     return out

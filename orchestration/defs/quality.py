@@ -7,8 +7,8 @@ for every other model it reads (``{model}`` in its ``QUERY``, or its ``READS``).
 truthfulness rules warn (findings are data: the run goes on and the metrics leave the flagged
 records out); a ``BLOCKING`` suite fails with ERROR severity and stops what is downstream of its
 asset from publishing (stale U8 data keeps yesterday's BI site in place instead of a forecast
-page on old revenue). Each run refreshes GX's HTML Data Docs next to the warehouse
-(``data_docs/``).
+page on old revenue). On the Spark engine the same suites run on Spark DataFrames (GX's Spark
+datasource). Each run refreshes GX's HTML Data Docs next to the warehouse (``data_docs/``).
 
 The row suites read what changed since the last check (and every flagged record); all history
 every ``checks_full_every_days`` (run configuration, a week by default) and on a full refresh.
@@ -113,6 +113,8 @@ def gx_checks(context: AssetCheckExecutionContext, salesops: SalesopsConfig):
         names=names,
         changed_after=after,
         timezone=cfg.timezone,
+        # on the Spark engine the suites validate Spark DataFrames (GX's Spark datasource)
+        spark_dir=cfg.spark_dir if cfg.engine == "spark" else None,
     )
     for name in names:
         state.setdefault(name, {})["checked_at"] = now
