@@ -62,11 +62,26 @@ def report(results: list[dict]) -> str:
         )
     row("**full build (s)**", [f"**{r['full']['seconds']:.0f}**" for r in results])
     row("new rows in the appended day", [f"{r['new_day_rows']:,}" for r in results])
+    for stage in STAGES:
+        row(
+            f"daily: {stage} (s)",
+            [f"{r['daily']['stages'].get(stage, 0):.1f}" for r in results],
+        )
     row("**daily run (s)**", [f"**{r['daily']['seconds']:.1f}**" for r in results])
     row("**daily ÷ full**", [f"**{r['daily_over_full']:.3f}**" for r in results])
+    for stage in STAGES:
+        row(
+            f"rerun: {stage} (s)",
+            [f"{r['rerun']['stages'].get(stage, 0):.1f}" for r in results],
+        )
     row("rerun with nothing new (s)", [f"{r['rerun']['seconds']:.1f}" for r in results])
+    row(
+        "**rerun ÷ full**",
+        [f"**{r['rerun']['seconds'] / r['full']['seconds']:.3f}**" for r in results],
+    )
     row("(daily − rerun) ÷ full", [f"{r['new_data_over_full']:.3f}" for r in results])
     row("peak RSS, process tree (MB)", [f"{r['peak_rss_mb']:.0f}" for r in results])
+    row("DuckDB memory_limit / threads", [str(r.get("duckdb", "-")) for r in results])
     for name in ("crm", "wecom", "u8", "sheets"):
         row(
             f"loader {name} ÷ direct read",
