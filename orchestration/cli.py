@@ -96,6 +96,8 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
         + (f"source {failed} failed to load, the rest built; " if failed else "")
         + f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
     )
+    if outcome.build_note:
+        echo(f"  dbt: {outcome.build_note}")
     for source, error in outcome.failed_sources.items():
         echo(
             f"  {source} failed: {error} (its raw tables stay as of its last good load; what "

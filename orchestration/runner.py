@@ -57,6 +57,9 @@ class RunOutcome:
     # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
     # False): the rest was built, what reads them from their last good load (``status``)
     failed_sources: dict[str, str] = field(default_factory=dict)
+    # what the dbt step decided (ops.run_state): built, rebuilt models after a configuration
+    # change, or nothing built because nothing was new since the last build
+    build_note: str | None = None
 
     @property
     def status(self) -> str:
@@ -367,6 +370,7 @@ def run(
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
     _collect(outcome, result)
+    outcome.build_note = build_note(cfg.warehouse, outcome.run_id)
     if outcome.failed_sources:
         outcome.success = False
         outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
@@ -396,6 +400,28 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
             ),
         },
     )
+
+
+def build_note(warehouse: Path, run_id: str) -> str | None:
+    """What the dbt step of run ``run_id`` decided, as it recorded in ``ops.run_state``."""
+    import duckdb
+
+    from orchestration.defs.transform import DECISION_STATE
+    from salesops import runstate
+
+    if not warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:  # another run has the warehouse open by now
+        return None
+    try:
+        decision = runstate.read(con, DECISION_STATE)
+    finally:
+        con.close()
+    if not decision or decision.get("run_id") != run_id:
+        return None
+    return decision.get("note")
 
 
 def _collect(outcome: RunOutcome, result) -> None:

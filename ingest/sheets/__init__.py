@@ -15,6 +15,7 @@ defaults apart) and one per file in the folder that matches no sheet (``unknown_
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -122,6 +123,27 @@ def sheets_source(dir: str | None = None) -> list[DltResource]:
         yield [r.report(loaded_at) for r in results().values()] + unknown()
 
     return [data(s) for s in SHEETS] + [sheet_quarantine, sheet_load_report]
+
+
+def files_digest(section: dict[str, Any]) -> str:
+    """A hash of everything a load of the sheets reads: the files in the configured folder
+    (names and bytes), the shipped defaults and the code that reads them. The same digest as
+    at the last load: nothing to load again."""
+    digest = hashlib.sha256()
+    folder = Path(section["dir"]) if section.get("dir") else None
+    here = Path(__file__).parent
+    parts = [
+        ("code", sorted(here.glob("*.py")) + [here.parent / "contracts.py"]),
+        ("defaults", sorted(p for p in DEFAULTS_DIR.rglob("*") if p.is_file())),
+        ("folder", sorted(p for p in folder.iterdir() if p.is_file()) if folder else []),
+    ]
+    if folder is not None and not folder.is_dir():
+        raise SheetsError(f"spreadsheets folder not found: {folder}")
+    for part, paths in parts:
+        for path in paths:
+            digest.update(f"{part}/{path.name}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def source_from_config(section: dict[str, Any]) -> DltSource:

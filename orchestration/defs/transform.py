@@ -9,6 +9,14 @@ plain run; a run tagged with a day range (``salesops backfill``, or the two ``BA
 tags on a run launched in the Dagster UI) recomputes only those days and what reads them.
 The manifest is prepared at install (``make``) and, under ``dagster dev``, by
 ``prepare_if_dev``; importing this module never runs dbt.
+
+A run with nothing new builds nothing: when the tables dbt reads hold what they held at the
+last build (``salesops.runstate``: rows, newest load, content), with the same dbt vars (the
+as-of day), the same dbt project files and the same models selected, dbt does not run, and so
+neither do the checks nor what reads the models; the run says so (``ops.run_state``). When a
+configuration sheet an incremental model reads (keywords, stages, the org) changed since the
+last build, those models are rebuilt from all history in the same build: their rows were
+classified by the old version.
 """
 
 import hashlib
@@ -17,17 +25,19 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.resources import SalesopsConfig, dbt_project
 from orchestration.translators import SalesopsDbtTranslator
-from salesops import spark, win_model
+from salesops import runstate, spark, win_model
 from salesops.dbt import dbt_executable
 
 dbt_project.prepare_if_dev()
@@ -75,8 +85,104 @@ def _parse_name(variables: dict[str, str], warehouse: Path) -> str:
     return f"parse-{hashlib.sha1(key).hexdigest()[:12]}.msgpack"
 
 
+# ops.run_state keys: what the last build started from; what the last run decided
+BUILD_STATE = "dbt_build"
+DECISION_STATE = "last_decision"
+
+
+def _manifest() -> dict[str, Any]:
+    return json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+
+
+def _build_key(context, cfg, variables: dict[str, str]) -> str:
+    """What a build computes besides the tables it reads: vars, project files, selection, and
+    the day it is as of (today in the business time zone when no ``as_of`` is configured)."""
+    selected = sorted(k.to_user_string() for k in context.selected_asset_keys)
+    day = cfg.as_of or datetime.now(ZoneInfo(cfg.timezone)).date()
+    project = runstate.project_digest(Path(dbt_project.project_dir))
+    key = [variables, day.isoformat(), cfg.engine, selected, project]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _relations(manifest: dict[str, Any], names: set[str] | None = None) -> dict[str, str]:
+    """Model name -> its relation in the warehouse (``schema.alias``), ephemeral ones aside."""
+    return {
+        node["name"]: f"{node['schema']}.{node.get('alias') or node['name']}"
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model"
+        and node.get("config", {}).get("materialized") != "ephemeral"
+        and (names is None or node["name"] in names)
+    }
+
+
+def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -> dict[str, Any]:
+    """What this build must do, from what the warehouse holds now against the last build:
+    ``skip`` (why nothing is built) or ``refresh`` (incremental model -> the changed
+    configuration tables it reads, to rebuild from all history), and the ``state`` to save."""
+    manifest = _manifest()
+    selected = {k.path[-1] for k in context.selected_asset_keys}
+    con = duckdb.connect(str(cfg.warehouse))
+    try:
+        before = runstate.read(con, BUILD_STATE) or {}
+        tables = runstate.fingerprints(
+            con, runstate.source_tables(manifest), prior=before.get("tables")
+        )
+        existing = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    key = _build_key(context, cfg, variables)
+    state = {"key": key, "tables": tables, "run_id": context.run.run_id}
+    plan: dict[str, Any] = {"skip": None, "refresh": {}, "state": state}
+    if full or backfill or not before:
+        return plan
+    built = _relations(manifest, selected)
+    if (
+        before.get("key") == key
+        and before.get("tables") == tables
+        and all(relation in existing for relation in built.values())
+    ):
+        plan["skip"] = (
+            f"nothing new since the build of run {before.get('run_id', '?')[:8]}: no new or "
+            "changed rows in the tables dbt reads, no changed sheet, the same as-of day and "
+            "models; dbt and the checks are not run"
+        )
+        return plan
+    old = before.get("tables", {})
+    changed = [name for name in tables if name in old and old[name][2] != tables[name][2]]
+    config = [name for name in changed if name.startswith("raw_sheets.")]
+    plan["refresh"] = runstate.refreshed_models(manifest, config, selected)
+    return plan
+
+
+def _record(cfg, decision: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+    con = duckdb.connect(str(cfg.warehouse))
+    try:
+        runstate.write(con, DECISION_STATE, decision)
+        if state is not None:
+            runstate.write(con, BUILD_STATE, state)
+    finally:
+        con.close()
+
+
+def _drop(cfg, manifest: dict[str, Any], models: set[str]) -> None:
+    """Drop the tables of ``models`` so that dbt builds them from scratch (DuckDB)."""
+    con = duckdb.connect(str(cfg.warehouse))
+    try:
+        for relation in _relations(manifest, models).values():
+            schema, name = relation.split(".", 1)
+            con.execute(f'drop table if exists "{schema}"."{name}"')
+    finally:
+        con.close()
+
+
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
-    """``dbt build`` of the asset's selection against the configured warehouse and as-of day."""
+    """``dbt build`` of the asset's selection against the configured warehouse and as-of day;
+    nothing when nothing is new since the last build."""
     cfg = salesops.load()
     # profiles.yml reads the warehouse path and DuckDB's limits from the environment, per run.
     os.environ["SALESOPS_WAREHOUSE"] = str(cfg.warehouse)
@@ -93,7 +199,22 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every run
     args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
-    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+    full = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    plan = _plan(context, cfg, variables, full, bool(extra))
+    run_id = context.run.run_id
+    if plan["skip"]:
+        context.log.info(plan["skip"])
+        _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
+        return
+    refresh = plan["refresh"]
+    if refresh:
+        reasons = "; ".join(f"{m} (reads {', '.join(t)})" for m, t in sorted(refresh.items()))
+        context.log.info(f"configuration changed since the last build: rebuilding {reasons}")
+        if cfg.engine == "spark":
+            full = True  # one build: every incremental model from all history
+        else:
+            _drop(cfg, _manifest(), set(refresh))
+    if full:
         args.append("--full-refresh")
     after_fit = _after_fit(json.loads(Path(dbt_project.manifest_path).read_text("utf-8")))
     fit_selected = any(key.path[-1] in after_fit["models"] for key in context.selected_asset_keys)
@@ -128,6 +249,16 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         context.log.info(f"{len(copied)} Spark tables and views copied into {cfg.warehouse}")
     if errors:
         raise errors[0]
+    note = "built" + (
+        f"; rebuilt from all history after a configuration change: {', '.join(sorted(refresh))}"
+        if refresh
+        else ""
+    )
+    _record(
+        cfg,
+        {"run_id": run_id, "built": True, "refreshed": sorted(refresh), "note": note},
+        None if extra else plan["state"],
+    )
 
 
 def _after_fit(manifest: dict[str, Any]) -> dict[str, list[str]]:

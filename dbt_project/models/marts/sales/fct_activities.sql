@@ -6,8 +6,9 @@
 -- arrivals, a source added later), those changed within late_arriving_days of the newest
 -- change already here (edits; deletions arrive as is_deleted), those whose links resolve
 -- otherwise now (lead converted, account created, rep remapped) and those whose trust
--- changed (new or cleared findings); each replaces its row by activity_id. A change of the
--- keyword sheets needs a full refresh (salesops run --full-refresh).
+-- changed (new or cleared findings); each replaces its row by activity_id. After a change of
+-- a sheet it reads (the keyword sheets among them) the run rebuilds it from all history
+-- (orchestration/defs/transform.py).
 {{ config(
     materialized=upsert_materialization(),
     unique_key='activity_id',
