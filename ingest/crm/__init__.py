@@ -2,7 +2,8 @@
 
 Both ways in yield Arrow tables with one schema per object (``settings.OBJECTS``), merged on
 ``Id`` with an incremental cursor on ``SystemModstamp`` (history objects: ``CreatedDate``), so
-they land in the same raw tables and a re-run loads only what changed.
+they land in the same raw tables and a re-run loads only what changed; an export file
+unchanged since it was last read (name, size, modification time) is not read again.
 """
 
 from __future__ import annotations
@@ -88,6 +89,13 @@ def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> Dlt
             _missing_object(spec, f"CRM export {export_dir} has no {spec.file_name}")
             yield spec.schema.empty_table()
             return
+        # the file as it was when last read in full (kept only if the load commits): the same
+        # file again holds nothing past the cursor, so it is not read again
+        stat = path.stat()
+        stamp = [path.name, stat.st_size, stat.st_mtime_ns, start.isoformat()]
+        state = dlt.current.resource_state()
+        if state.get("file") == stamp:
+            return
         landed = False
         for table in read_export_file(path, spec):
             landed = True
@@ -95,6 +103,7 @@ def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> Dlt
         if not landed:
             # an object with no records still lands (empty), so models over it can run
             yield spec.schema.empty_table()
+        state["file"] = stamp
 
     return dlt.resource(rows, **_resource_hints(spec))
 

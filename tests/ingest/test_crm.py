@@ -237,6 +237,19 @@ def test_export_rerun_adds_nothing_and_a_newer_export_merges_only_changes(clean,
     assert loaded_rows(run(crm_source(export_dir=str(org.export_dir)), wh)) == {}
 
 
+def test_an_export_file_unchanged_since_its_last_read_is_not_read_again(clean, org, tmp_path):
+    wh = clone_warehouse(clean, tmp_path)
+    tasks = org.export_dir / "Task.csv"
+    stat = tasks.stat()
+    # the same name, size and time, but bytes no reader could parse: only a read would notice
+    tasks.write_bytes(b"\xff" * stat.st_size)
+    os.utime(tasks, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert loaded_rows(run(crm_source(export_dir=str(org.export_dir)), wh)) == {}
+    os.utime(tasks, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(PipelineStepFailed):
+        run(crm_source(export_dir=str(org.export_dir)), wh)
+
+
 def test_api_rerun_adds_nothing_and_loads_only_changed_records(org, tmp_path):
     wh = tmp_path / "w.duckdb"
     with standin(org.export_dir, page_size=50) as sf:
