@@ -29,6 +29,8 @@ create table if not exists ops.run_state (
 # the bookkeeping columns that change with every load whatever it brought (when a load was
 # tried, when a contract was checked): left out of the ops tables' content hash
 VOLATILE_OPS_COLUMNS = frozenset({"attempted_at", "last_success_at", "checked_at"})
+# schemas whose tables are always hashed: which configuration sheet changed must be known
+HASHED = frozenset({"raw_sheets", "ops"})
 # the dbt project's files whose change changes what a build computes
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests")
 
@@ -69,7 +71,8 @@ def fingerprints(
     con, tables: Iterable[tuple[str, str]], prior: dict[str, list] | None = None
 ) -> dict[str, list]:
     """``schema.table`` -> [rows, newest dlt load id, content hash] for each table that exists.
-    A table whose rows and newest load are those of ``prior`` keeps its hash (not read again)."""
+    A table whose rows and newest load are those of ``prior`` keeps its hash (not read again);
+    a raw table whose row count changed has none (it changed; hashing it would say no more)."""
     prior = prior or {}
     columns: dict[str, list[tuple[str, str]]] = {}
     for schema, table, column, dtype in con.execute(
@@ -90,6 +93,11 @@ def fingerprints(
         before = prior.get(name)
         if load is not None and before and before[:2] == [rows, load]:
             out[name] = before
+            continue
+        if load is not None and before and before[0] != rows and schema not in HASHED:
+            # more or fewer rows than last time: changed, whatever the content; its hash is
+            # read only when a later load leaves its row count as it is
+            out[name] = [rows, load, None]
             continue
         content = [
             c

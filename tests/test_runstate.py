@@ -49,6 +49,21 @@ def test_a_reload_of_the_same_rows_keeps_the_hash_a_changed_row_does_not():
     assert changed["ops.source_loads"] != again["ops.source_loads"]
 
 
+def test_a_raw_table_with_new_rows_is_changed_without_reading_it():
+    con = duckdb.connect()
+    con.execute("create schema raw_crm")
+    con.execute("create table raw_crm.tasks as select 1 as id, '1' as _dlt_load_id")
+    tables = [("raw_crm", "tasks")]
+    first = runstate.fingerprints(con, tables)
+    assert first["raw_crm.tasks"][2] is not None
+    con.execute("insert into raw_crm.tasks values (2, '2')")
+    grown = runstate.fingerprints(con, tables, prior=first)
+    assert grown["raw_crm.tasks"] == [2, "2", None] != first["raw_crm.tasks"]
+    assert runstate.fingerprints(con, tables, prior=grown) == grown  # nothing new since
+    con.execute("update raw_crm.tasks set _dlt_load_id = '3'")  # rewritten: read it now
+    assert runstate.fingerprints(con, tables, prior=grown)["raw_crm.tasks"][2] is not None
+
+
 def test_the_models_a_changed_sheet_reaches():
     manifest = {
         "sources": {
