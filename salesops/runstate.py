@@ -113,6 +113,22 @@ def fingerprints(
     return out
 
 
+def changed_tables(before: dict[str, list], now: dict[str, list]) -> list[str]:
+    """The tables whose content differs between two :func:`fingerprints` (or that one lacks):
+    other rows, or rows rewritten by a later load with other content."""
+    out = []
+    for name in sorted(set(before) | set(now)):
+        a, b = before.get(name), now.get(name)
+        same_rows = a is not None and b is not None and a[0] == b[0]
+        if same_rows and a[2] is not None and b[2] is not None:
+            same_content = a[2] == b[2]
+        else:  # a hash is unknown: the same newest load, or changed
+            same_content = same_rows and a[1] is not None and a[1] == b[1]
+        if not same_content:
+            out.append(name)
+    return out
+
+
 def project_digest(project_dir: Path) -> str:
     """A hash of the dbt project's files that say what a build computes."""
     digest = hashlib.sha256()

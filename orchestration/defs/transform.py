@@ -141,20 +141,23 @@ def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -
     if full or backfill or not before:
         return plan
     built = _relations(manifest, selected)
-    if (
-        before.get("key") == key
-        and before.get("tables") == tables
-        and all(relation in existing for relation in built.values())
-    ):
+    changed = runstate.changed_tables(before.get("tables", {}), tables)
+    missing = sorted(r for r in built.values() if r not in existing)
+    if before.get("key") == key and not changed and not missing:
         plan["skip"] = (
             f"nothing new since the build of run {before.get('run_id', '?')[:8]}: no new or "
             "changed rows in the tables dbt reads, no changed sheet, the same as-of day and "
             "models; dbt and the checks are not run"
         )
         return plan
+    why = [f"{len(changed)} tables changed ({', '.join(changed[:5])}{', …' * (len(changed) > 5)})"]
+    if before.get("key") != key:
+        why.append("the as-of day, dbt vars, project files or models changed")
+    if missing:
+        why.append(f"{', '.join(missing[:5])} missing")
+    plan["why"] = "; ".join(w for w in why if not w.startswith("0 tables"))
     old = before.get("tables", {})
-    changed = [name for name in tables if name in old and old[name][2] != tables[name][2]]
-    config = [name for name in changed if name.startswith("raw_sheets.")]
+    config = [name for name in changed if name.startswith("raw_sheets.") and name in old]
     plan["refresh"] = runstate.refreshed_models(manifest, config, selected)
     return plan
 
@@ -249,11 +252,9 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         context.log.info(f"{len(copied)} Spark tables and views copied into {cfg.warehouse}")
     if errors:
         raise errors[0]
-    note = "built" + (
-        f"; rebuilt from all history after a configuration change: {', '.join(sorted(refresh))}"
-        if refresh
-        else ""
-    )
+    note = "built" + (f" ({plan['why']})" if plan.get("why") else "")
+    if refresh:
+        note += f"; rebuilt from all history after a sheet they read changed: {', '.join(refresh)}"
     _record(
         cfg,
         {"run_id": run_id, "built": True, "refreshed": sorted(refresh), "note": note},
