@@ -119,12 +119,14 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         digest = None
         try:
             if src == "sheets":
-                from ingest.sheets import files_digest
+                from ingest.sheets import files_digest, load_notes
 
                 digest = files_digest(cfg.sources[src])
                 if digest == _sheets_state(cfg.warehouse):
                     context.log.info("the sheets are unchanged since their last load: not read")
                     record_source_load(cfg.warehouse, src)
+                    for note in load_notes(cfg.warehouse):  # as the last load said
+                        context.log.warning(note)
                     for key in sorted(context.selected_asset_keys, key=str):
                         yield dg.MaterializeResult(
                             asset_key=key,
