@@ -12,8 +12,8 @@ The manifest is prepared at install (``make``) and, under ``dagster dev``, by
 
 A run with nothing new builds nothing: when the tables dbt reads hold what they held at the
 last build (``salesops.runstate``: rows, newest load, content), with the same dbt vars (the
-as-of day), the same dbt project files and the same models selected, dbt does not run, and so
-neither do the checks nor what reads the models; the run says so (``ops.run_state``). When a
+as-of day), the same dbt project files and the same models selected, dbt does not run (the
+models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). When a
 configuration sheet an incremental model reads (keywords, stages, the org) changed since the
 last build, those models are rebuilt from all history in the same build: their rows were
 classified by the old version.
@@ -208,6 +208,11 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     if plan["skip"]:
         context.log.info(plan["skip"])
         _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
+        # the models stand as built (what reads them, such as the BI hand-off, still runs)
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={"build": "unchanged: nothing new since the last build"}
+            )
         return
     refresh = plan["refresh"]
     if refresh:
