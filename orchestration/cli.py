@@ -96,8 +96,6 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
         + (f"source {failed} failed to load, the rest built; " if failed else "")
         + f"{sum(v == 'ok' for v in outcome.steps.values())}/{len(outcome.steps)} steps ok"
     )
-    if outcome.build_note:
-        echo(f"  dbt: {outcome.build_note}")
     for source, error in outcome.failed_sources.items():
         echo(
             f"  {source} failed: {error} (its raw tables stay as of its last good load; what "
@@ -116,6 +114,8 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
             f"  {len(outcome.warned_checks)} checks found untruthful records (marts.dq_findings): "
             + ", ".join(outcome.warned_checks)
         )
+    if outcome.build_note:
+        echo(f"  dbt: {outcome.build_note}")
     _report_contract(cfg)
     echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
