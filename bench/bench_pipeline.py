@@ -377,7 +377,9 @@ def main() -> None:
     scale = args[0] if args else "S"
     if scale not in SCALES:
         raise SystemExit(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
-    root = Path(args[1]) if len(args) > 1 else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    # absolute: the run configuration resolves relative paths against the work dir itself
+    root = Path(args[1]) if len(args) > 1 else Path(tempfile.mkdtemp(prefix="bench-"))
+    root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     if "--bi-only" in sys.argv:
         return bi_only(root)
