@@ -55,25 +55,18 @@ def report(results: list[dict]) -> str:
 
     row("raw rows", [f"{r['raw_rows']:,}" for r in results])
     row("generate (s)", [f"{r['generate_seconds']:.0f}" for r in results])
-    for stage in STAGES:
-        row(
-            f"full: {stage} (s)",
-            [f"{r['full']['stages'].get(stage, 0):.1f}" for r in results],
-        )
+
+    def stages(run: str) -> None:
+        for stage in STAGES:
+            row(f"{run}: {stage} (s)", [f"{r[run]['stages'].get(stage, 0):.1f}" for r in results])
+
+    stages("full")
     row("**full build (s)**", [f"**{r['full']['seconds']:.0f}**" for r in results])
     row("new rows in the appended day", [f"{r['new_day_rows']:,}" for r in results])
-    for stage in STAGES:
-        row(
-            f"daily: {stage} (s)",
-            [f"{r['daily']['stages'].get(stage, 0):.1f}" for r in results],
-        )
+    stages("daily")
     row("**daily run (s)**", [f"**{r['daily']['seconds']:.1f}**" for r in results])
     row("**daily ÷ full**", [f"**{r['daily_over_full']:.3f}**" for r in results])
-    for stage in STAGES:
-        row(
-            f"rerun: {stage} (s)",
-            [f"{r['rerun']['stages'].get(stage, 0):.1f}" for r in results],
-        )
+    stages("rerun")
     row("rerun with nothing new (s)", [f"{r['rerun']['seconds']:.1f}" for r in results])
     row(
         "**rerun ÷ full**",
