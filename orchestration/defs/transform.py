@@ -19,6 +19,7 @@ last build, those models are rebuilt from all history in the same build: their r
 classified by the old version.
 """
 
+import graphlib
 import hashlib
 import json
 import os
@@ -162,6 +163,19 @@ def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -
     return plan
 
 
+def _in_build_order(keys) -> list[dg.AssetKey]:
+    """``keys`` (dbt models by name) in an order dbt could build them (what a model reads first)."""
+    by_name = {key.path[-1]: key for key in keys}
+    nodes = _manifest().get("nodes", {})
+    graph = {
+        node["name"]: {nodes[p]["name"] for p in node["depends_on"]["nodes"] if p in nodes}
+        for node in nodes.values()
+        if node.get("resource_type") in ("model", "seed", "snapshot")
+    }
+    order = graphlib.TopologicalSorter(graph).static_order()
+    return [by_name[name] for name in order if name in by_name]
+
+
 def _record(cfg, decision: dict[str, Any], state: dict[str, Any] | None = None) -> None:
     con = duckdb.connect(str(cfg.warehouse))
     try:
@@ -209,7 +223,7 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         context.log.info(plan["skip"])
         _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
         # the models stand as built (what reads them, such as the BI hand-off, still runs)
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for key in _in_build_order(context.selected_asset_keys):
             yield dg.MaterializeResult(
                 asset_key=key, metadata={"build": "unchanged: nothing new since the last build"}
             )
