@@ -414,6 +414,8 @@ def main() -> None:
         twin = max(twins, key=timings.get) if twins else None
         warehouse = root / "warehouse.duckdb"
         versus = handwritten(warehouse, twin, timings[twin], AS_OF) if twin else None
+        partial = root / f"partial_{scale}.json"  # what was measured, should a later run fail
+        partial.write_text(json.dumps({"full": full, "direct": direct}, indent=2), encoding="utf-8")
         say("  appending a day ...")
         generator(src, "--append-day")
         sampler.take()
@@ -424,6 +426,9 @@ def main() -> None:
             daily_timings = model_timings(root, daily_started)
             daily["handwritten"] = handwritten(warehouse, twin, daily_timings.get(twin, 0.0), AS_OF)
         say(f"  daily run {daily['seconds']:.0f}s; again with nothing new ...")
+        partial.write_text(
+            json.dumps({"full": full, "direct": direct, "daily": daily}, indent=2), encoding="utf-8"
+        )
         rerun = run_once(src, root, "rerun", sampler)
 
         result = summarise(scale, gen_seconds, rows, full, daily, rerun, direct, timings, versus)
