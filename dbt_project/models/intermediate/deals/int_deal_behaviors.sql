@@ -2,6 +2,10 @@
 -- behaviour anchored on a stage applies to the deals that entered that stage before they
 -- closed. has_behavior: evidence within the window (hours from the anchor; no end: until the
 -- close) — or, for a behaviour of absence (判定 无), none.
+-- A table: rpt_behavior_conversion reads it on both sides of a union, and inlined twice the
+-- evidence match ran twice (over 20 minutes at scale M).
+{{ config(materialized='table') }}
+
 with
 
 deals as (
