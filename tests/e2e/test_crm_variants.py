@@ -230,12 +230,12 @@ def test_missing_optional_columns_make_their_metrics_not_applicable(no_amount_ru
         ).fetchone()
     assert applicability["forecast"] == (
         False,
-        "不适用：数据源缺少 CRM（Salesforce） Opportunity.Amount",
+        "数据源缺少 CRM（Salesforce） Opportunity.Amount",
     )
     assert applicability["pipeline_amount"][0] is False
     assert applicability["info_completeness"] == (
         False,
-        "不适用：数据源缺少 CRM（Salesforce） Opportunity.Decision_Chain__c",
+        "数据源缺少 CRM（Salesforce） Opportunity.Decision_Chain__c",
     )
     assert forecast[0] > 0 and forecast[1:5] == (0, 0, 0, 0)
     assert backtest[0] > 0 and backtest[1:4] == (0, 0, 0)

@@ -74,7 +74,7 @@ final as (
         reasons.metric is null as is_applicable,
         case
             when reasons.metric is not null
-                then {{ dbt.concat(["'不适用：数据源缺少 '", 'reasons.missing']) }}
+                then {{ dbt.concat(["'数据源缺少 '", 'reasons.missing']) }}
         end as reason
     from metrics
     left join reasons on metrics.metric = reasons.metric
