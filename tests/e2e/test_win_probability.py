@@ -120,15 +120,15 @@ def test_open_deals_carry_their_win_probability_and_its_drivers(demo_run):
         "contribution_trial": "客户试用",
         "contribution_decision_chain": "决策链已填写",
     }
-    with duckdb.connect(str(demo_run.config.warehouse), read_only=True) as con:
-        open_deals = con.execute("select count(*) from marts.rpt_open_opportunities").fetchone()[0]
-        rows = con.execute(
-            "select d.opportunity_id, d.win_probability, p.win_probability, d.top_driver, "
-            + ", ".join(f"d.{c}" for c in labels)
-            + " from marts.rpt_deal_win_probability d join marts.fct_win_probability p "
-            "on d.opportunity_id = p.opportunity_id "
-            "and p.pipeline_date = (select max(pipeline_date) from marts.fct_win_probability)"
-        ).fetchall()
+    open_deals = query(demo_run, "select count(*) from marts.rpt_open_opportunities")[0][0]
+    rows = query(
+        demo_run,
+        "select d.opportunity_id, d.win_probability, p.win_probability, d.top_driver, "
+        + ", ".join(f"d.{c}" for c in labels)
+        + " from marts.rpt_deal_win_probability d join marts.fct_win_probability p "
+        "on d.opportunity_id = p.opportunity_id "
+        "and p.pipeline_date = (select max(pipeline_date) from marts.fct_win_probability)",
+    )
     assert open_deals > 0 and len(rows) == open_deals
     modelled = 0
     for opp, mine, theirs, top, *contributions in rows:
