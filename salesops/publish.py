@@ -20,7 +20,12 @@ BI_SCHEMA = "reporting"
 # Published marts the pages read besides the rpt_* tables.
 EXTRA_MARTS = ("alerts", "dq_findings")
 # Org-wide tables a region's site holds whole: they carry no region's rows (load metadata).
-ORG_WIDE = ("rpt_source_freshness", "rpt_source_loads", "rpt_source_contract")
+ORG_WIDE = (
+    "rpt_source_freshness",
+    "rpt_source_loads",
+    "rpt_source_contract",
+    "rpt_metric_applicability",
+)
 # a sales region: one with reps or managers (the director's 总部 is not one)
 SALES_REGION = "region is not null and rep_role in ('rep', 'manager')"
 # Text a spreadsheet would run as a formula (OWASP CSV injection): it starts with = + - @, a tab

@@ -177,6 +177,23 @@ def missing_objects(out: Path, manifest: dict[str, Any]) -> None:
     manifest["variants"]["missing_objects"] = {"objects": list(MISSING_OBJECTS)}
 
 
+OPPORTUNITY_DROPPED = ("Amount", "Decision_Chain__c")
+
+
+@variant("opportunity_no_amount")
+def opportunity_no_amount(out: Path, manifest: dict[str, Any]) -> None:
+    """An Opportunity export without ``Amount`` and ``Decision_Chain__c`` (fields the export
+    did not pick): the forecast, pipeline amounts and information completeness say 不适用
+    instead of summing nothing to 0."""
+    path = out / "crm_export" / "Opportunity.csv"
+    header, rows = _read_csv(path)
+    _write_csv(path, [h for h in header if h not in OPPORTUNITY_DROPPED], rows)
+    manifest["variants"]["opportunity_no_amount"] = {
+        "object": "Opportunity",
+        "dropped_fields": list(OPPORTUNITY_DROPPED),
+    }
+
+
 @variant("account_number_erp")
 def account_number_erp(out: Path, manifest: dict[str, Any]) -> None:
     """The U8 customer code sits in the standard ``AccountNumber`` field instead of the custom

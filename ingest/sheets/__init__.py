@@ -151,6 +151,9 @@ def source_from_config(section: dict[str, Any]) -> DltSource:
     return sheets_source(dir=str(section["dir"]) if section.get("dir") else None)
 
 
+# scoring signals whose 匹配 is a number of days
+DAY_SIGNALS = ("no_reply_days",)
+
 # a sheet with one of these statuses replaces its table; any other keeps the previous snapshot
 LANDED = ("loaded", "default", "absent")
 
@@ -187,6 +190,17 @@ def with_defaults(sheet: Sheet, result: SheetResult | None) -> SheetResult:
         missing = [r for r in default.rows if str(r["name"]).strip().lower() not in named]
         result.rows.extend(missing)
         result.rows_defaulted = len(missing)
+    if sheet.table == "scoring_behaviors" and result.status == "loaded":
+        for row in list(result.rows):
+            if row.get("signal_type") in DAY_SIGNALS and not _is_days(row.get("match_value")):
+                # a day count that is not a whole number would stop the scoring model's cast
+                result.rows.remove(row)
+                result.quarantine.append({
+                    "file": result.file, "sheet": sheet.sheet, "table_name": sheet.table,
+                    "row_number": row.get("_row"), "column_name": "匹配 (match_value)",
+                    "value": row.get("match_value"),
+                    "reason": f"{row['signal_type']} needs a whole number of days in 匹配",
+                })  # fmt: skip
     return result
 
 
@@ -215,6 +229,10 @@ def load_notes(warehouse: str | Path) -> list[str]:
     if any(t == "org_reps" and s == "absent" for _, t, s, _ in rows):
         notes.append("sheets: no org sheet: the reps are the CRM users, their region unknown")
     return notes
+
+
+def _is_days(value: Any) -> bool:
+    return str(value if value is not None else "").strip().isdigit()
 
 
 def _is_number(value: Any) -> bool:

@@ -178,3 +178,91 @@ def test_missing_objects_land_empty_and_their_metrics_say_not_applicable(
     out = capsys.readouterr().out
     assert "source contracts: 5 gaps" in out
     assert "crm Task: object is missing (lands empty); degrades: CRM tasks as touches" in out
+
+
+NO_AMOUNT = pytest.mark.xdist_group("crm_variant_opportunity_no_amount")
+
+
+@pytest.fixture(scope="module")
+def no_amount_run(tmp_path_factory):
+    """An Opportunity export without Amount and Decision_Chain__c, built through the BI site."""
+    from conftest import run_org
+
+    return run_org(
+        tmp_path_factory.mktemp("no_amount"),
+        seed=5,
+        scale="XS",
+        anomaly_rate=1.0,
+        variants=("opportunity_no_amount",),
+        with_bi=True,
+    )
+
+
+@NO_AMOUNT
+def test_missing_optional_columns_make_their_metrics_not_applicable(no_amount_run):
+    """No Amount: forecasts, their errors and the waterfall's amounts are null, never 0 (the
+    deal counts stand); no decision chain: information completeness is null
+    and PHI is weighed without it."""
+    run = no_amount_run
+    assert run.outcome.success, run.outcome.errors
+    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
+        applicability = {
+            m: (ok, reason)
+            for m, ok, reason in con.execute(
+                "select metric, is_applicable, reason from marts.rpt_metric_applicability"
+            ).fetchall()
+        }
+        forecast = con.execute(
+            "select count(*), count(forecast_amount), count(empirical_forecast_amount), "
+            "count(pct_error), count(abs_error) from marts.rpt_forecast_vs_actual"
+        ).fetchone()
+        backtest = con.execute(
+            "select count(*), count(stage_forecast), count(model_forecast), count(won_amount) "
+            "from marts.rpt_forecast_backtest"
+        ).fetchone()
+        waterfall = con.execute(
+            "select count(*), count(opening_amount) + count(won_amount) + count(closing_amount), "
+            "sum(closing_deals) from marts.rpt_pipeline_waterfall"
+        ).fetchone()
+        phi = con.execute(
+            "select count(*), count(info_completeness), count(key_action_completion), count(phi)"
+            " from marts.rpt_process_health"
+        ).fetchone()
+    assert applicability["forecast"] == (
+        False,
+        "数据源缺少 CRM（Salesforce） Opportunity.Amount",
+    )
+    assert applicability["pipeline_amount"][0] is False
+    assert applicability["info_completeness"] == (
+        False,
+        "数据源缺少 CRM（Salesforce） Opportunity.Decision_Chain__c",
+    )
+    assert forecast[0] > 0 and forecast[1:5] == (0, 0, 0, 0)
+    assert backtest[0] > 0 and backtest[1:4] == (0, 0, 0)
+    assert waterfall[0] > 0 and waterfall[1] == 0 and waterfall[2] > 0
+    assert phi[0] > 0 and phi[1] == 0 and phi[2] > 0 and phi[3] > 0
+
+
+@NO_AMOUNT
+def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
+    from tests.support import pages
+
+    site = no_amount_run.config.bi_out_dir
+    reports = {r.page: r for r in pages.inspect_pages(site, ["forecast", "process-health"])}
+    for report in reports.values():
+        assert report.console_errors == [] and report.error_boxes == [], report
+    forecast = reports["forecast"].text
+    assert "赢单预测：不适用" in forecast
+    assert "加权预测与经验预测：不适用" in forecast and "预测误差：不适用" in forecast
+    assert "商机瀑布金额：不适用" in forecast
+    assert "Opportunity.Amount" in forecast
+    assert "平均月误差" not in forecast  # no method is chosen on errors computed from nothing
+    health = reports["process-health"].text
+    assert "信息完整：不适用" in health and "Opportunity.Decision_Chain__c" in health
+    # each open deal's win probability, with the features that drive it
+    with duckdb.connect(str(no_amount_run.config.warehouse), read_only=True) as con:
+        top = con.execute(
+            "select opportunity_name from marts.rpt_deal_win_probability "
+            "order by win_probability desc, opportunity_name limit 1"
+        ).fetchone()
+    assert "在途商机的赢单概率" in forecast and top[0] in forecast

@@ -18,7 +18,7 @@ import yaml
 from devkit.demo.org import sf_id
 from ingest.crm.settings import OBJECTS
 from orchestration import runner
-from tests.support.realdata import read_rows, realdata_dir, write_rows
+from tests.support.realdata import delivered, read_rows, realdata_dir, write_rows
 
 MAVEN = realdata_dir("maven_crm_sales_opportunities")
 pytestmark = [
@@ -120,7 +120,8 @@ def maven_warehouse(tmp_path_factory) -> Path:
         "OpportunityHistory": history,
     }
     for obj, spec in OBJECTS.items():
-        write_rows(export / f"{obj}.csv", list(spec["fields"]), files.get(obj, []))
+        rows = files.get(obj, [])
+        write_rows(export / f"{obj}.csv", delivered(list(spec["fields"]), rows), rows)
     # the team's own sheets, as CSV with English headers
     reps = [
         {
@@ -256,3 +257,23 @@ def test_forecast_backtest_on_the_raw_csv(maven_warehouse):
     assert any(r[3] != r[2] for r in trained)
     for month, won_amount, _stage, _model, s, m, _ in finished:
         print(f"maven {month[:7]}: won {float(won_amount):,.0f} stage {s:.1%} model {m:.1%}")
+
+
+def test_fields_the_sample_lacks_make_their_metric_not_applicable(maven_warehouse):
+    """The sample has amounts and close dates but no decision chain, objection or next step:
+    the forecast stands; information completeness is not applicable, never 0."""
+    con = duckdb.connect(str(maven_warehouse), read_only=True)
+    applicable = dict(
+        con.execute("select metric, is_applicable from marts.rpt_metric_applicability").fetchall()
+    )
+    reason = con.execute(
+        "select reason from marts.rpt_metric_applicability where metric = 'info_completeness'"
+    ).fetchone()[0]
+    phi = con.execute(
+        "select count(*), count(info_completeness), count(phi) from marts.rpt_process_health"
+    ).fetchone()
+    con.close()
+    assert applicable == {"forecast": True, "pipeline_amount": True, "info_completeness": False}
+    for column in ("Decision_Chain__c", "Objection__c", "NextStep", "Next_Step_Date__c"):
+        assert f"Opportunity.{column}" in reason
+    assert phi[0] > 0 and phi[1] == 0 and phi[2] > 0

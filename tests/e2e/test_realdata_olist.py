@@ -27,7 +27,7 @@ from ingest import contracts
 from ingest.crm.settings import OBJECTS
 from orchestration import runner
 from tests.support.ranking import auc
-from tests.support.realdata import read_rows, realdata_dir, write_rows
+from tests.support.realdata import delivered, read_rows, realdata_dir, write_rows
 
 OLIST = realdata_dir("olist_marketing_funnel")
 pytestmark = [
@@ -121,9 +121,10 @@ def _export(export: Path) -> None:
         "OpportunityHistory": history,
     }
     # five objects and no file for the others (Contact, Task, Event, LeadHistory,
-    # ContentVersion): the source contract lands them empty and says what that degrades
+    # ContentVersion): the source contract lands them empty and says what that degrades; each
+    # file carries only the fields the data has (no Amount: Olist records no deal value)
     for obj, rows in files.items():
-        write_rows(export / f"{obj}.csv", list(OBJECTS[obj]["fields"]), rows)
+        write_rows(export / f"{obj}.csv", delivered(list(OBJECTS[obj]["fields"]), rows), rows)
 
 
 def _scoring_sheet(path: Path) -> None:
@@ -240,3 +241,28 @@ def test_lead_score_auc_on_the_later_leads(olist_run):
     assert behaviours.keys() == {"lead_source", "landing_page"}
     assert len(rows) > 1000 and sum(c for _, c in rows) > 50
     assert 0.5 < value < 1
+
+
+def test_what_olist_lacks_says_not_applicable_on_its_pages(olist_run):
+    """Olist records no deal value and no lost deal: the forecast is not applicable (never
+    ¥0), and the win-path page says why every win rate is 100%."""
+    from tests.support import pages
+
+    root, outcome, _ = olist_run
+    assert outcome.success, outcome.errors
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    applicable = dict(
+        con.execute("select metric, is_applicable from marts.rpt_metric_applicability").fetchall()
+    )
+    forecasts = con.execute(
+        "select count(*), count(forecast_amount) from marts.rpt_forecast_vs_actual"
+    ).fetchone()
+    con.close()
+    assert applicable["forecast"] is False and applicable["pipeline_amount"] is False
+    assert forecasts[1] == 0
+    reports = {r.page: r for r in pages.inspect_pages(root / "site", ["forecast", "win-paths"])}
+    for report in reports.values():
+        assert report.console_errors == [] and report.error_boxes == [], report
+    assert "赢单预测：不适用" in reports["forecast"].text
+    assert "Opportunity.Amount" in reports["forecast"].text
+    assert "数据中没有输单：全部 842 个已结束的商机都是赢单" in reports["win-paths"].text

@@ -108,3 +108,36 @@ def test_months_with_too_few_closed_deals_use_the_stage_probabilities(demo_run):
         "where not is_model_trained",
     )
     assert untrained and all(m == s for m, s in untrained)
+
+
+def test_open_deals_carry_their_win_probability_and_its_drivers(demo_run):
+    """One row per open deal on the as-of day with fct_win_probability's probability; the
+    top driver is the feature whose contribution moves the log-odds most, with its sign."""
+    labels = {
+        "contribution_stage": "所处阶段",
+        "contribution_dwell": "阶段停留相对P90",
+        "contribution_activities": "近14天活动",
+        "contribution_trial": "客户试用",
+        "contribution_decision_chain": "决策链已填写",
+    }
+    open_deals = query(demo_run, "select count(*) from marts.rpt_open_opportunities")[0][0]
+    rows = query(
+        demo_run,
+        "select d.opportunity_id, d.win_probability, p.win_probability, d.top_driver, "
+        + ", ".join(f"d.{c}" for c in labels)
+        + " from marts.rpt_deal_win_probability d join marts.fct_win_probability p "
+        "on d.opportunity_id = p.opportunity_id "
+        "and p.pipeline_date = (select max(pipeline_date) from marts.fct_win_probability)",
+    )
+    assert open_deals > 0 and len(rows) == open_deals
+    modelled = 0
+    for opp, mine, theirs, top, *contributions in rows:
+        assert mine == theirs, opp
+        named = {labels[c]: v for c, v in zip(labels, contributions, strict=True) if v}
+        if not named:
+            assert top is None, opp
+            continue
+        modelled += 1
+        label, value = min(named.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        assert top == label + ("（提升）" if value > 0 else "（拉低）"), opp
+    assert modelled > 0

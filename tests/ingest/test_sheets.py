@@ -125,6 +125,38 @@ def test_a_scoring_sheet_without_signals_is_named_and_keeps_the_snapshot(demo_sh
     assert "信号 (signal_type)" in reason and before > 0
 
 
+def test_a_day_count_that_is_not_a_number_is_quarantined_by_sheet_row_and_column(
+    demo_sheets, tmp_path
+):
+    """A no_reply_days row whose 匹配 is not a whole number of days would stop the scoring
+    model's cast: the row is quarantined naming sheet, row and column; the others load."""
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    _write(folder / "scoring.xlsx", "线索评分", [
+        ["行为", "分值", "信号", "匹配"],
+        ["访问报价页", 20, "landing_page", "报价"],
+        ["三天未回复", -10, "no_reply_days", "三天"],
+        ["五天未回复", -15, "no_reply_days", 5],
+    ])  # fmt: skip
+    con = _load(folder, tmp_path)
+    rows = con.execute(
+        "select behavior, match_value from raw_sheets.scoring_behaviors order by points desc"
+    ).fetchall()
+    assert rows == [("访问报价页", "报价"), ("五天未回复", "5")]
+    quarantine = con.execute(
+        "select file, sheet, row_number, column_name, value, reason "
+        "from raw_sheets.sheet_quarantine where table_name = 'scoring_behaviors'"
+    ).fetchall()
+    assert len(quarantine) == 1
+    assert quarantine[0][:5] == ("scoring.xlsx", "线索评分", 3, "匹配 (match_value)", "三天")
+    assert "no_reply_days" in quarantine[0][5]
+    read, loaded, bad = con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
+        "where table_name = 'scoring_behaviors'"
+    ).fetchone()
+    assert (read, loaded, bad) == (3, 2, 1)
+
+
 def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
     con = _load(demo_sheets, tmp_path)
     before = con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0]

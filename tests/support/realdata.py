@@ -25,3 +25,11 @@ def write_rows(path: Path, header: list[str], rows: list[dict]) -> None:
         w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+def delivered(fields: list[str], rows: list[dict]) -> list[str]:
+    """The header of an export that carries only the fields the data has: those some row
+    fills in, in the contract's order (every field for an object without rows)."""
+    if not rows:
+        return list(fields)
+    return [f for f in fields if any(r.get(f) not in (None, "") for r in rows)]

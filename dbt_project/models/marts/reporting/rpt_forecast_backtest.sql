@@ -4,7 +4,8 @@
 --   model: the win model trained on the deals closed before the month (fct_win_probability;
 --          the stage probability where the month has no trained model),
 -- against the amount of the deals won that month, and each method's error
--- (|forecast - won| / won; empty when nothing was won).
+-- (|forecast - won| / won; empty when nothing was won). Without the amounts or close dates
+-- (rpt_metric_applicability) every amount and error is null, never 0.
 with
 
 win_probability as (
@@ -65,27 +66,49 @@ won_monthly as (
     group by cast({{ dbt.date_trunc('month', 'won.won_date') }} as date)
 ),
 
+applicability as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'forecast'
+),
+
 final as (
     select
         months.month,
         cast(coalesce(forecast.forecast_deals, 0) as bigint) as forecast_deals,
         cast(coalesce(won_monthly.won_deals, 0) as bigint) as won_deals,
         cast(months.training_deals as bigint) as training_deals,
-        cast(coalesce(forecast.stage_forecast, 0) as decimal(18, 2)) as stage_forecast,
-        cast(coalesce(forecast.model_forecast, 0) as decimal(18, 2)) as model_forecast,
-        cast(coalesce(won_monthly.won_amount, 0) as decimal(18, 2)) as won_amount,
-        cast(
-            abs(coalesce(forecast.stage_forecast, 0) - won_monthly.won_amount)
-            / nullif(won_monthly.won_amount, 0) as double
-        ) as stage_pct_error,
-        cast(
-            abs(coalesce(forecast.model_forecast, 0) - won_monthly.won_amount)
-            / nullif(won_monthly.won_amount, 0) as double
-        ) as model_pct_error,
+        case
+            when applicability.is_applicable
+                then cast(coalesce(forecast.stage_forecast, 0) as decimal(18, 2))
+        end as stage_forecast,
+        case
+            when applicability.is_applicable
+                then cast(coalesce(forecast.model_forecast, 0) as decimal(18, 2))
+        end as model_forecast,
+        case
+            when applicability.is_applicable
+                then cast(coalesce(won_monthly.won_amount, 0) as decimal(18, 2))
+        end as won_amount,
+        case
+            when applicability.is_applicable
+                then cast(
+                    abs(coalesce(forecast.stage_forecast, 0) - won_monthly.won_amount)
+                    / nullif(won_monthly.won_amount, 0) as double
+                )
+        end as stage_pct_error,
+        case
+            when applicability.is_applicable
+                then cast(
+                    abs(coalesce(forecast.model_forecast, 0) - won_monthly.won_amount)
+                    / nullif(won_monthly.won_amount, 0) as double
+                )
+        end as model_pct_error,
         months.is_model_trained,
         {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.month')) }} > {{ as_of_date() }}
             as is_month_running
     from months
+    cross join applicability
     left join forecast on months.month = forecast.month
     left join won_monthly on months.month = won_monthly.month
 )

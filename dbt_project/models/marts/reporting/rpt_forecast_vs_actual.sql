@@ -5,6 +5,8 @@
 --   empirical: amount x the share of deals that entered the same stage and were won, among
 --              those closed (won or lost) before the month began; the configured probability
 --              until a stage has empirical_min_closed closed deals behind it.
+-- Without the amounts or close dates (rpt_metric_applicability) the forecasts and their
+-- errors are null, never 0; the actuals stand.
 with
 
 pipeline as (
@@ -168,34 +170,65 @@ keys as (
     where month <= {{ as_of_date() }}
 ),
 
+applicability as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'forecast'
+),
+
 final as (
     select
         keys.month,
         coalesce(keys.region, '未分配') as region,
-        cast(coalesce(forecast.forecast_amount, 0) as decimal(18, 2)) as forecast_amount,
-        cast(coalesce(forecast.empirical_forecast_amount, 0) as decimal(18, 2))
+        case
+            when applicability.is_applicable
+                then cast(coalesce(forecast.forecast_amount, 0) as decimal(18, 2))
+        end as forecast_amount,
+        case
+            when applicability.is_applicable
+                then cast(coalesce(forecast.empirical_forecast_amount, 0) as decimal(18, 2))
+        end
             as empirical_forecast_amount,
-        cast(coalesce(forecast.pipeline_amount, 0) as decimal(18, 2)) as pipeline_amount,
+        case
+            when applicability.is_applicable
+                then cast(coalesce(forecast.pipeline_amount, 0) as decimal(18, 2))
+        end as pipeline_amount,
         cast(coalesce(actuals.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
         cast(coalesce(actuals.actual_received, 0) as decimal(18, 2)) as actual_received,
-        cast(
-            abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))
-            as decimal(18, 2)
-        ) as abs_error,
-        cast(
-            abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))
-            / nullif(actuals.actual_invoiced, 0) as double
-        ) as pct_error,
-        cast(
-            abs(
-                coalesce(forecast.empirical_forecast_amount, 0)
-                - coalesce(actuals.actual_invoiced, 0)
-            )
-            / nullif(actuals.actual_invoiced, 0) as double
-        ) as empirical_pct_error,
+        case
+            when applicability.is_applicable
+                then cast(
+                    abs(
+                        coalesce(forecast.forecast_amount, 0)
+                        - coalesce(actuals.actual_invoiced, 0)
+                    )
+                    as decimal(18, 2)
+                )
+        end as abs_error,
+        case
+            when applicability.is_applicable
+                then cast(
+                    abs(
+                        coalesce(forecast.forecast_amount, 0)
+                        - coalesce(actuals.actual_invoiced, 0)
+                    )
+                    / nullif(actuals.actual_invoiced, 0) as double
+                )
+        end as pct_error,
+        case
+            when applicability.is_applicable
+                then cast(
+                    abs(
+                        coalesce(forecast.empirical_forecast_amount, 0)
+                        - coalesce(actuals.actual_invoiced, 0)
+                    )
+                    / nullif(actuals.actual_invoiced, 0) as double
+                )
+        end as empirical_pct_error,
         cast(region_targets.booking_target as decimal(18, 2)) as booking_target,
         cast(region_targets.collection_target as decimal(18, 2)) as collection_target
     from keys
+    cross join applicability
     left join forecast on keys.region = forecast.region and keys.month = forecast.month
     left join actuals on keys.region = actuals.region and keys.month = actuals.month
     left join region_targets

@@ -6,7 +6,8 @@
 -- month's opening. Among the deals open at both
 -- ends, the movements inside the pipeline: advanced a stage, close date pulled into an
 -- earlier month, slipped to a later one. Amounts are the opportunities' amounts; a deal
--- counts in the region it sat in at the end of its month.
+-- counts in the region it sat in at the end of its month. Without the amounts
+-- (rpt_metric_applicability) the amounts are null, never 0; the deal counts stand.
 with
 
 pipeline as (
@@ -129,31 +130,83 @@ bucketed as (
     left join wins on deal_months.opportunity_id = wins.opportunity_id
 ),
 
+applicability as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'pipeline_amount'
+),
+
 final as (
     select
-        month,
-        region,
-        cast(sum(case when open_at_start then amount else 0 end) as decimal(18, 2))
-            as opening_amount,
-        cast(sum(case when open_at_start then 1 else 0 end) as bigint) as opening_deals,
-        cast(sum(case when is_created then amount else 0 end) as decimal(18, 2)) as created_amount,
-        cast(sum(case when is_created then 1 else 0 end) as bigint) as created_deals,
-        cast(sum(case when is_advanced then amount else 0 end) as decimal(18, 2))
-            as advanced_amount,
-        cast(sum(case when is_advanced then 1 else 0 end) as bigint) as advanced_deals,
-        cast(sum(case when is_pulled_in then amount else 0 end) as decimal(18, 2))
-            as pulled_in_amount,
-        cast(sum(case when is_pulled_in then 1 else 0 end) as bigint) as pulled_in_deals,
-        cast(sum(case when is_slipped then amount else 0 end) as decimal(18, 2)) as slipped_amount,
-        cast(sum(case when is_slipped then 1 else 0 end) as bigint) as slipped_deals,
-        cast(sum(case when is_won then amount else 0 end) as decimal(18, 2)) as won_amount,
-        cast(sum(case when is_won then 1 else 0 end) as bigint) as won_deals,
-        cast(sum(case when is_lost then amount else 0 end) as decimal(18, 2)) as lost_amount,
-        cast(sum(case when is_lost then 1 else 0 end) as bigint) as lost_deals,
-        cast(sum(case when open_at_end then amount else 0 end) as decimal(18, 2)) as closing_amount,
-        cast(sum(case when open_at_end then 1 else 0 end) as bigint) as closing_deals
+        bucketed.month,
+        bucketed.region,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.open_at_start then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as opening_amount,
+        cast(sum(case when bucketed.open_at_start then 1 else 0 end) as bigint) as opening_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_created then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as created_amount,
+        cast(sum(case when bucketed.is_created then 1 else 0 end) as bigint) as created_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_advanced then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as advanced_amount,
+        cast(sum(case when bucketed.is_advanced then 1 else 0 end) as bigint) as advanced_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_pulled_in then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as pulled_in_amount,
+        cast(sum(case when bucketed.is_pulled_in then 1 else 0 end) as bigint) as pulled_in_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_slipped then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as slipped_amount,
+        cast(sum(case when bucketed.is_slipped then 1 else 0 end) as bigint) as slipped_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_won then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as won_amount,
+        cast(sum(case when bucketed.is_won then 1 else 0 end) as bigint) as won_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.is_lost then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as lost_amount,
+        cast(sum(case when bucketed.is_lost then 1 else 0 end) as bigint) as lost_deals,
+        case
+            when applicability.is_applicable
+                then cast(
+                    sum(case when bucketed.open_at_end then bucketed.amount else 0 end)
+                    as decimal(18, 2)
+                )
+        end as closing_amount,
+        cast(sum(case when bucketed.open_at_end then 1 else 0 end) as bigint) as closing_deals
     from bucketed
-    group by month, region
+    cross join applicability
+    group by bucketed.month, bucketed.region, applicability.is_applicable
 )
 
 select * from final

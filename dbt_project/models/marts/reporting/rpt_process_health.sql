@@ -1,7 +1,8 @@
 -- Process health index (PHI, SPEC §5) per month x rep: response compliance, key-action
 -- completion and information completeness, weighted by the settings sheet; components a rep
 -- had no chance to show in a month are left out of that month's weighting. Also the
--- effective interaction rate over trusted activities.
+-- effective interaction rate over trusted activities. Information completeness is null (left
+-- out) when the export lacks one of its fields (rpt_metric_applicability), never 0.
 with
 
 lead_response as (
@@ -112,6 +113,12 @@ months as (
     from interactions
 ),
 
+applicability as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'info_completeness'
+),
+
 combined as (
     select
         months.month,
@@ -121,7 +128,8 @@ combined as (
         reps.manager_id,
         response.response_compliance,
         key_actions.key_action_completion,
-        info.info_completeness,
+        case when applicability.is_applicable then info.info_completeness end
+            as info_completeness,
         interactions.effective_interaction_rate,
         coalesce(interactions.trusted_activities, 0) as trusted_activities,
         settings.phi_weight_response as w_response,
@@ -129,6 +137,7 @@ combined as (
         settings.phi_weight_info as w_info
     from months
     cross join settings
+    cross join applicability
     inner join reps on months.rep_id = reps.rep_id
     left join response on months.rep_id = response.rep_id and months.month = response.month
     left join key_actions
