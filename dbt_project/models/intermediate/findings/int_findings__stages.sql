@@ -6,8 +6,8 @@ opportunity_history as (
     select * from {{ ref('stg_crm__opportunity_history') }}
 ),
 
-content_versions as (
-    select * from {{ ref('stg_crm__content_versions') }}
+evidence as (
+    select * from {{ ref('int_opportunity_evidence') }}
 ),
 
 stage_config as (
@@ -51,14 +51,6 @@ stage_skip as (
             'to_stage': 'stage',
         }) }} as details
     from stage_skips
-),
-
-evidence as (
-    select distinct
-        linked_record_id,
-        evidence_type
-    from content_versions
-    where not is_deleted
 ),
 
 stage_without_evidence as (
