@@ -1,6 +1,10 @@
 -- Identity resolution across systems (SPEC §3), one row per record x link it needs: whether
 -- it found its counterpart, and how. The match-rate report (rpt_identity_match) counts these;
 -- the unmatched rows are the work list for sales ops.
+-- Incremental: every link is derived each run and a row written only where it differs from
+-- the stored one (changed_rows): a record new or late, renamed, matched otherwise now (a lead
+-- converted to a contact, an account given its U8 code, a rep's id corrected in the org
+-- sheet); a link no longer derived (its record deleted, a source dropped) is retracted.
 --   rep -> crm_user       the org sheet's CRM user id exists in the CRM (reps, not managers)
 --   rep -> wecom_user     the org sheet's WeCom userid shows up in WeCom data
 --   rep -> u8_person      the org sheet's U8 person code is a U8 person (职员)
@@ -9,6 +13,8 @@
 --                           company name (int_accounts_matched_to_u8)
 --   u8_customer -> account  a U8 customer has a CRM account
 --   wecom_contact -> crm_person  by hashed mobile to a CRM contact, else to a lead
+{{ config(**changed_rows_config('link_id', 'entity')) }}
+
 with
 
 reps as (
@@ -63,10 +69,6 @@ wecom_users as (
     select sender_id from messages
 ),
 
-u8_people as (
-    select u8_person_code from u8_persons
-),
-
 record_owners as (
     select owner_id from opportunities
     union
@@ -79,42 +81,61 @@ sales_people as (
     where rep_role = 'rep'
 ),
 
-rep_to_crm as (
+-- each rep's id in each system the run has (the org sheet's columns) ...
+rep_ids as (
     select
-        'rep' as entity,
+        rep_id,
+        rep_name,
         'crm_user' as link,
-        sales_people.rep_id as record_id,
-        sales_people.rep_name as record_name,
-        case when users.user_id is not null then 'id' end as matched_by,
-        cast(null as string) as reason
+        crm_user_id as system_id
     from sales_people
-    left join users on sales_people.crm_user_id = users.user_id
-),
-
-rep_to_wecom as (
+    union all
     select
-        'rep' as entity,
+        rep_id,
+        rep_name,
         'wecom_user' as link,
-        sales_people.rep_id as record_id,
-        sales_people.rep_name as record_name,
-        case when wecom_users.wecom_userid is not null then 'id' end as matched_by,
-        cast(null as string) as reason
+        wecom_userid as system_id
     from sales_people
-    left join wecom_users on sales_people.wecom_userid = wecom_users.wecom_userid
     where {{ 'true' if source_exists('wecom', 'external_contacts') else 'false' }}
+    union all
+    select
+        rep_id,
+        rep_name,
+        'u8_person' as link,
+        u8_person_code as system_id
+    from sales_people
+    where {{ 'true' if source_exists('u8', 'customer') else 'false' }}
 ),
 
-rep_to_u8 as (
+-- ... and the ids each system knows
+system_ids as (
+    select
+        'crm_user' as link,
+        user_id as system_id
+    from users
+    union
+    select
+        'wecom_user' as link,
+        wecom_userid as system_id
+    from wecom_users
+    union
+    select
+        'u8_person' as link,
+        u8_person_code as system_id
+    from u8_persons
+),
+
+rep_links as (
     select
         'rep' as entity,
-        'u8_person' as link,
-        sales_people.rep_id as record_id,
-        sales_people.rep_name as record_name,
-        case when u8_people.u8_person_code is not null then 'id' end as matched_by,
+        rep_ids.link,
+        rep_ids.rep_id as record_id,
+        rep_ids.rep_name as record_name,
+        case when system_ids.system_id is not null then 'id' end as matched_by,
         cast(null as string) as reason
-    from sales_people
-    left join u8_people on sales_people.u8_person_code = u8_people.u8_person_code
-    where {{ 'true' if source_exists('u8', 'customer') else 'false' }}
+    from rep_ids
+    left join system_ids
+        on rep_ids.link = system_ids.link and rep_ids.system_id = system_ids.system_id
 ),
 
 user_to_rep as (
@@ -177,11 +198,7 @@ wecom_to_crm as (
 ),
 
 unioned as (
-    select * from rep_to_crm
-    union all
-    select * from rep_to_wecom
-    union all
-    select * from rep_to_u8
+    select * from rep_links
     union all
     select * from user_to_rep
     union all
@@ -205,4 +222,4 @@ final as (
     from unioned
 )
 
-select * from final
+{{ changed_rows('final', 'link_id', 'entity') }}

@@ -4,6 +4,12 @@
 -- not responses. Bands and windows come from the settings sheet. With no touch source at all
 -- (no CRM Task or Event object in the export, no WeCom) response time is 'not_applicable',
 -- never "every lead red".
+-- Incremental: every lead is derived each run and a row written only where it differs from
+-- the stored one (changed_rows): a new or late-arriving lead, an edit (status, owner,
+-- conversion), a touch that arrives late or now matches the lead (a WeCom contact saved with
+-- its mobile), a rep remapped, and a lead still waiting (its band moves with the as-of day)
+-- all rewrite their rows; a lead deleted is retracted.
+{{ config(**changed_rows_config('lead_id', 'response_band')) }}
 {%- set no_touch_source = 'true' if (contract_missing('crm', 'Task')
     and contract_missing('crm', 'Event') and not source_exists('wecom', 'chat_messages'))
     else 'false' %}
@@ -102,4 +108,4 @@ banded as (
     cross join settings
 )
 
-select * from banded
+{{ changed_rows('banded', 'lead_id', 'response_band') }}

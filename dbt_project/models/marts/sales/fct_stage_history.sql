@@ -2,15 +2,22 @@
 -- evidence, and the stage it jumped from when stages were skipped (SPEC §4; int_stage_skips).
 -- An export without ContentVersion (ops.source_contract) leaves has_evidence unknown (null),
 -- never "no evidence".
+-- Incremental: every entry is derived each run and a row written only where it differs from
+-- the stored one (changed_rows): a late-arriving or edited stage change, a deleted one (the
+-- entries around it re-sequenced), evidence attached later, an owner remapped to another rep
+-- and the dwell of entries still open (it grows with the as-of day) all rewrite their rows;
+-- an entry no longer derived is retracted.
 {%- set no_evidence_source = 'true' if contract_missing('crm', 'ContentVersion') else 'false' %}
+{{ config(**changed_rows_config('stage_entry_id', 'stage')) }}
+
 with
 
 entries as (
     select * from {{ ref('int_stage_entries_sequenced') }}
 ),
 
-content_versions as (
-    select * from {{ ref('stg_crm__content_versions') }}
+evidence as (
+    select * from {{ ref('int_opportunity_evidence') }}
 ),
 
 opportunities as (
@@ -23,14 +30,6 @@ reps as (
 
 stage_skips as (
     select * from {{ ref('int_stage_skips') }}
-),
-
-evidence as (
-    select distinct
-        linked_record_id,
-        evidence_type
-    from content_versions
-    where not is_deleted
 ),
 
 final as (
@@ -65,4 +64,4 @@ final as (
             and entries.required_evidence = evidence.evidence_type
 )
 
-select * from final
+{{ changed_rows('final', 'stage_entry_id', 'stage') }}
