@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
 from ingest.u8 import U8Error, source_from_config, u8_source
 from ingest.u8.settings import TABLES
+from tests.support.rows import same_rows
 
 
 @pytest.fixture
@@ -200,22 +200,6 @@ def test_line_tables_without_ufts_load_through_their_header(tmp_path):
     want.close()
     models = Path(__file__).parents[2] / "dbt_project" / "models"
     assert not [p for p in models.rglob("*.sql") if "ufts" in p.read_text(encoding="utf-8")]
-
-
-@pytest.mark.slow
-def same_rows(got: list[tuple], want: list[tuple]) -> bool:
-    """Equal row by row; floats to 1e-9 relative (an average summed in another order differs
-    in its last bit)."""
-
-    def same(a, b) -> bool:
-        if isinstance(a, float) and isinstance(b, float):
-            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-        return a == b
-
-    return len(got) == len(want) and all(
-        len(g) == len(w) and all(same(a, b) for a, b in zip(g, w, strict=True))
-        for g, w in zip(got, want, strict=True)
-    )
 
 
 def test_marts_of_a_u8_without_line_ufts_equal_those_with_it(second_org_run, tmp_path):

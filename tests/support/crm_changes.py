@@ -1,0 +1,147 @@
+"""Changes a day's CRM export carries besides the day's new records, written into a generated
+org's export folder the way Salesforce stamps them (``SystemModstamp`` of the day, so the
+incremental load picks them up): a task logged late (it happened before the lead's first
+touch), a lead edited, a lead and a task deleted (``IsDeleted``), and a lead converted to a new
+contact with the lead's mobile, so the WeCom customer with that mobile resolves to the contact
+now instead of the lead."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CrmChanges:
+    late_task: str
+    late_task_lead: str
+    late_task_at: datetime
+    edited_lead: str
+    deleted_lead: str
+    deleted_task: str
+    converted_lead: str
+    new_contact: str
+    wecom_contact: str
+
+
+def _stamp(t: datetime) -> str:
+    return f"{t.astimezone(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plant_crm_changes(src: Path, day: date) -> CrmChanges:
+    """Write the changes into ``src/crm_export`` (as of ``day``); raise if the org has no
+    record to change (each kind needs one)."""
+    export = src / "crm_export"
+    now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
+    lead_fields, leads = _read(export / "Lead.csv")
+    task_fields, tasks = _read(export / "Task.csv")
+    contact_fields, contacts = _read(export / "Contact.csv")
+    accounts = _read(export / "Account.csv")[1]
+    wecom_by_mobile = {}
+    for line in (src / "wecom" / "contacts.jsonl").read_text(encoding="utf-8").splitlines():
+        contact = json.loads(line)
+        for mobile in contact["follow_info"].get("remark_mobiles") or ():
+            wecom_by_mobile[mobile] = contact["external_contact"]["external_userid"]
+
+    contact_mobiles = {c["MobilePhone"] for c in contacts}
+    live = sorted(
+        (lead for lead in leads if lead["IsDeleted"] == "false" and lead["IsConverted"] == "false"),
+        key=lambda lead: lead["Id"],
+    )
+    convertible = [
+        lead
+        for lead in live
+        if lead["MobilePhone"] in wecom_by_mobile and lead["MobilePhone"] not in contact_mobiles
+    ]
+    if not convertible or len(live) < 4:
+        raise ValueError(f"{export}: no open lead a WeCom customer's mobile matches")
+    converted = convertible[0]
+    others = [lead for lead in live if lead["Id"] != converted["Id"]]
+    touched = {t["WhoId"] for t in tasks if t["IsDeleted"] == "false" and t["IsClosed"] == "true"}
+    late_lead = next(lead for lead in others if lead["Id"] in touched)
+    edited = next(lead for lead in others if lead["Id"] != late_lead["Id"])
+    deleted = next(lead for lead in others if lead["Id"] not in (late_lead["Id"], edited["Id"]))
+
+    # the lead converts: a contact with its mobile on the first account
+    new_contact = {field: "" for field in contact_fields}
+    new_contact.update(
+        Id=converted["Id"].replace("00Q", "003", 1)[:-3] + "ZZZ",
+        AccountId=accounts[0]["Id"],
+        OwnerId=converted["OwnerId"],
+        LastName=converted["LastName"],
+        FirstName=converted["FirstName"],
+        Name=converted["Name"],
+        MobilePhone=converted["MobilePhone"],
+        IsDeleted="false",
+        CreatedDate=_stamp(now),
+        LastModifiedDate=_stamp(now),
+        SystemModstamp=_stamp(now),
+    )
+    contacts.append({k: v for k, v in new_contact.items() if k in contact_fields})
+    converted.update(
+        IsConverted="true",
+        ConvertedDate=day.isoformat(),
+        ConvertedAccountId=accounts[0]["Id"],
+        ConvertedContactId=new_contact["Id"],
+    )
+    edited.update(LeadSource="展会" if edited["LeadSource"] != "展会" else "官网表单")
+    deleted.update(IsDeleted="true")
+    for lead in (converted, edited, deleted):
+        lead.update(LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+
+    # a call logged today that happened an hour after the lead came in
+    late_at = datetime.fromisoformat(late_lead["CreatedDate"].replace("Z", "+00:00")) + timedelta(
+        hours=1
+    )
+    template = next(t for t in tasks if t["WhoId"] == late_lead["Id"] and t["IsClosed"] == "true")
+    late_task = {
+        **template,
+        "Id": template["Id"][:-3] + "ZZZ",
+        "ActivityDate": late_at.date().isoformat(),
+        "CreatedDate": _stamp(now),
+        "LastModifiedDate": _stamp(now),
+        "SystemModstamp": _stamp(now),
+    }
+    if "CompletedDateTime" in late_task:
+        late_task["CompletedDateTime"] = _stamp(late_at)
+    # another lead's touch is deleted
+    deleted_task = next(
+        t
+        for t in tasks
+        if t["IsDeleted"] == "false"
+        and t["WhoId"].startswith("00Q")
+        and t["WhoId"] not in (late_lead["Id"], deleted["Id"])
+    )
+    deleted_task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    tasks.append(late_task)
+
+    _write(export / "Lead.csv", lead_fields, leads)
+    _write(export / "Contact.csv", contact_fields, contacts)
+    _write(export / "Task.csv", task_fields, tasks)
+    return CrmChanges(
+        late_task=late_task["Id"],
+        late_task_lead=late_lead["Id"],
+        late_task_at=late_at,
+        edited_lead=edited["Id"],
+        deleted_lead=deleted["Id"],
+        deleted_task=deleted_task["Id"],
+        converted_lead=converted["Id"],
+        new_contact=new_contact["Id"],
+        wecom_contact=wecom_by_mobile[converted["MobilePhone"]],
+    )
