@@ -56,12 +56,24 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     wecom_by_mobile = {}
     for line in (src / "wecom" / "contacts.jsonl").read_text(encoding="utf-8").splitlines():
         contact = json.loads(line)
+        if contact["follow_info"]["createtime"] >= (now - timedelta(days=2)).timestamp():
+            continue
         for mobile in contact["follow_info"].get("remark_mobiles") or ():
             wecom_by_mobile[mobile] = contact["external_contact"]["external_userid"]
 
+    # records the warehouse held before this day (created two days back or earlier)
+    before = now - timedelta(days=2)
+
+    def older(record: dict[str, str]) -> bool:
+        return datetime.fromisoformat(record["CreatedDate"].replace("Z", "+00:00")) < before
+
     contact_mobiles = {c["MobilePhone"] for c in contacts}
     live = sorted(
-        (lead for lead in leads if lead["IsDeleted"] == "false" and lead["IsConverted"] == "false"),
+        (
+            lead
+            for lead in leads
+            if lead["IsDeleted"] == "false" and lead["IsConverted"] == "false" and older(lead)
+        ),
         key=lambda lead: lead["Id"],
     )
     convertible = [
@@ -73,7 +85,11 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         raise ValueError(f"{export}: no open lead a WeCom customer's mobile matches")
     converted = convertible[0]
     others = [lead for lead in live if lead["Id"] != converted["Id"]]
-    touched = {t["WhoId"] for t in tasks if t["IsDeleted"] == "false" and t["IsClosed"] == "true"}
+    touched = {
+        t["WhoId"]
+        for t in tasks
+        if t["IsDeleted"] == "false" and t["IsClosed"] == "true" and older(t)
+    }
     late_lead = next(lead for lead in others if lead["Id"] in touched)
     edited = next(lead for lead in others if lead["Id"] != late_lead["Id"])
     deleted = next(lead for lead in others if lead["Id"] not in (late_lead["Id"], edited["Id"]))
@@ -105,9 +121,9 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     for lead in (converted, edited, deleted):
         lead.update(LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
 
-    # a call logged today that happened an hour after the lead came in
+    # a call logged today that happened a minute after the lead came in
     late_at = datetime.fromisoformat(late_lead["CreatedDate"].replace("Z", "+00:00")) + timedelta(
-        hours=1
+        minutes=1
     )
     template = next(t for t in tasks if t["WhoId"] == late_lead["Id"] and t["IsClosed"] == "true")
     late_task = {
@@ -125,6 +141,7 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         t
         for t in tasks
         if t["IsDeleted"] == "false"
+        and older(t)
         and t["WhoId"].startswith("00Q")
         and t["WhoId"] not in (late_lead["Id"], deleted["Id"])
     )
