@@ -10,34 +10,38 @@
   unique_key (upsert_materialization, upsert_strategy), its retractions deleted after.
   changed_rows(derived, unique_key, marker): the select of such a model. derived: the name of
   the CTE with every row; marker: a column never null in a derived row. On an incremental run
-  it returns the derived rows not stored as they are, and, for each stored key no longer
-  derived, a retraction: the stored row with marker null. The model's upsert replaces rows by
-  unique_key; its post_hook retract_rows(marker) then deletes the retractions. The stored and
-  the derived rows are compared column for column: a change of the model's columns needs a full
-  refresh (on_schema_change 'fail').
+  the derived rows meet the stored ones by key (one pass over each): it returns the rows new or
+  differing in any column of the model's contract, and, for each stored key no longer derived,
+  a retraction: the key with marker null. The model's upsert replaces rows by unique_key; its
+  post_hook retract_rows(marker) then deletes the retractions. A change of the model's columns
+  needs a full refresh (on_schema_change 'fail').
 #}
 {% macro changed_rows(derived, unique_key, marker) -%}
     {%- if is_incremental() -%}
-        {%- set stored = adapter.get_columns_in_relation(this) -%}
-        select * from (
-            select * from {{ derived }}
-            except
-            select * from {{ this }}
-        ) as changed
-        union all
+        {#- the contract's columns: the derived rows' and the stored table's -#}
+        {%- set columns = model.columns.keys() | list -%}
+        {%- if marker not in columns or unique_key not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ ": changed_rows needs a contract naming " ~ unique_key
+                ~ " and " ~ marker) }}
+        {%- endif %}
         select
-            {%- for column in stored %}
-                {% if column.name | lower == marker | lower -%}
-                    cast(null as {{ column.data_type }})
+            {%- for column in columns %}
+                {% if column == unique_key -%}
+                    coalesce(derived.{{ column }}, stored.{{ column }})
                 {%- else -%}
-                    retracted.{{ adapter.quote(column.name) }}
-                {%- endif %} as {{ adapter.quote(column.name) }}{{ ',' if not loop.last }}
+                    derived.{{ column }}
+                {%- endif %} as {{ column }}{{ ',' if not loop.last }}
             {%- endfor %}
-        from {{ this }} as retracted
-        where not exists (
-            select 1 from {{ derived }}
-            where {{ derived }}.{{ unique_key }} = retracted.{{ unique_key }}
-        )
+        from {{ derived }} as derived
+        full outer join {{ this }} as stored
+            on derived.{{ unique_key }} = stored.{{ unique_key }}
+        where
+            stored.{{ unique_key }} is null
+            or derived.{{ unique_key }} is null
+            {%- for column in columns if column != unique_key %}
+                or derived.{{ column }} is distinct from stored.{{ column }}
+            {%- endfor %}
     {%- else -%}
         select * from {{ derived }}
     {%- endif -%}
