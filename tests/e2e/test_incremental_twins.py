@@ -81,15 +81,6 @@ def _query(warehouse: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-def with_inputs(models: list[str]) -> list[dg.AssetKey]:
-    """The models and every asset they read (sources, checks, intermediate marts): a daily
-    run of all that the incremental marts depend on, without the reports that only read."""
-    from orchestration.definitions import defs
-
-    selection = dg.AssetSelection.assets(*(dg.AssetKey([m]) for m in models)).upstream()
-    return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
-
-
 def write_config(root: Path, warehouse: Path, sections: dict, as_of: date) -> Path:
     cfg = salesops_config.from_dict(
         {"warehouse": {"path": str(warehouse)}, "as_of": as_of.isoformat(), "sources": sections},
@@ -115,11 +106,10 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
         "fct_stage_history",
     } <= set(models)
     warehouse = tmp_path / "daily.duckdb"
-    daily_assets = with_inputs(models)
     quiet = lambda _m: None  # noqa: E731
     with served_sources(src, AS_OF, crm="export") as sections:
         first = write_config(tmp_path, warehouse, sections, through)
-        outcome = runner.run(first, asset_keys=daily_assets, echo=quiet)
+        outcome = runner.run(first, exclude_groups=("bi",), echo=quiet)
         assert outcome.success, outcome.errors
         compared = 0
         for day in range(1, DAYS + 1):
@@ -130,7 +120,7 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 before = planted_state(warehouse, changes)
             daily = runner.run(
                 write_config(tmp_path, warehouse, sections, as_of),
-                asset_keys=daily_assets,
+                exclude_groups=("bi",),
                 echo=quiet,
             )
             assert daily.success, daily.errors
