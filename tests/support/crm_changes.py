@@ -7,11 +7,12 @@ now instead of the lead."""
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from devkit.demo.variants import _read_csv, _write_csv
 
 
 @dataclass(frozen=True)
@@ -31,28 +32,15 @@ def _stamp(t: datetime) -> str:
     return f"{t.astimezone(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
 
 
-def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        return list(reader.fieldnames or ()), list(reader)
-
-
-def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     """Write the changes into ``src/crm_export`` (as of ``day``); raise if the org has no
     record to change (each kind needs one)."""
     export = src / "crm_export"
     now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
-    lead_fields, leads = _read(export / "Lead.csv")
-    task_fields, tasks = _read(export / "Task.csv")
-    contact_fields, contacts = _read(export / "Contact.csv")
-    accounts = _read(export / "Account.csv")[1]
+    lead_fields, leads = _read_csv(export / "Lead.csv")
+    task_fields, tasks = _read_csv(export / "Task.csv")
+    contact_fields, contacts = _read_csv(export / "Contact.csv")
+    accounts = _read_csv(export / "Account.csv")[1]
     wecom_by_mobile = {}
     for line in (src / "wecom" / "contacts.jsonl").read_text(encoding="utf-8").splitlines():
         contact = json.loads(line)
@@ -148,9 +136,9 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     deleted_task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
     tasks.append(late_task)
 
-    _write(export / "Lead.csv", lead_fields, leads)
-    _write(export / "Contact.csv", contact_fields, contacts)
-    _write(export / "Task.csv", task_fields, tasks)
+    _write_csv(export / "Lead.csv", lead_fields, leads)
+    _write_csv(export / "Contact.csv", contact_fields, contacts)
+    _write_csv(export / "Task.csv", task_fields, tasks)
     return CrmChanges(
         late_task=late_task["Id"],
         late_task_lead=late_lead["Id"],
