@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from devkit.demo.generate import append_day, generate
@@ -21,6 +20,7 @@ from orchestration import runner
 from salesops import config as salesops_config
 from tests.support.crm_changes import plant_crm_changes
 from tests.support.rows import same_rows
+from tests.support.warehouse import query_file
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,14 +45,14 @@ def incremental_models() -> list[str]:
 
 
 def rows(warehouse: Path, model: str) -> list[tuple]:
-    return _query(warehouse, f"select * from marts.{model} order by all")
+    return query_file(warehouse, f"select * from marts.{model} order by all")
 
 
 def planted_state(warehouse: Path, changes) -> dict[str, object]:
     """What the marts say about the records the planted changes touch."""
 
     def one(model: str, column: str, where: str):
-        found = [r[0] for r in _query(warehouse, f"select {column} from marts.{model} {where}")]
+        found = [r[0] for r in query_file(warehouse, f"select {column} from marts.{model} {where}")]
         return found[0] if found else None
 
     return {
@@ -71,14 +71,6 @@ def planted_state(warehouse: Path, changes) -> dict[str, object]:
             "fct_activities", "is_deleted", f"where activity_id = '{changes.deleted_task}'"
         ),
     }
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def write_config(root: Path, warehouse: Path, sections: dict, as_of: date) -> Path:
