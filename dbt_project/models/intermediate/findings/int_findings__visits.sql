@@ -2,7 +2,8 @@
 -- rep at the same company (company_key, as the activity timeline matches) near the time. An
 -- incremental run of dq_findings (macros/findings.sql) re-examines the visits within twice
 -- checkin_window_hours of a visit changed since the last run (a check-in verifies the nearest
--- visit), those within the window of a new check-in, and those flagged last time.
+-- visit), those within the window of a new check-in, those at a lead or contact changed since
+-- (the company visited), and those flagged last time.
 -- read on an incremental run only:
 -- depends_on: {{ ref('int_findings_since') }}
 {%- set incremental = findings_incremental() %}
@@ -112,6 +113,12 @@ visit_subjects as (
     inner join leads on visits.who_id = leads.lead_id
     cross join since
     where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
+    union
+    select visits.activity_id
+    from visits
+    inner join contacts on visits.who_id = contacts.contact_id
+    cross join since
+    where contacts.created_at >= since.changed_since
     union
     select visits.activity_id
     from visits
