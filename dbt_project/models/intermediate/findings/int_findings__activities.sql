@@ -26,19 +26,11 @@ live_activities as (
 ),
 
 {% if incremental -%}
-previous as (
-    select * from {{ findings_previous() }} as previous_findings
-),
-
-since as (
-    select * from {{ ref('int_findings_since') }}
-),
-
 -- activities changed since the last run, deleted ones too (their findings go)
 changed as (
     select activities.*
     from activities
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where since.changed_since is null or activities.changed_at >= since.changed_since
 ),
 
@@ -47,12 +39,12 @@ changed as (
 reexamined as (
     select activity_id from changed
     union
-    select record_id from previous
+    select previous.record_id from {{ findings_previous() }} as previous
     union
     select activities.activity_id
     from activities
     inner join leads on activities.who_id = leads.lead_id
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
 ),
 
@@ -82,7 +74,8 @@ burst_subjects as (
         live_activities.owner_id,
         live_activities.logged_at
     from live_activities
-    inner join previous on live_activities.activity_id = previous.record_id
+    inner join {{ findings_previous() }} as previous
+        on live_activities.activity_id = previous.record_id
 ),
 
 {%- endif %}
@@ -242,7 +235,8 @@ copy_groups as (
         activities.owner_id,
         activities.occurred_at
     from activities
-    inner join previous on activities.activity_id = previous.record_id
+    inner join {{ findings_previous() }} as previous
+        on activities.activity_id = previous.record_id
 ),
 
 {%- endif %}

@@ -11,24 +11,17 @@ leads as (
 ),
 
 {% if incremental -%}
-previous as (
-    select * from {{ findings_previous() }} as previous_findings
-),
-
-since as (
-    select * from {{ ref('int_findings_since') }}
-),
-
 -- copies share a phone: the phones of changed and of flagged leads
 reexamined_phones as (
     select leads.mobile_phone_hash
     from leads
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
     union
     select leads.mobile_phone_hash
     from leads
-    inner join previous on leads.lead_id = previous.record_id
+    inner join {{ findings_previous() }} as previous
+        on leads.lead_id = previous.record_id
 ),
 
 {%- endif %}

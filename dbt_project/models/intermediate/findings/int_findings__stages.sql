@@ -26,29 +26,22 @@ opportunity_history as (
     select * from {{ ref('stg_crm__opportunity_history') }}
 ),
 
-previous as (
-    select * from {{ findings_previous() }} as previous_findings
-),
-
-since as (
-    select * from {{ ref('int_findings_since') }}
-),
-
 -- the deals re-examined: a stage change or evidence since the last run, or flagged before
 reexamined as (
     select opportunity_history.opportunity_id
     from opportunity_history
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where opportunity_history.changed_at >= since.changed_since
     union
     select content_versions.linked_record_id
     from content_versions
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where content_versions.created_at >= since.changed_since
     union
     select opportunity_history.opportunity_id
     from opportunity_history
-    inner join previous on opportunity_history.opportunity_history_id = previous.record_id
+    inner join {{ findings_previous() }} as previous
+        on opportunity_history.opportunity_history_id = previous.record_id
 ),
 
 {%- endif %}

@@ -38,14 +38,6 @@ settings as (
 ),
 
 {% if incremental -%}
-previous as (
-    select * from {{ findings_previous() }} as previous_findings
-),
-
-since as (
-    select * from {{ ref('int_findings_since') }}
-),
-
 {%- endif %}
 
 live_activities as (
@@ -78,7 +70,7 @@ changed_visits as (
         activities.owner_id,
         activities.occurred_at
     from activities
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where
         activities.source_table = 'events'
         and activities.activity_type = '拜访'
@@ -99,7 +91,7 @@ visit_subjects as (
     select visits.activity_id
     from visits
     cross join settings
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     inner join reps on visits.owner_id = reps.crm_user_id
     inner join checkins
         on
@@ -111,18 +103,19 @@ visit_subjects as (
     select visits.activity_id
     from visits
     inner join leads on visits.who_id = leads.lead_id
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
     union
     select visits.activity_id
     from visits
     inner join contacts on visits.who_id = contacts.contact_id
-    cross join since
+    cross join {{ ref('int_findings_since') }} as since
     where contacts.created_at >= since.changed_since
     union
     select visits.activity_id
     from visits
-    inner join previous on visits.activity_id = previous.record_id
+    inner join {{ findings_previous() }} as previous
+        on visits.activity_id = previous.record_id
 ),
 
 {%- endif %}
