@@ -27,6 +27,7 @@ DEFAULT_MAX_WAIT_MINUTES = 30.0
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 DEFAULT_DUCKDB_THREADS = 2
 DEFAULT_CHECKS_FULL_EVERY_DAYS = 7.0
+DEFAULT_MODELS_FULL_EVERY_DAYS = 7.0
 
 
 class ConfigError(ValueError):
@@ -65,6 +66,10 @@ class Config:
     # the Great Expectations row checks read what changed since the last check, and all
     # history when the last full check is this many days old (``runs: {checks_full_every_days}``)
     checks_full_every_days: float = DEFAULT_CHECKS_FULL_EVERY_DAYS
+    # the incremental models (dq_findings, fct_activities, ...) are rebuilt from all history
+    # when the last full build is this many days old (``runs: {models_full_every_days}``): it
+    # catches what arrives later than their look-back windows
+    models_full_every_days: float = DEFAULT_MODELS_FULL_EVERY_DAYS
 
     @property
     def duckdb_settings(self) -> dict[str, Any]:
@@ -143,6 +148,10 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"'runs.checks_full_every_days' must be a number of days{where}") from exc
     try:
+        models_every = float(runs_cfg.get("models_full_every_days", DEFAULT_MODELS_FULL_EVERY_DAYS))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"'runs.models_full_every_days' must be a number of days{where}") from exc
+    try:
         threads = int(wh.get("threads", DEFAULT_DUCKDB_THREADS))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"'warehouse.threads' must be a whole number{where}") from exc
@@ -170,6 +179,7 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         duckdb_memory_limit=str(wh.get("memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT)),
         duckdb_threads=threads,
         checks_full_every_days=full_every,
+        models_full_every_days=models_every,
     )
 
 
@@ -214,8 +224,13 @@ def dump(config: Config) -> str:
         data["bi"] = {k: str(v) for k, v in bi.items() if v}
         if config.bi_regions:
             data["bi"]["regions"] = True
-    if config.max_wait_minutes != DEFAULT_MAX_WAIT_MINUTES:
-        data["runs"] = {"max_wait_minutes": config.max_wait_minutes}
+    runs = {
+        "max_wait_minutes": (config.max_wait_minutes, DEFAULT_MAX_WAIT_MINUTES),
+        "checks_full_every_days": (config.checks_full_every_days, DEFAULT_CHECKS_FULL_EVERY_DAYS),
+        "models_full_every_days": (config.models_full_every_days, DEFAULT_MODELS_FULL_EVERY_DAYS),
+    }
+    if any(value != default for value, default in runs.values()):
+        data["runs"] = {name: value for name, (value, default) in runs.items() if value != default}
     if config.bi_site_url:
         data.setdefault("bi", {})["site_url"] = config.bi_site_url
     if config.serve:

@@ -7,6 +7,9 @@ building, as one build would; the fit waits only for the features and settings.
 ``fct_pipeline_daily`` (one row per day x open opportunity) is recomputed for every day by a
 plain run; a run tagged with a day range (``salesops backfill``, or the two ``BACKFILL_*``
 tags on a run launched in the Dagster UI) recomputes only those days and what reads them.
+The incremental models are rebuilt from all history on a full refresh and, on a plain run, when
+the last full build is ``runs.models_full_every_days`` old (a week by default; the time is kept
+beside the warehouse): it catches what arrives later than their look-back windows.
 The manifest is prepared at install (``make``) and, under ``dagster dev``, by
 ``prepare_if_dev``; importing this module never runs dbt.
 
@@ -26,7 +29,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,6 +200,34 @@ def _drop(cfg, manifest: dict[str, Any], models: set[str]) -> None:
         con.close()
 
 
+def _full_build_state(warehouse: Path) -> Path:
+    return warehouse.parent / ".dbt" / f"full_build-{warehouse.stem}.json"
+
+
+def last_full_build(warehouse: Path) -> datetime | None:
+    """When the models of ``warehouse`` were last built from all history (None: not known)."""
+    try:
+        text = _full_build_state(warehouse).read_text(encoding="utf-8")
+        return datetime.fromisoformat(json.loads(text)["full_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_full_build(warehouse: Path, when: datetime) -> None:
+    path = _full_build_state(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".tmp").write_text(json.dumps({"full_at": when.isoformat()}), "utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
+def full_build_due(cfg, now: datetime) -> bool:
+    """A plain run rebuilds the incremental models from all history when the last full build
+    is ``models_full_every_days`` old. A warehouse without a record (new, or copied here)
+    starts the count at this run: a model it does not hold yet is built whole anyway."""
+    last = last_full_build(cfg.warehouse)
+    return last is not None and last <= now - timedelta(days=cfg.models_full_every_days)
+
+
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
     """``dbt build`` of the asset's selection against the configured warehouse and as-of day;
     nothing when nothing is new since the last build."""
@@ -217,6 +248,14 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every run
     args = ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
     full = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    now = datetime.now(UTC)
+    # a day-range backfill recomputes those days only, never everything
+    if not full and not extra and full_build_due(cfg, now):
+        context.log.info(
+            "the last full build is runs.models_full_every_days old: "
+            "building the incremental models from all history"
+        )
+        full = True
     plan = _plan(context, cfg, variables, full, bool(extra))
     run_id = context.run.run_id
     if plan["skip"]:
@@ -279,6 +318,8 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         {"run_id": run_id, "built": True, "refreshed": sorted(refresh), "note": note},
         None if extra else plan["state"],
     )
+    if full or last_full_build(cfg.warehouse) is None:
+        save_full_build(cfg.warehouse, now)
 
 
 def _after_fit(manifest: dict[str, Any]) -> dict[str, list[str]]:

@@ -15,15 +15,21 @@ PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def dbt_run(
-    warehouse: Path, as_of: date, select: str, target: Path, project: Path = PROJECT
+    warehouse: Path,
+    as_of: date,
+    select: str,
+    target: Path,
+    project: Path = PROJECT,
+    full_refresh: bool = False,
 ) -> None:
-    """``dbt run --select select`` of ``project`` on ``warehouse`` as of ``as_of``; fails with
-    dbt's output."""
+    """``dbt run --select select`` of ``project`` on ``warehouse`` as of ``as_of``
+    (``full_refresh``: the incremental models rebuilt from all history); fails with dbt's
+    output."""
     result = subprocess.run(
         [dbt_executable(), "run", "--select", select,
          "--vars", json.dumps({"as_of": as_of.isoformat()}),
          "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(target)],
+         "--target-path", str(target), *(["--full-refresh"] if full_refresh else [])],
         capture_output=True, text=True,
         env={**os.environ, "SALESOPS_WAREHOUSE": str(warehouse)},
     )  # fmt: skip

@@ -1,6 +1,11 @@
 -- Truthfulness findings on activity records (SPEC §6): backfill bursts, short visits, records
 -- from the future, activities before their lead existed, duplicates. Columns as dq_findings'
--- rule families: rule, severity, source_table, record_id, owner_id, details.
+-- rule families: rule, severity, source_table, record_id, owner_id, details. On an incremental
+-- run of dq_findings (macros/findings.sql) each rule re-examines the records changed since the
+-- last run, those whose evidence overlaps them, and the records flagged last time.
+-- read on an incremental run only:
+-- depends_on: {{ ref('int_findings_since') }}
+{%- set incremental = findings_incremental() %}
 with
 
 activities as (
@@ -20,9 +25,64 @@ live_activities as (
     where not is_deleted
 ),
 
--- each logged record opens a window of burst_window_minutes
-burst_anchors as (
+{% if incremental -%}
+-- activities changed since the last run, deleted ones too (their findings go)
+changed as (
+    select activities.*
+    from activities
+    cross join {{ ref('int_findings_since') }} as since
+    where since.changed_since is null or activities.changed_at >= since.changed_since
+),
+
+-- the records a rule on the record alone re-examines: changed, flagged last time, or whose
+-- lead changed (activity_before_lead compares with the lead's creation)
+reexamined as (
+    select activity_id from changed
+    union
+    select previous.record_id from {{ findings_previous() }} as previous
+    union
+    select activities.activity_id
+    from activities
+    inner join leads on activities.who_id = leads.lead_id
+    cross join {{ ref('int_findings_since') }} as since
+    where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
+),
+
+-- the activities whose burst windows may hold a changed record (one logged within
+-- burst_window_minutes of it, same owner) or that were flagged last time
+burst_subjects as (
     select
+        live_activities.activity_id,
+        live_activities.owner_id,
+        live_activities.logged_at
+    from live_activities
+    cross join settings
+    inner join changed
+        on
+            live_activities.owner_id = changed.owner_id
+            and live_activities.logged_at
+            >= {{ dbt.dateadd(
+                'minute', '-1 * cast(settings.burst_window_minutes as integer)',
+                'changed.logged_at') }}
+            and live_activities.logged_at
+            <= {{ dbt.dateadd(
+                'minute', 'cast(settings.burst_window_minutes as integer)',
+                'changed.logged_at') }}
+    union
+    select
+        live_activities.activity_id,
+        live_activities.owner_id,
+        live_activities.logged_at
+    from live_activities
+    inner join {{ findings_previous() }} as previous
+        on live_activities.activity_id = previous.record_id
+),
+
+{%- endif %}
+
+-- each logged record opens a window of burst_window_minutes (those a subject may lie in)
+burst_anchors as (
+    select distinct
         live_activities.activity_id,
         live_activities.owner_id,
         live_activities.logged_at as window_start,
@@ -30,6 +90,16 @@ burst_anchors as (
             as window_end
     from live_activities
     cross join settings
+    {% if incremental -%}
+        inner join burst_subjects
+            on
+                live_activities.owner_id = burst_subjects.owner_id
+                and live_activities.logged_at <= burst_subjects.logged_at
+                and live_activities.logged_at
+                >= {{ dbt.dateadd(
+                    'minute', '-1 * cast(settings.burst_window_minutes as integer)',
+                    'burst_subjects.logged_at') }}
+    {%- endif %}
 ),
 
 -- the windows holding enough records whose claimed times span enough days
@@ -80,6 +150,9 @@ burst_members as (
             qualifying_windows.owner_id = member.owner_id
             and qualifying_windows.window_start <= member.logged_at
             and qualifying_windows.window_end >= member.logged_at
+    {% if incremental -%}
+        inner join burst_subjects on member.activity_id = burst_subjects.activity_id
+    {%- endif %}
     group by member.activity_id, member.source_table, member.owner_id
 ),
 
@@ -113,6 +186,7 @@ short_visit as (
         live_activities.source_table = 'events'
         and live_activities.activity_type = '拜访'
         and live_activities.duration_s < settings.short_visit_seconds
+        and {{ findings_reexamined('live_activities.activity_id', 'reexamined', 'activity_id') }}
 ),
 
 future_timestamp as (
@@ -124,7 +198,9 @@ future_timestamp as (
         owner_id,
         {{ json_object({'occurred_at': 'occurred_at'}) }} as details
     from live_activities
-    where occurred_at > {{ as_of_end() }}
+    where
+        occurred_at > {{ as_of_end() }}
+        and {{ findings_reexamined('activity_id', 'reexamined', 'activity_id') }}
 ),
 
 activity_before_lead as (
@@ -141,39 +217,56 @@ activity_before_lead as (
         }) }} as details
     from live_activities
     inner join leads on live_activities.who_id = leads.lead_id
-    where live_activities.occurred_at < leads.created_at
+    where
+        live_activities.occurred_at < leads.created_at
+        and {{ findings_reexamined('live_activities.activity_id', 'reexamined', 'activity_id') }}
 ),
+
+{% if incremental -%}
+-- copies share owner and claimed time: an incremental run re-examines the (owner, claimed
+-- time) groups of changed and of flagged records
+copy_groups as (
+    select
+        owner_id,
+        occurred_at
+    from changed
+    union
+    select
+        activities.owner_id,
+        activities.occurred_at
+    from activities
+    inner join {{ findings_previous() }} as previous
+        on activities.activity_id = previous.record_id
+),
+
+{%- endif %}
 
 activity_copies as (
     select
-        activity_id,
-        source_table,
-        owner_id,
-        first_value(activity_id) over (
-            partition by
-                owner_id,
-                who_id,
-                what_id,
-                source_table,
-                activity_type,
-                subject,
-                description,
-                occurred_at
-            order by logged_at, activity_id
-        ) as original_id,
-        row_number() over (
-            partition by
-                owner_id,
-                who_id,
-                what_id,
-                source_table,
-                activity_type,
-                subject,
-                description,
-                occurred_at
-            order by logged_at, activity_id
-        ) as copy_no
+        live_activities.activity_id,
+        live_activities.source_table,
+        live_activities.owner_id,
+        first_value(live_activities.activity_id) over copies as original_id,
+        row_number() over copies as copy_no
     from live_activities
+    {% if incremental -%}
+        inner join copy_groups
+            on
+                live_activities.owner_id is not distinct from copy_groups.owner_id
+                and live_activities.occurred_at is not distinct from copy_groups.occurred_at
+    {%- endif %}
+    window copies as (
+        partition by
+            live_activities.owner_id,
+            live_activities.who_id,
+            live_activities.what_id,
+            live_activities.source_table,
+            live_activities.activity_type,
+            live_activities.subject,
+            live_activities.description,
+            live_activities.occurred_at
+        order by live_activities.logged_at, live_activities.activity_id
+    )
 ),
 
 duplicate_activity as (

@@ -1,5 +1,7 @@
 -- Truthfulness findings against the ERP (SPEC §6): CRM wins without a U8 order, with another
--- amount, or of an account no U8 customer matches.
+-- amount, or of an account no U8 customer matches. Every won deal is examined on every run,
+-- incremental or not: U8 deletes documents outright (no change stamp says which deals lost
+-- their order), and the family reads only won deals and their customers' orders.
 with
 
 opportunities as (

@@ -1,41 +1,73 @@
 -- Truthfulness findings on stage changes (SPEC §4, §6): a stage skipped (int_stage_skips, the
--- one definition fct_stage_history shows too) and a stage entered without its evidence.
+-- one definition fct_stage_history shows too) and a stage entered without its evidence. A
+-- rule over a deal's whole history: an incremental run of dq_findings (macros/findings.sql)
+-- re-derives the findings of each deal with a stage change or evidence since the last run,
+-- or flagged last time.
+-- read on an incremental run only:
+-- depends_on: {{ ref('int_findings_since') }}
+-- depends_on: {{ ref('stg_crm__opportunity_history') }}
+-- depends_on: {{ ref('stg_crm__content_versions') }}
+{%- set incremental = findings_incremental() %}
 with
-
-opportunity_history as (
-    select * from {{ ref('stg_crm__opportunity_history') }}
-),
 
 evidence as (
     select * from {{ ref('int_opportunity_evidence') }}
 ),
 
-stage_config as (
-    select * from {{ ref('stg_sheets__stage_config') }}
+stage_entries_sequenced as (
+    select * from {{ ref('int_stage_entries_sequenced') }}
 ),
 
 stage_skips as (
     select * from {{ ref('int_stage_skips') }}
 ),
 
--- entries of an open stage; a stage counts once however often it is saved again
+{% if incremental -%}
+opportunity_history as (
+    select * from {{ ref('stg_crm__opportunity_history') }}
+),
+
+content_versions as (
+    select * from {{ ref('stg_crm__content_versions') }}
+),
+
+-- the deals re-examined: a stage change or evidence since the last run, or flagged before
+reexamined as (
+    select opportunity_history.opportunity_id
+    from opportunity_history
+    cross join {{ ref('int_findings_since') }} as since
+    where opportunity_history.changed_at >= since.changed_since
+    union
+    select content_versions.linked_record_id
+    from content_versions
+    cross join {{ ref('int_findings_since') }} as since
+    where content_versions.created_at >= since.changed_since
+    union
+    select opportunity_history.opportunity_id
+    from opportunity_history
+    inner join {{ findings_previous() }} as previous
+        on opportunity_history.opportunity_history_id = previous.record_id
+),
+
+{%- endif %}
+
+-- entries of an open stage: lost has no place in the stage order, and a stage entered again
+-- right after lost counts once
 stage_entries as (
     select
-        opportunity_history.opportunity_history_id,
-        opportunity_history.opportunity_id,
-        opportunity_history.created_by_id,
-        stage_config.stage,
-        stage_config.required_evidence,
-        stage_config.stage_order,
-        opportunity_history.changed_at,
-        lag(stage_config.stage_order) over (
-            partition by opportunity_history.opportunity_id
-            order by opportunity_history.changed_at, opportunity_history.opportunity_history_id
+        opportunity_history_id,
+        opportunity_id,
+        created_by_id,
+        stage,
+        required_evidence,
+        stage_order,
+        lag(stage_order) over (
+            partition by opportunity_id order by entered_at, opportunity_history_id
         ) as previous_order
-    from opportunity_history
-    inner join stage_config
-        on opportunity_history.crm_stage_name = stage_config.crm_stage_name
-    where not opportunity_history.is_deleted and stage_config.stage <> 'lost'
+    from stage_entries_sequenced
+    where
+        stage <> 'lost'
+        and {{ findings_reexamined('opportunity_id', 'reexamined', 'opportunity_id') }}
 ),
 
 stage_skip as (
@@ -51,6 +83,7 @@ stage_skip as (
             'to_stage': 'stage',
         }) }} as details
     from stage_skips
+    where {{ findings_reexamined('opportunity_id', 'reexamined', 'opportunity_id') }}
 ),
 
 stage_without_evidence as (
