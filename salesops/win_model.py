@@ -9,24 +9,23 @@ closed deals behind it (or deals of one outcome only) is not trained: its rows s
 probabilities. Deterministic: Newton's method from zero, a fixed number of steps, over the
 features in a fixed order (the sums do not depend on the engine's scan order).
 
-dbt runs in two steps around it (orchestration/defs/transform.py): the models up to the
-features, then ``fit_table`` on the features and settings read from the engine, written as
-``ml.win_model_fit`` (``FIT_SCHEMA``/``FIT_TABLE``), then ``fct_win_model_coefficients`` and
-what reads it. DuckDB (``fit_duckdb``) and Spark (salesops.spark.fit_win_model) only read and
-write the tables; the numbers come from here.
+On DuckDB the fit is the dbt Python model ``win_model_fit`` (``FIT_MODEL``,
+dbt_project/models/marts/sales/win_model_fit.py) inside the run's one ``dbt build``; on Spark
+dbt runs in two steps around it (orchestration/defs/transform.py, salesops.spark.fit_win_model).
+Either way it writes ``ml.win_model_fit`` (``FIT_SCHEMA``/``FIT_TABLE``), which
+``fct_win_model_coefficients`` publishes; the numbers come from here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-# the model dbt builds from the fit table, and the two it reads the fit's inputs from
+# the model dbt builds from the fit table, the fit's Python model (DuckDB), and the two models
+# the fit reads its inputs from
 MODEL = "fct_win_model_coefficients"
+FIT_MODEL = "win_model_fit"
 FEATURES = ("marts", "fct_win_features")
 SETTINGS = ("staging", "stg_sheets__settings")
 FIT_SCHEMA, FIT_TABLE = "ml", "win_model_fit"
@@ -115,15 +114,3 @@ def fit_table(features: pd.DataFrame, settings: pd.DataFrame) -> pa.Table:
                 }
             )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
-
-
-def fit_duckdb(warehouse: Path) -> int:
-    """Fit on the DuckDB warehouse's features and write ``ml.win_model_fit``; returns its rows."""
-    with duckdb.connect(str(warehouse)) as con:
-        features = con.execute('select * from "{}"."{}"'.format(*FEATURES)).df()
-        settings = con.execute('select * from "{}"."{}"'.format(*SETTINGS)).df()
-        fit = fit_table(features, settings)
-        con.execute(f'create schema if not exists "{FIT_SCHEMA}"')
-        con.register("fit", fit)
-        con.execute(f'create or replace table "{FIT_SCHEMA}"."{FIT_TABLE}" as select * from fit')
-        return fit.num_rows

@@ -1,8 +1,10 @@
 """@dbt_assets: every dbt model is an asset, every dbt test an asset check, all of them in one
-op per run: ``dbt build`` of everything but the win model and what reads it, the win model's
-fit in Python on the features just built (salesops.win_model, the same function on either
-engine), then ``dbt build`` of the rest. A model that fails in the first step leaves the rest
-building, as one build would; the fit waits only for the features and settings.
+op per run. On DuckDB that op is one ``dbt build``: the win model's fit runs inside it as the
+dbt Python model ``win_model_fit`` (dbt-duckdb runs it in dbt's process). On Spark it is three
+steps: ``dbt build`` of everything but the win model and what reads it, the fit in Python on the
+features just built, then ``dbt build`` of the rest; a model that fails in the first step leaves
+the rest building, as one build would, and the fit waits only for the features and settings.
+Either way the fit is salesops.win_model, the same function on both engines.
 
 ``fct_pipeline_daily`` (one row per day x open opportunity) is recomputed for every day by a
 plain run; a run tagged with a day range (``salesops backfill``, or the two ``BACKFILL_*``
@@ -277,11 +279,13 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
             _drop(cfg, _manifest(), set(refresh))
     if full:
         args.append("--full-refresh")
-    after_fit = _after_fit(json.loads(Path(dbt_project.manifest_path).read_text("utf-8")))
-    fit_selected = any(key.path[-1] in after_fit["models"] for key in context.selected_asset_keys)
-    steps = [["--exclude", f"{win_model.MODEL}+"]]
-    if fit_selected:
-        steps.append(["--exclude", " ".join(after_fit["others"])])
+    steps: list[list[str]] = [[]]  # DuckDB: one build, the fit a Python model within it
+    if cfg.engine == "spark":
+        after_fit = _after_fit(json.loads(Path(dbt_project.manifest_path).read_text("utf-8")))
+        selected = context.selected_asset_keys
+        steps = [["--exclude", f"{win_model.MODEL}+"]]
+        if any(key.path[-1] in after_fit["models"] for key in selected):
+            steps.append(["--exclude", " ".join(after_fit["others"])])
     errors, target = [], None
     for number, selection in enumerate(steps):
         if number == 1:
@@ -289,11 +293,7 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
             if inputs:
                 context.log.warning(f"win model not fitted: {inputs} did not build")
                 break
-            rows = (
-                spark.fit_win_model(cfg.spark_dir)
-                if cfg.engine == "spark"
-                else win_model.fit_duckdb(cfg.warehouse)
-            )
+            rows = spark.fit_win_model(cfg.spark_dir)
             context.log.info(f"win model fitted: {rows} coefficient rows")
         target = _target_path(cfg.work_dir, context, variables, cfg.warehouse)
         invocation = dbt.cli(
@@ -323,8 +323,9 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
 
 
 def _after_fit(manifest: dict[str, Any]) -> dict[str, list[str]]:
-    """The models the fit feeds (the win model and what reads it, ``models``), and every other
-    model, seed and snapshot by name (``others``: what the step after the fit leaves out)."""
+    """On Spark: the models the fit feeds (the win model and what reads it, ``models``), and
+    every other model, seed and snapshot by name (``others``: what the step after the fit leaves
+    out; the fit's DuckDB-only Python model is not built on Spark)."""
     children = manifest["child_map"]
     seen, todo = set(), [f"model.salesops.{win_model.MODEL}"]
     while todo:
@@ -339,7 +340,11 @@ def _after_fit(manifest: dict[str, Any]) -> dict[str, list[str]]:
             n["name"] for n in nodes if n["resource_type"] == "model" and n["unique_id"] in seen
         ),
         "others": sorted(
-            n["name"] for n in nodes if n["resource_type"] in kinds and n["unique_id"] not in seen
+            n["name"]
+            for n in nodes
+            if n["resource_type"] in kinds
+            and n["unique_id"] not in seen
+            and n["name"] != win_model.FIT_MODEL
         ),
     }
 

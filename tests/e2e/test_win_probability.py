@@ -6,6 +6,7 @@ the stage probabilities' in the time-split backtest."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import defaultdict
 
@@ -19,6 +20,17 @@ pytestmark = pytest.mark.slow
 def _truth(run, name: str) -> list[dict[str, str]]:
     with (run.sources / "truth" / name).open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def test_a_duckdb_run_fits_the_model_inside_its_one_dbt_build(demo_run):
+    # each dbt invocation of the run's dbt op writes its own target folder (run_results.json)
+    targets = sorted((demo_run.root / ".dbt").glob(f"dbt_models-{demo_run.outcome.run_id[:8]}-*"))
+    assert len(targets) == 1, targets
+    results = json.loads((targets[0] / "run_results.json").read_text(encoding="utf-8"))
+    built = {r["unique_id"] for r in results["results"] if r["status"] == "success"}
+    fit = ["fct_win_features", "win_model_fit", "fct_win_model_coefficients", "fct_win_probability"]
+    assert {f"model.salesops.{name}" for name in fit} <= built
+    assert query(demo_run, "select count(*) from ml.win_model_fit")[0][0] > 0
 
 
 def test_the_model_beats_the_stage_probabilities_on_the_backtest(demo_run):

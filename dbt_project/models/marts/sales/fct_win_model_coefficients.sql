@@ -1,14 +1,18 @@
 -- The win model (logistic regression, L2) per month, trained on the deals closed before the
--- month's first day: one row per month x feature (per stage for the stage feature). The fit
--- runs between two dbt steps, in Python on the features and settings read from the warehouse
--- (salesops/win_model.py, the same numpy function on DuckDB and on Spark), and writes
--- ml.win_model_fit, which this model publishes with the types the models that read it expect.
+-- month's first day: one row per month x feature (per stage for the stage feature). The fit is
+-- salesops/win_model.py, the same numpy function on both engines, writing ml.win_model_fit: on
+-- DuckDB the Python model win_model_fit of the same dbt build, on Spark a step in Python between
+-- two dbt steps. This model publishes it with the types the models that read it expect.
 -- depends_on: {{ ref('fct_win_features') }}
 -- depends_on: {{ ref('stg_sheets__settings') }}
 with
 
 fit as (
-    select * from {{ win_model_fit() }}
+    {%- if target.type == 'duckdb' %}
+        select * from {{ ref('win_model_fit') }}
+    {%- else %}
+        select * from {{ api.Relation.create(schema='ml', identifier='win_model_fit') }}
+    {%- endif %}
 )
 
 select
