@@ -146,6 +146,8 @@ def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -
     plan: dict[str, Any] = {"skip": None, "refresh": {}, "state": state}
     if full or backfill or not before:
         return plan
+    if cfg.engine == "spark":  # the fit's Python model is DuckDB's; Spark writes ml.* itself
+        selected.discard(win_model.FIT_MODEL)
     built = _relations(manifest, selected)
     changed = runstate.changed_tables(before.get("tables", {}), tables)
     missing = sorted(r for r in built.values() if r not in existing)
