@@ -12,8 +12,8 @@ win_probability as (
     select * from {{ ref('fct_win_probability') }}
 ),
 
-coefficients as (
-    select * from {{ ref('fct_win_model_coefficients') }}
+monthly_models as (
+    select * from {{ ref('int_win_models_monthly') }}
 ),
 
 stage_history as (
@@ -26,12 +26,11 @@ opportunities as (
 
 months as (
     select
-        cast(model_month as date) as month,
-        max(case when is_trained then 1 else 0 end) = 1 as is_model_trained,
-        max(closed_deals) as training_deals
-    from coefficients
-    where cast(model_month as date) <= {{ as_of_date() }}
-    group by cast(model_month as date)
+        model_month as month,
+        is_trained as is_model_trained,
+        closed_deals as training_deals
+    from monthly_models
+    where model_month <= {{ as_of_date() }}
 ),
 
 forecast as (
