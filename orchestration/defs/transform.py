@@ -166,7 +166,11 @@ def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -
     plan["why"] = "; ".join(w for w in why if not w.startswith("0 tables"))
     old = before.get("tables", {})
     config = [name for name in changed if name.startswith("raw_sheets.") and name in old]
-    plan["refresh"] = runstate.refreshed_models(manifest, config, selected)
+    # a source added since the last build lands whole, its records as old as they are: the
+    # incremental models that read it (their windows count from event time) derive it in full
+    added = [n for n in changed if not n.startswith(("ops.", "raw_sheets.")) and not old.get(n)]
+    added += [n for n in changed if n in old and old[n] and not old[n][0]]
+    plan["refresh"] = runstate.refreshed_models(manifest, config + added, selected)
     return plan
 
 
