@@ -140,70 +140,23 @@ final as (
     select
         bucketed.month,
         bucketed.region,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.open_at_start then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as opening_amount,
-        cast(sum(case when bucketed.open_at_start then 1 else 0 end) as bigint) as opening_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_created then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as created_amount,
-        cast(sum(case when bucketed.is_created then 1 else 0 end) as bigint) as created_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_advanced then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as advanced_amount,
-        cast(sum(case when bucketed.is_advanced then 1 else 0 end) as bigint) as advanced_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_pulled_in then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as pulled_in_amount,
-        cast(sum(case when bucketed.is_pulled_in then 1 else 0 end) as bigint) as pulled_in_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_slipped then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as slipped_amount,
-        cast(sum(case when bucketed.is_slipped then 1 else 0 end) as bigint) as slipped_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_won then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as won_amount,
-        cast(sum(case when bucketed.is_won then 1 else 0 end) as bigint) as won_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.is_lost then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as lost_amount,
-        cast(sum(case when bucketed.is_lost then 1 else 0 end) as bigint) as lost_deals,
-        case
-            when applicability.is_applicable
-                then cast(
-                    sum(case when bucketed.open_at_end then bucketed.amount else 0 end)
-                    as decimal(18, 2)
-                )
-        end as closing_amount,
-        cast(sum(case when bucketed.open_at_end then 1 else 0 end) as bigint) as closing_deals
+        {%- for bucket, flag in [
+            ('opening', 'open_at_start'), ('created', 'is_created'),
+            ('advanced', 'is_advanced'), ('pulled_in', 'is_pulled_in'),
+            ('slipped', 'is_slipped'), ('won', 'is_won'), ('lost', 'is_lost'),
+            ('closing', 'open_at_end'),
+        ] %}
+            case
+                when applicability.is_applicable
+                    then cast(
+                        sum(case when bucketed.{{ flag }} then bucketed.amount else 0 end)
+                        as decimal(18, 2)
+                    )
+            end as {{ bucket }}_amount,
+            cast(sum(case when bucketed.{{ flag }} then 1 else 0 end) as bigint)
+                as {{ bucket }}_deals
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
     from bucketed
     cross join applicability
     group by bucketed.month, bucketed.region, applicability.is_applicable
