@@ -14,8 +14,8 @@ evidence as (
     select * from {{ ref('int_opportunity_evidence') }}
 ),
 
-stage_entries_sequenced as (
-    select * from {{ ref('int_stage_entries_sequenced') }}
+open_stage_entries as (
+    select * from {{ ref('int_open_stage_entries') }}
 ),
 
 stage_skips as (
@@ -51,23 +51,10 @@ reexamined as (
 
 {%- endif %}
 
--- entries of an open stage: lost has no place in the stage order, and a stage entered again
--- right after lost counts once
+-- entries of an open stage (a stage entered again right after lost counts once)
 stage_entries as (
-    select
-        opportunity_history_id,
-        opportunity_id,
-        created_by_id,
-        stage,
-        required_evidence,
-        stage_order,
-        lag(stage_order) over (
-            partition by opportunity_id order by entered_at, opportunity_history_id
-        ) as previous_order
-    from stage_entries_sequenced
-    where
-        stage <> 'lost'
-        and {{ findings_reexamined('opportunity_id', 'reexamined', 'opportunity_id') }}
+    select * from open_stage_entries
+    where {{ findings_reexamined('opportunity_id', 'reexamined', 'opportunity_id') }}
 ),
 
 stage_skip as (

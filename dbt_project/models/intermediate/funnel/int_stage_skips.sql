@@ -1,29 +1,12 @@
 -- Stage entries that skipped a stage (SPEC §4: stages may not be skipped): the stage entered
--- lies more than one step beyond the open stage entered before it. Lost has no place in the
--- stage order, so it is left out of the sequence: moving to lost is no skip, and a deal
--- reopened after lost is measured against the last stage it had reached. The one definition
--- fct_stage_history (skipped_from) and dq_findings (stage_skip) both read.
+-- lies more than one step beyond the open stage entered before it (int_open_stage_entries:
+-- moving to lost is no skip, and a deal reopened after lost is measured against the last
+-- stage it had reached). The one definition fct_stage_history (skipped_from) and dq_findings
+-- (stage_skip) both read.
 with
 
-entries as (
-    select * from {{ ref('int_stage_entries_sequenced') }}
-),
-
 open_entries as (
-    select
-        opportunity_history_id,
-        opportunity_id,
-        created_by_id,
-        stage,
-        stage_order,
-        lag(stage) over (
-            partition by opportunity_id order by entered_at, opportunity_history_id
-        ) as previous_stage,
-        lag(stage_order) over (
-            partition by opportunity_id order by entered_at, opportunity_history_id
-        ) as previous_order
-    from entries
-    where stage <> 'lost'
+    select * from {{ ref('int_open_stage_entries') }}
 ),
 
 final as (
