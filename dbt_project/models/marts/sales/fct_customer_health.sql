@@ -20,6 +20,10 @@ stage_history as (
     select * from {{ ref('fct_stage_history') }}
 ),
 
+open_deals as (
+    select * from {{ ref('int_open_deals') }}
+),
+
 activities as (
     select * from {{ ref('fct_activities') }}
 ),
@@ -36,20 +40,6 @@ live_opportunities as (
     select *
     from opportunities
     where not is_deleted and created_at <= {{ as_of_end() }}
-),
-
-open_deals as (
-    select
-        live_opportunities.account_id,
-        live_opportunities.opportunity_id,
-        stage_history.stage,
-        stage_history.dwell_days
-    from live_opportunities
-    inner join stage_history
-        on
-            live_opportunities.opportunity_id = stage_history.opportunity_id
-            and stage_history.exited_at is null
-    where stage_history.stage in ({{ open_stages() }})
 ),
 
 won as (
@@ -77,9 +67,9 @@ stage_medians as (
 velocity as (
     select
         open_deals.account_id,
-        min(least(1.0, stage_medians.median_dwell_days / greatest(open_deals.dwell_days, 0.01)))
+        min(least(1.0, stage_medians.median_dwell_days / greatest(open_deals.stage_days, 0.01)))
             as velocity_score,
-        max(open_deals.dwell_days) as slowest_stage_days
+        max(open_deals.stage_days) as slowest_stage_days
     from open_deals
     inner join stage_medians on open_deals.stage = stage_medians.stage
     group by open_deals.account_id
