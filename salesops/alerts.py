@@ -164,8 +164,8 @@ def open_alerts(db_file: str | Path, schema: str = "reporting") -> list[dict[str
         }
         if "alerts" not in names:
             return []
-        # rpt_alerts shows 未知 / - for a person the org sheet does not name: no name here
-        named = "nullif(r.rep_name, '未知'), nullif(r.manager_name, '-')"
+        # rpt_alerts shows 未分配 / - for a person the org sheet does not name: no name here
+        named = "nullif(r.rep_name, '未分配'), nullif(r.manager_name, '-')"
         joined = f"left join {schema}.rpt_alerts as r on r.alert_id = a.alert_id"
         if "rpt_alerts" not in names:
             named, joined = "null, null", ""

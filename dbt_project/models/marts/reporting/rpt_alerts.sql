@@ -31,10 +31,8 @@ final as (
             else alerts.alert_type
         end as alert_label,
         alerts.entity_id,
-        coalesce(alerts.rep_id, '-') as rep_id,
-        coalesce(reps.rep_name, '未知') as rep_name,
+        {{ region_and_rep('alerts') }},
         coalesce(managers.rep_name, '-') as manager_name,
-        coalesce(alerts.region, '未知') as region,
         alerts.severity,
         alerts.stage,
         stage_labels.stage_label,

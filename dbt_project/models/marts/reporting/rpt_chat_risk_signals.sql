@@ -34,7 +34,7 @@ final as (
         case signals.text_source when 'wecom' then '企业微信' else 'CRM 记录' end
             as source_label,
         signals.rep_id,
-        coalesce(reps.rep_name, '未知') as rep_name,
+        coalesce(reps.rep_name, '{{ unassigned() }}') as rep_name,
         reps.region,
         signals.opportunity_id,
         coalesce(opportunities.opportunity_name, '-') as opportunity_name,

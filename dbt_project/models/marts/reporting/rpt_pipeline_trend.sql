@@ -8,12 +8,12 @@ pipeline as (
 final as (
     select
         pipeline_date,
-        coalesce(region, '未分配') as region,
+        coalesce(region, '{{ unassigned() }}') as region,
         cast(count(*) as bigint) as open_deals,
         cast(sum(amount) as decimal(18, 2)) as open_amount,
         cast(sum(weighted_amount) as decimal(18, 2)) as weighted_amount
     from pipeline
-    group by pipeline_date, coalesce(region, '未分配')
+    group by pipeline_date, coalesce(region, '{{ unassigned() }}')
 )
 
 select * from final
