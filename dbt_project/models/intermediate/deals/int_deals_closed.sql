@@ -1,5 +1,6 @@
--- Closed opportunities as the behaviour and win-path marts read them: when each closed (its
--- first entry into a won stage, or into lost; the CRM close date when the history has none),
+-- Closed opportunities as the behaviour and win-path marts read them: closed and won by the
+-- CRM's flags, dated by the first entry into a won stage or into lost (int_deal_outcomes; the
+-- CRM close date when the history has none),
 -- its cycle in days, its industry and deal-size band (bands from the settings sheet).
 with
 
@@ -11,8 +12,8 @@ accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
 
-stage_history as (
-    select * from {{ ref('fct_stage_history') }}
+outcomes as (
+    select * from {{ ref('int_deal_outcomes') }}
 ),
 
 reps as (
@@ -21,15 +22,6 @@ reps as (
 
 settings as (
     select * from {{ ref('int_settings_pivoted') }}
-),
-
-closings as (
-    select
-        opportunity_id,
-        min(case when stage in ({{ won_stages() }}) then entered_at end) as won_at,
-        min(case when stage = 'lost' then entered_at end) as lost_at
-    from stage_history
-    group by opportunity_id
 ),
 
 closed as (
@@ -43,12 +35,12 @@ closed as (
         opportunities.is_won,
         opportunities.created_at,
         coalesce(
-            case when opportunities.is_won then closings.won_at else closings.lost_at end,
+            case when opportunities.is_won then outcomes.won_at else outcomes.lost_at end,
             {{ to_utc('cast(opportunities.close_date as timestamp)') }}
         ) as closed_at
     from opportunities
     left join accounts on opportunities.account_id = accounts.account_id
-    left join closings on opportunities.opportunity_id = closings.opportunity_id
+    left join outcomes on opportunities.opportunity_id = outcomes.opportunity_id
     left join reps on opportunities.owner_id = reps.crm_user_id
     where opportunities.is_closed and not opportunities.is_deleted
 ),

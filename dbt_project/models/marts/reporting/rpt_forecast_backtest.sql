@@ -16,8 +16,8 @@ monthly_models as (
     select * from {{ ref('int_win_models_monthly') }}
 ),
 
-stage_history as (
-    select * from {{ ref('fct_stage_history') }}
+outcomes as (
+    select * from {{ ref('int_deal_outcomes') }}
 ),
 
 opportunities as (
@@ -46,29 +46,19 @@ forecast as (
     group by pipeline_date
 ),
 
-won as (
-    select
-        stage_history.opportunity_id,
-        min(stage_history.entered_date) as won_date
-    from stage_history
-    where stage_history.stage in ({{ won_stages() }})
-    group by stage_history.opportunity_id
-),
-
 won_monthly as (
     select
-        cast({{ dbt.date_trunc('month', 'won.won_date') }} as date) as month,
+        cast({{ dbt.date_trunc('month', 'outcomes.won_date') }} as date) as month,
         count(*) as won_deals,
         sum(opportunities.amount) as won_amount
-    from won
-    inner join opportunities on won.opportunity_id = opportunities.opportunity_id
-    group by cast({{ dbt.date_trunc('month', 'won.won_date') }} as date)
+    from outcomes
+    inner join opportunities on outcomes.opportunity_id = opportunities.opportunity_id
+    where outcomes.won_date is not null
+    group by cast({{ dbt.date_trunc('month', 'outcomes.won_date') }} as date)
 ),
 
 applicability as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'forecast'
+    {{ metric_applicability('forecast') }}
 ),
 
 final as (
@@ -77,32 +67,13 @@ final as (
         cast(coalesce(forecast.forecast_deals, 0) as bigint) as forecast_deals,
         cast(coalesce(won_monthly.won_deals, 0) as bigint) as won_deals,
         cast(months.training_deals as bigint) as training_deals,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(forecast.stage_forecast, 0) as decimal(18, 2))
-        end as stage_forecast,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(forecast.model_forecast, 0) as decimal(18, 2))
-        end as model_forecast,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(won_monthly.won_amount, 0) as decimal(18, 2))
-        end as won_amount,
-        case
-            when applicability.is_applicable
-                then cast(
-                    abs(coalesce(forecast.stage_forecast, 0) - won_monthly.won_amount)
-                    / nullif(won_monthly.won_amount, 0) as double
-                )
-        end as stage_pct_error,
-        case
-            when applicability.is_applicable
-                then cast(
-                    abs(coalesce(forecast.model_forecast, 0) - won_monthly.won_amount)
-                    / nullif(won_monthly.won_amount, 0) as double
-                )
-        end as model_pct_error,
+        {{ applicable_amount('forecast.stage_forecast') }} as stage_forecast,
+        {{ applicable_amount('forecast.model_forecast') }} as model_forecast,
+        {{ applicable_amount('won_monthly.won_amount') }} as won_amount,
+        {{ applicable_pct_error('forecast.stage_forecast', 'won_monthly.won_amount') }}
+            as stage_pct_error,
+        {{ applicable_pct_error('forecast.model_forecast', 'won_monthly.won_amount') }}
+            as model_pct_error,
         months.is_model_trained,
         {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.month')) }} > {{ as_of_date() }}
             as is_month_running

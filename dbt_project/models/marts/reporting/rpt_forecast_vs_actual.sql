@@ -42,24 +42,18 @@ settings as (
 ),
 
 outcomes as (
-    select
-        opportunity_id,
-        min(case when stage in ({{ won_stages() }}) then entered_date end)
-            as won_date,
-        min(case when stage = 'lost' then entered_date end) as lost_date
-    from stage_history
-    group by opportunity_id
+    select * from {{ ref('int_deal_outcomes') }}
 ),
 
 closed_entries as (
     select
         stage_history.stage,
-        coalesce(outcomes.won_date, outcomes.lost_date) as closed_date,
-        outcomes.won_date is not null as is_won
+        outcomes.closed_date_in_history as closed_date,
+        outcomes.is_won_in_history as is_won
     from stage_history
     inner join outcomes on stage_history.opportunity_id = outcomes.opportunity_id
     where
-        coalesce(outcomes.won_date, outcomes.lost_date) is not null
+        outcomes.closed_date_in_history is not null
         and stage_history.stage in ({{ open_stages() }})
 ),
 
@@ -171,60 +165,25 @@ keys as (
 ),
 
 applicability as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'forecast'
+    {{ metric_applicability('forecast') }}
 ),
 
 final as (
     select
         keys.month,
-        coalesce(keys.region, '未分配') as region,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(forecast.forecast_amount, 0) as decimal(18, 2))
-        end as forecast_amount,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(forecast.empirical_forecast_amount, 0) as decimal(18, 2))
-        end
-            as empirical_forecast_amount,
-        case
-            when applicability.is_applicable
-                then cast(coalesce(forecast.pipeline_amount, 0) as decimal(18, 2))
-        end as pipeline_amount,
+        coalesce(keys.region, '{{ unassigned() }}') as region,
+        {{ applicable_amount('forecast.forecast_amount') }} as forecast_amount,
+        {{ applicable_amount('forecast.empirical_forecast_amount') }} as empirical_forecast_amount,
+        {{ applicable_amount('forecast.pipeline_amount') }} as pipeline_amount,
         cast(coalesce(actuals.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
         cast(coalesce(actuals.actual_received, 0) as decimal(18, 2)) as actual_received,
-        case
-            when applicability.is_applicable
-                then cast(
-                    abs(
-                        coalesce(forecast.forecast_amount, 0)
-                        - coalesce(actuals.actual_invoiced, 0)
-                    )
-                    as decimal(18, 2)
-                )
-        end as abs_error,
-        case
-            when applicability.is_applicable
-                then cast(
-                    abs(
-                        coalesce(forecast.forecast_amount, 0)
-                        - coalesce(actuals.actual_invoiced, 0)
-                    )
-                    / nullif(actuals.actual_invoiced, 0) as double
-                )
-        end as pct_error,
-        case
-            when applicability.is_applicable
-                then cast(
-                    abs(
-                        coalesce(forecast.empirical_forecast_amount, 0)
-                        - coalesce(actuals.actual_invoiced, 0)
-                    )
-                    / nullif(actuals.actual_invoiced, 0) as double
-                )
-        end as empirical_pct_error,
+        {{ applicable_amount(
+            'abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))'
+        ) }} as abs_error,
+        {{ applicable_pct_error('forecast.forecast_amount', 'actuals.actual_invoiced') }}
+            as pct_error,
+        {{ applicable_pct_error('forecast.empirical_forecast_amount', 'actuals.actual_invoiced') }}
+            as empirical_pct_error,
         cast(region_targets.booking_target as decimal(18, 2)) as booking_target,
         cast(region_targets.collection_target as decimal(18, 2)) as collection_target
     from keys

@@ -14,8 +14,8 @@ pipeline as (
     select * from {{ ref('fct_pipeline_daily') }}
 ),
 
-stage_history as (
-    select * from {{ ref('fct_stage_history') }}
+outcomes as (
+    select * from {{ ref('int_deal_outcomes') }}
 ),
 
 stage_config as (
@@ -94,16 +94,15 @@ deal_months as (
 wins as (
     select
         opportunity_id,
-        min(entered_date) as won_date
-    from stage_history
-    where stage in ({{ won_stages() }})
-    group by opportunity_id
+        won_date
+    from outcomes
+    where won_date is not null
 ),
 
 bucketed as (
     select
         deal_months.month_start as month,
-        coalesce(deal_months.region, '未分配') as region,
+        coalesce(deal_months.region, '{{ unassigned() }}') as region,
         deal_months.amount,
         deal_months.open_at_start,
         deal_months.open_at_end,
@@ -131,9 +130,7 @@ bucketed as (
 ),
 
 applicability as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'pipeline_amount'
+    {{ metric_applicability('pipeline_amount') }}
 ),
 
 final as (
@@ -146,13 +143,10 @@ final as (
             ('slipped', 'is_slipped'), ('won', 'is_won'), ('lost', 'is_lost'),
             ('closing', 'open_at_end'),
         ] %}
-            case
-                when applicability.is_applicable
-                    then cast(
-                        sum(case when bucketed.{{ flag }} then bucketed.amount else 0 end)
-                        as decimal(18, 2)
-                    )
-            end as {{ bucket }}_amount,
+            {{ when_applicable(
+                'cast(sum(case when bucketed.' ~ flag ~ ' then bucketed.amount else 0 end)'
+                ~ ' as decimal(18, 2))'
+            ) }} as {{ bucket }}_amount,
             cast(sum(case when bucketed.{{ flag }} then 1 else 0 end) as bigint)
                 as {{ bucket }}_deals
             {%- if not loop.last %},{% endif %}

@@ -114,9 +114,7 @@ months as (
 ),
 
 applicability as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'info_completeness'
+    {{ metric_applicability('info_completeness') }}
 ),
 
 combined as (
@@ -128,8 +126,7 @@ combined as (
         reps.manager_id,
         response.response_compliance,
         key_actions.key_action_completion,
-        case when applicability.is_applicable then info.info_completeness end
-            as info_completeness,
+        {{ when_applicable('info.info_completeness') }} as info_completeness,
         interactions.effective_interaction_rate,
         coalesce(interactions.trusted_activities, 0) as trusted_activities,
         settings.phi_weight_response as w_response,

@@ -3,7 +3,7 @@
 -- activities on the deal in the last win_model_activity_days days, whether a customer trial
 -- has been logged (an activity with an effective-action keyword of type `trial`), whether the
 -- decision chain is filled in; and the deal's outcome (won or lost, and on which day) when it
--- has closed, which the model trains on.
+-- has closed, which the model trains on: its stage history's (int_deal_outcomes).
 with
 
 pipeline as (
@@ -52,12 +52,7 @@ stage_entries as (
 ),
 
 outcomes as (
-    select
-        opportunity_id,
-        min(case when stage in ({{ won_stages() }}) then entered_date end) as won_date,
-        min(case when stage = 'lost' then entered_date end) as lost_date
-    from stage_history
-    group by opportunity_id
+    select * from {{ ref('int_deal_outcomes') }}
 ),
 
 deal_activities as (
@@ -125,8 +120,8 @@ features as (
         cast(coalesce(recent_activity.activities_recent, 0) as double) as activities_recent,
         coalesce(trials.first_trial_date <= pipeline.pipeline_date, false) as has_trial,
         coalesce(trim(opportunities.decision_chain), '') != '' as has_decision_chain,
-        outcomes.won_date is not null as is_won,
-        coalesce(outcomes.won_date, outcomes.lost_date) as closed_date
+        coalesce(outcomes.is_won_in_history, false) as is_won,
+        outcomes.closed_date_in_history as closed_date
     from pipeline
     inner join stage_entries
         on
