@@ -21,6 +21,13 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# The rows of a daily mart (one row per pipeline_date x deal) on its last day, the as-of day. #}
+{% macro last_day_rows(relation) -%}
+    select *
+    from {{ relation }}
+    where pipeline_date = (select max(latest.pipeline_date) from {{ relation }} as latest)
+{%- endmacro %}
+
 {# A local wall-clock timestamp (business time zone) -> UTC timestamptz. #}
 {% macro to_utc(local_ts) -%}
     {{ return(adapter.dispatch('to_utc')(local_ts)) }}

@@ -14,9 +14,7 @@ win_probability as (
 ),
 
 today as (
-    select *
-    from win_probability
-    where pipeline_date = (select max(latest.pipeline_date) from win_probability as latest)
+    {{ last_day_rows('win_probability') }}
 ),
 
 -- one row per deal x feature (the intercept moves every deal alike and is left out)

@@ -33,9 +33,7 @@ stage_labels as (
 ),
 
 today as (
-    select *
-    from pipeline
-    where pipeline_date = (select max(latest.pipeline_date) from pipeline as latest)
+    {{ last_day_rows('pipeline') }}
 ),
 
 current_stays as (

@@ -96,6 +96,13 @@ log_odds as (
     from contributions
 ),
 
+probabilities as (
+    select
+        *,
+        1.0 / (1.0 + exp(-model_log_odds)) as model_probability
+    from log_odds
+),
+
 final as (
     select
         pipeline_date,
@@ -107,10 +114,8 @@ final as (
         case when model_status = 'model' then 'model' else 'stage' end as probability_method,
         amount,
         cast(stage_probability as double) as stage_probability,
-        cast(1.0 / (1.0 + exp(-model_log_odds)) as double) as model_probability,
-        cast(
-            coalesce(1.0 / (1.0 + exp(-model_log_odds)), stage_probability) as double
-        ) as win_probability,
+        cast(model_probability as double) as model_probability,
+        cast(coalesce(model_probability, stage_probability) as double) as win_probability,
         cast(contribution_intercept as double) as contribution_intercept,
         cast(contribution_stage as double) as contribution_stage,
         cast(contribution_dwell as double) as contribution_dwell,
@@ -123,7 +128,7 @@ final as (
         has_trial,
         has_decision_chain,
         expected_close_date
-    from log_odds
+    from probabilities
 )
 
 select * from final
