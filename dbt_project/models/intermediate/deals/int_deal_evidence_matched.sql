@@ -33,36 +33,61 @@ crm_files as (
     where not content_versions.is_deleted and content_versions.created_at <= deals.closed_at
 ),
 
+-- activities linked to the deal, and those on its account with no deal while it was open: two
+-- equi-joins (one join on "deal or account" is a nested loop over every activity and deal)
 linked_activities as (
     select
-        deals.opportunity_id,
-        activities.activity_id as record_id,
-        case
-            when activities.activity_type = 'WeCom文件' then 'material' else 'action'
-        end as evidence_kind,
-        {{ dbt.concat([
-            "coalesce(activities.subject, '')", "' '",
-            "coalesce(activities.description, '')"]) }} as evidence_text,
-        activities.occurred_at
+        activities.what_id as opportunity_id,
+        activities.activity_id,
+        activities.activity_type,
+        activities.subject,
+        activities.description,
+        activities.occurred_at,
+        deals.closed_at
     from activities
-    inner join deals
-        on
-            activities.what_id = deals.opportunity_id
-            or (
-                activities.what_id is null
-                and activities.account_id = deals.account_id
-                and activities.occurred_at >= deals.created_at
-            )
+    inner join deals on activities.what_id = deals.opportunity_id
     where
         not activities.is_deleted
         and activities.channel in ('crm_task', 'crm_event', 'wecom_message')
-        and activities.occurred_at <= deals.closed_at
+    union all
+    select
+        deals.opportunity_id,
+        activities.activity_id,
+        activities.activity_type,
+        activities.subject,
+        activities.description,
+        activities.occurred_at,
+        deals.closed_at
+    from activities
+    inner join deals
+        on
+            activities.account_id = deals.account_id
+            and activities.occurred_at >= deals.created_at
+    where
+        activities.what_id is null
+        and not activities.is_deleted
+        and activities.channel in ('crm_task', 'crm_event', 'wecom_message')
+),
+
+deal_activities as (
+    select
+        opportunity_id,
+        activity_id as record_id,
+        case
+            when activity_type = 'WeCom文件' then 'material' else 'action'
+        end as evidence_kind,
+        {{ dbt.concat([
+            "coalesce(subject, '')", "' '",
+            "coalesce(description, '')"]) }} as evidence_text,
+        occurred_at
+    from linked_activities
+    where occurred_at <= closed_at
 ),
 
 evidence as (
     select * from crm_files
     union all
-    select * from linked_activities
+    select * from deal_activities
 ),
 
 final as (
