@@ -5,9 +5,10 @@ compared row by row.
 
 1. The demo org is generated and run through the whole pipeline (loads, dbt build, checks)
    twice, with the run configuration's ``warehouse.engine`` set to ``duckdb`` and to
-   ``spark``. On Spark the dbt step puts the raw layer on Spark as Parquet tables, builds the
-   models there (``dbt build --target spark``, session mode, local PySpark) and copies Spark's
-   staging and marts back into that run's warehouse file (salesops.spark).
+   ``spark``. On Spark the same dlt sources load into the lake (dlt's filesystem destination,
+   Parquet by day of load, read as merged: salesops.lake); the dbt step registers it on Spark,
+   builds the models there (``dbt build --target spark``, session mode, local PySpark) and
+   copies Spark's staging and marts back into that run's warehouse file (salesops.spark).
 2. Every table the BI file publishes (rpt_* plus alerts, dq_findings) is compared: rows are
    paired on their non-float columns, floats must agree within 1e-9 + 1e-6 x |value|, text and
    timestamps exactly (timestamps as UTC instants). Columns stamped with the build's wall clock

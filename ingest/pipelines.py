@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,26 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.source import DltSource
 
 from ingest import contracts, sources
+from salesops import lake as lake_tables
+
+# how a pipeline into the lake runs (dlt.run / pipeline.run keywords): Parquet files
+LAKE_RUN = {"loader_file_format": "parquet"}
+
+
+class _MergeReadFromTheLake(logging.Filter):
+    """dlt warns on every load into the lake that merge falls back to append and that the
+    hard-delete hints are ignored: so they are, by design (salesops.lake reads the files as
+    merged), and the warnings are left out of the run's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            message.startswith("Falling back to `append`")
+            or ('"hard_delete" column hint' in message and "will be ignored" in message)
+        )
+
+
+_LAKE_LOG_FILTER = _MergeReadFromTheLake()
 
 
 def make_pipeline(
@@ -18,16 +39,29 @@ def make_pipeline(
     warehouse: str | Path,
     pipelines_dir: str | Path | None = None,
     duckdb_settings: dict[str, Any] | None = None,
+    lake: str | Path | None = None,
 ) -> dlt.Pipeline:
     """Pipeline ``raw_<src>`` loading into dataset (= DuckDB schema) ``raw_<src>``;
-    ``duckdb_settings`` (memory_limit, threads) apply to every connection it opens."""
+    ``duckdb_settings`` (memory_limit, threads) apply to every connection it opens. With
+    ``lake`` (the Spark engine) the same dataset is written by dlt's filesystem destination
+    as Parquet under ``lake`` instead (``salesops.lake``; run it with ``LAKE_RUN``), its state
+    kept apart from the DuckDB pipeline's."""
     warehouse = Path(warehouse)
-    credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_settings or {}))
+    pipelines_dir = Path(pipelines_dir or warehouse.parent / ".dlt_pipelines")
+    if lake is not None:
+        destination = dlt.destinations.filesystem(
+            bucket_url=str(Path(lake).resolve()), layout=lake_tables.LAYOUT
+        )
+        pipelines_dir = pipelines_dir / "lake"
+        logging.getLogger("dlt").addFilter(_LAKE_LOG_FILTER)  # once: the same object
+    else:
+        credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_settings or {}))
+        destination = dlt.destinations.duckdb(credentials)
     return dlt.pipeline(
         pipeline_name=f"raw_{src}",
-        destination=dlt.destinations.duckdb(credentials),
+        destination=destination,
         dataset_name=f"raw_{src}",
-        pipelines_dir=str(pipelines_dir or warehouse.parent / ".dlt_pipelines"),
+        pipelines_dir=str(pipelines_dir),
     )
 
 
@@ -38,6 +72,8 @@ def landed_keys(table: str, *columns: str) -> set[Any]:
     name = pipeline.default_schema_name
     if name is None or table not in pipeline.schemas[name].tables:
         return set()
+    if pipeline.destination.destination_name == "filesystem":
+        return _lake_keys(pipeline, table, columns)
     with pipeline.sql_client() as client:
         qualified = client.make_qualified_table_name(table)
         names = ", ".join(client.escape_column_name(c) for c in columns)
@@ -47,6 +83,22 @@ def landed_keys(table: str, *columns: str) -> set[Any]:
             if client.is_dbapi_exception(exc) and "exist" in str(exc).lower():
                 return set()
             raise
+    return {r[0] for r in rows} if len(columns) == 1 else {tuple(r) for r in rows}
+
+
+def _lake_keys(pipeline: dlt.Pipeline, table: str, columns: tuple[str, ...]) -> set[Any]:
+    """``landed_keys`` in the lake: the keys of the rows a merge would have kept."""
+    import duckdb
+
+    lake = Path(pipeline.destination_client().config.bucket_url.removeprefix("file://"))
+    schema = pipeline.schemas[pipeline.default_schema_name].to_dict()
+    spec = {t.name: t for t in lake_tables.tables(pipeline.dataset_name, schema)}.get(table)
+    with duckdb.connect() as con:
+        query = lake_tables.duckdb_relation(con, lake, spec) if spec else None
+        if query is None:  # nothing landed yet
+            return set()
+        names = ", ".join('"' + c + '"' for c in columns)
+        rows = con.execute(f"select {names} from ({query}) as t").fetchall()
     return {r[0] for r in rows} if len(columns) == 1 else {tuple(r) for r in rows}
 
 

@@ -3,9 +3,12 @@
 ``warehouse: {engine: spark, spark_dir: …}`` in the run configuration builds the models with
 dbt-spark (``--target spark``, session mode: a local PySpark in the dbt process, its tables
 Parquet under ``spark_dir/tables`` with a Derby metastore beside them, so each dbt invocation
-sees what the last one wrote). The sources still load into the DuckDB raw layer; before dbt
-runs, every raw table (schemas ``raw_*`` and ``ops``) is written as Parquet and registered on
-Spark under the same schema and name, so ``source()`` resolves alike on both engines. After the
+sees what the last one wrote). The sources load into the lake (``salesops.lake``: the same dlt
+sources, dlt's filesystem destination, Parquet partitioned by day of load); before dbt runs,
+every raw table of the lake is registered on Spark as a view that reads it as dlt's merge would
+have left it, and the ops tables the steps before dbt write into the DuckDB file (schema
+``ops``: contracts, loads, volumes, run state) are written as Parquet and registered, all under
+the same schema and name as on DuckDB, so ``source()`` resolves alike on both engines. After the
 build the BI hand-off is published from Spark's marts into the same DuckDB file the DuckDB
 engine publishes (``publish_marts``), so the pages read one format whichever engine ran.
 
@@ -24,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from salesops import lake
 
 # schemas of the DuckDB warehouse that Spark reads as sources
 RAW_SCHEMA_PREFIX = "raw_"
@@ -176,17 +181,18 @@ def _call_in_session(fn: Callable, spark_dir: Path, *args: object) -> object:
         return fn(spark, *args)
 
 
-def _register(spark_dir: Path, exported: Exported) -> None:
+def _register(spark_dir: Path, exported: Exported, with_lake: bool) -> int:
     with session(spark_dir) as spark:
         register_raw(spark, exported)
+        return len(lake.register_spark(spark, lake.lake_dir(spark_dir))) if with_lake else 0
 
 
 def load_raw(warehouse: Path, spark_dir: Path, tables: list[tuple[str, str]] | None = None) -> int:
-    """The DuckDB raw layer (or ``tables``) onto Spark; returns the number of tables
-    registered."""
+    """The raw layer onto Spark: the lake's tables and the DuckDB file's tables of ``raw_*``
+    and ``ops`` (or only the DuckDB file's ``tables``, views too); returns the number of
+    tables registered."""
     exported = export_raw(warehouse, spark_dir, tables)
-    _in_child(_register, Path(spark_dir), exported)
-    return len(exported)
+    return len(exported) + _in_child(_register, Path(spark_dir), exported, tables is None)
 
 
 def fit_win_model(spark_dir: Path) -> int:

@@ -26,6 +26,7 @@ from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 
 from ingest import sources
 from ingest.pipelines import (
+    LAKE_RUN,
     check_contract,
     make_pipeline,
     record_source_load,
@@ -34,7 +35,7 @@ from ingest.pipelines import (
 )
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
-from salesops import runstate
+from salesops import lake, runstate
 
 INGEST_POOL = "duckdb_write"
 # the check each raw table carries: did this run's load of its source succeed
@@ -111,8 +112,10 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
                 f"{src} out of the selection "
                 "(orchestration.defs.automation.configured_selection)"
             )
+        # the Spark engine's raw layer is the lake: the same source, dlt's filesystem destination
+        lake_dir = lake.lake_dir(cfg.spark_dir) if cfg.engine == "spark" else None
         pipeline = make_pipeline(
-            src, cfg.warehouse, cfg.pipelines_dir, duckdb_settings=cfg.duckdb_settings
+            src, cfg.warehouse, cfg.pipelines_dir, cfg.duckdb_settings, lake=lake_dir
         )
         checks = [k for k in context.selected_asset_check_keys if k.name == LOADED_CHECK]
         done: set[dg.AssetKey] = set()
@@ -145,14 +148,17 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             for finding in check_contract(src, cfg.sources[src], cfg.warehouse):
                 log = context.log.info if finding.status == "unknown" else context.log.warning
                 log(finding.message)
-            context.log.info(f"loading {src} into {cfg.warehouse} (dataset raw_{src})")
+            context.log.info(f"loading {src} into {lake_dir or cfg.warehouse} (dataset raw_{src})")
             for result in dlt.run(
                 context=context,
                 dlt_source=source_from_config(src, cfg.sources[src]),
                 dlt_pipeline=pipeline,
+                **(LAKE_RUN if lake_dir else {}),
             ):
                 done.add(result.asset_key)
                 yield result
+            if lake_dir:  # what the ops steps read in the warehouse: the lake's tables, merged
+                lake.attach_duckdb(cfg.warehouse, lake_dir, f"raw_{src}")
         except Exception as exc:  # one source failing must not stop the others' marts
             error = _error_text(exc)
             status = record_source_load(cfg.warehouse, src, error)
