@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/build/dagster_home
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test lint unit dev bi-serve install node setup browser server lock bench clean \
-	spark-parity java
+	spark-parity bench-spark java
 
 # Without Chromium (not root, or apt-get failed) the demo builds everything but the printed
 # morning report and says so in one line. Run again, it keeps what has not changed;
@@ -120,6 +120,17 @@ java:
 	{ echo "java is missing: sudo apt-get install $(JAVA_PACKAGES)" >&2; exit 1; }
 spark-parity: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml java
 	$(BIN)/python bench/spark_parity.py --scale $(SPARK_PARITY_SCALE) --out build/spark_parity
+
+# make bench-spark [BENCH_SPARK_SCALES="S M"] [SPARK_MEMORY=4g]: one org per scale built on DuckDB
+# and on Spark (local[2] session), per step, summed model time, peak RSS, parity; then the growth
+# and the projection (bench/bench_spark.py). Not part of `make test`: M takes an hour or more.
+BENCH_SPARK_SCALES ?= S M
+SPARK_MEMORY ?= 4g
+bench-spark: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml java
+	for s in $(BENCH_SPARK_SCALES); do $(BIN)/python bench/bench_spark.py $$s \
+		$(BENCH_DIR)/spark/$$s --spark-memory $(SPARK_MEMORY) || exit 1; done
+	$(BIN)/python bench/bench_spark.py --report $(foreach s,$(BENCH_SPARK_SCALES),\
+		$(BENCH_DIR)/spark/$(s)/spark_$(s).json) | tee $(BENCH_DIR)/spark/report.md
 
 clean:
 	rm -rf build dbt_project/target bi_reports/build bi_reports/.evidence

@@ -23,6 +23,7 @@ import argparse
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -52,10 +53,22 @@ FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
     """The whole pipeline (loads, models, checks; no BI) on one engine: the run configuration's
     ``warehouse.engine`` is the only difference between the two builds."""
+    return run_pipeline(root, src, engine)[0]
+
+
+def run_pipeline(
+    root: Path,
+    src: Path,
+    engine: str,
+    echo: Callable[[str], None] = lambda _m: None,
+    crm: str = "api",
+) -> tuple[salesops_config.Config, runner.RunOutcome]:
+    """``build``, also returning the run's outcome (step times, run id); ``echo`` gets the
+    run's progress lines, ``crm`` says how the CRM is read (devkit.demo.serve)."""
     from devkit.demo.serve import served_sources
 
     root.mkdir(parents=True)
-    with served_sources(src, AS_OF) as sections:
+    with served_sources(src, AS_OF, crm=crm) as sections:
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {"path": str(root / "warehouse.duckdb"), "engine": engine},
@@ -66,12 +79,12 @@ def build(root: Path, src: Path, engine: str) -> salesops_config.Config:
         )
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+        outcome = runner.run(path, exclude_groups=("bi",), echo=echo)
     if not outcome.success:
         raise SystemExit(f"the run on {engine} failed: {outcome.errors} {outcome.failed_checks}")
     dbt_seconds = sum(v for k, v in outcome.step_seconds.items() if k.startswith("dbt_"))
     print(f"{engine}: dbt steps {dbt_seconds:.0f} s of the pipeline's {outcome.seconds:.0f} s")
-    return salesops_config.load(path)
+    return salesops_config.load(path), outcome
 
 
 def _columns(con: duckdb.DuckDBPyConnection, db: str, table: str) -> dict[str, str]:
