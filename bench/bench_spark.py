@@ -12,9 +12,9 @@ session), step by step, and every published mart compared row by row.
    stage; the 1-minute load average at every step's start and end (the machine is shared).
 3. Every published mart compared row by row (``spark_parity.compare``).
 
-Usage: ``python bench/bench_spark.py [scale] [work_dir] [--spark-memory 4g]``; writes
-``<work_dir>/spark_<scale>.json`` (``spark_<scale>.partial.json`` after the DuckDB build, so a
-Spark build that does not finish leaves what was measured) and prints a summary.
+Usage: ``python bench/bench_spark.py [scale] [work_dir] [--spark-memory 4g] [--engines spark
+duckdb]``; writes ``<work_dir>/spark_<scale>.json`` (``spark_<scale>.partial.json`` after the
+first build, so a second that does not finish leaves what was measured) and prints a summary.
 ``python bench/bench_spark.py --report <json> <json> ...`` tabulates several scales: the growth
 exponents, each engine's fixed cost per model and cost per row, and where a cluster would
 overtake one DuckDB machine under stated assumptions.
@@ -186,7 +186,7 @@ def parity(duck: Path, on_spark: Path) -> dict:
     return {"failed": failed, "total": lines[-1] if lines else "", "lines": lines}
 
 
-def main_bench(scale: str, root: Path, memory: str) -> dict:
+def main_bench(scale: str, root: Path, memory: str, engines: tuple[str, ...] = ENGINES) -> dict:
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
@@ -206,7 +206,7 @@ def main_bench(scale: str, root: Path, memory: str) -> dict:
         "reps": spec.reps_per_region * 4,
         "months": spec.months,
         "machine": f"{os.cpu_count()} cores, {memory_gb:.0f} GB, shared",
-        "spark": {
+        "spark_settings": {
             k: v
             for k, v in spark.session_config(root / "spark").items()
             if k in ("spark.master", "spark.driver.memory", "spark.sql.shuffle.partitions")
@@ -222,13 +222,12 @@ def main_bench(scale: str, root: Path, memory: str) -> dict:
             f"{time.perf_counter() - t:.0f}s",
             flush=True,
         )
-        for engine in ENGINES:
+        for engine in engines:
             print(f"  {engine} ...", flush=True)
             result[engine] = run_engine(engine, root, src, sampler)
             print(f"  {engine}: {result[engine]['seconds']:.0f}s", flush=True)
-            if engine == "duckdb":
-                rows = raw_rows(Path(result["duckdb"]["warehouse"]))
-                result["raw_rows"] = sum(rows.values())
+            rows = raw_rows(Path(result[engine]["warehouse"]))  # the same loads on both
+            result["raw_rows"] = sum(rows.values())
             partial.write_text(json.dumps(result, indent=2), encoding="utf-8")
     result["parity"] = parity(
         Path(result["duckdb"]["warehouse"]), Path(result["spark"]["warehouse"])
@@ -245,8 +244,8 @@ PARTS = ("raw onto engine", "dbt build", "win fit", "copy back")
 def print_run(r: dict) -> None:
     print(
         f"\nscale {r['scale']} ({r['reps']} reps × {r['months']} months, {r['raw_rows']:,} raw "
-        f"rows); Spark {r['spark']['spark.master']}, driver memory "
-        f"{r['spark']['spark.driver.memory']}"
+        f"rows); Spark {r['spark_settings']['spark.master']}, driver memory "
+        f"{r['spark_settings']['spark.driver.memory']}"
     )
     print("| | DuckDB | Spark | Spark ÷ DuckDB |")
     print("|---|---|---|---|")
@@ -362,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("scale", nargs="?", default="S")
     ap.add_argument("work_dir", nargs="?", default=None)
     ap.add_argument("--spark-memory", default="4g")
+    ap.add_argument(
+        "--engines", nargs=2, default=list(ENGINES), help="the order the two builds run in"
+    )
     ap.add_argument("--report", nargs="+", type=Path, help="spark_<scale>.json files")
     ap.add_argument("--nodes", type=int, nargs="+", default=[4, 8, 16])
     args = ap.parse_args(argv)
@@ -371,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale not in SCALES:
         raise SystemExit(f"unknown scale {args.scale!r}: choose one of {', '.join(SCALES)}")
     root = Path(args.work_dir or ROOT / "build" / "bench" / "spark" / args.scale)
-    r = main_bench(args.scale, root, args.spark_memory)
+    if sorted(args.engines) != sorted(ENGINES):
+        raise SystemExit(f"--engines takes {' and '.join(ENGINES)}, in either order")
+    r = main_bench(args.scale, root, args.spark_memory, tuple(args.engines))
     print_run(r)
     return (
         1 if r["parity"]["failed"] or not (r["duckdb"]["success"] and r["spark"]["success"]) else 0
