@@ -1,7 +1,8 @@
 -- What customers said, one row per text: WeCom archived messages a customer sent (with the
 -- CRM account or lead the customer is, the company the contact named and the rep written to)
 -- and CRM activity notes (the descriptions of live tasks and events, with the deal, account and
--- rep they belong to), so the chat-risk rules run on the CRM alone where WeCom is missing.
+-- rep they belong to; a deal the CRM deleted is none), so the chat-risk rules run on the CRM
+-- alone where WeCom is missing.
 with
 
 messages as (
@@ -56,7 +57,8 @@ crm_notes as (
         activities.description as said_text,
         activities.occurred_at as said_at
     from activities
-    left join opportunities on activities.what_id = opportunities.opportunity_id
+    left join opportunities
+        on activities.what_id = opportunities.opportunity_id and not opportunities.is_deleted
     left join reps on activities.owner_id = reps.crm_user_id
     where
         activities.source_table in ('tasks', 'events')

@@ -1,5 +1,8 @@
 -- Every stage an opportunity entered (consecutive repeats of a stage folded), in order, with
 -- the canonical stage from the stage-config sheet, the stage before and the next entry.
+-- A deleted opportunity is not a deal: its history is left out even where the history rows
+-- are not marked deleted themselves (an export without queryAll, a partial delete), so the
+-- stage history, pipeline, funnel, dwell and everything read from them leave it out too.
 with
 
 opportunity_history as (
@@ -8,6 +11,11 @@ opportunity_history as (
 
 stage_config as (
     select * from {{ ref('stg_sheets__stage_config') }}
+),
+
+deleted_opportunities as (
+    select opportunity_id from {{ ref('stg_crm__opportunities') }}
+    where is_deleted
 ),
 
 mapped as (
@@ -27,7 +35,9 @@ mapped as (
     from opportunity_history
     inner join stage_config
         on opportunity_history.crm_stage_name = stage_config.crm_stage_name
-    where not opportunity_history.is_deleted
+    left join deleted_opportunities
+        on opportunity_history.opportunity_id = deleted_opportunities.opportunity_id
+    where not opportunity_history.is_deleted and deleted_opportunities.opportunity_id is null
 ),
 
 entries as (
