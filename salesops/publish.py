@@ -3,9 +3,10 @@
 Evidence's DuckDB driver reads storage versions up to 1.4/1.5, while the warehouse is written by
 DuckDB 2.x. The published file is created fresh with storage version v1.4.0 and holds schema
 ``reporting`` with a copy of every ``marts.rpt_*`` table (plus the marts the pages list) — the
-only tables BI reads. Text a spreadsheet would run as a formula is published with a leading
-single quote (the warehouse keeps it verbatim). It is written to a temporary name and moved
-into place, so a page build never sees a half-written file.
+only tables BI reads. The hours since each source's last load are counted to the time of
+publishing (``AT_PUBLISH``), not to the last build. Text a spreadsheet would run as a formula is
+published with a leading single quote (the warehouse keeps it verbatim). It is written to a
+temporary name and moved into place, so a page build never sees a half-written file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ ORG_WIDE = (
     "rpt_source_contract",
     "rpt_metric_applicability",
 )
+# Columns that count up to now, recomputed as the file is published: a run with nothing new
+# builds no model, yet the hours since a source's last load go on (table -> column -> SQL)
+_HOURS_SINCE_LOAD = "(epoch(current_timestamp) - epoch(last_loaded_at)) / 3600.0"
+AT_PUBLISH = {
+    "rpt_source_freshness": {
+        "hours_since_load": f"cast({_HOURS_SINCE_LOAD} as double)",
+        "is_stale": f"coalesce({_HOURS_SINCE_LOAD} > max_hours, true)",
+    },
+}
 # a sales region: one with reps or managers (the director's 总部 is not one)
 SALES_REGION = "region is not null and rep_role in ('rep', 'manager')"
 # Text a spreadsheet would run as a formula (OWASP CSV injection): it starts with = + - @, a tab
@@ -120,8 +130,13 @@ def publish_bi(
                 else:
                     where = "where false"
             # every text cell formula-safe: each page's data and download buttons read these
+            now = AT_PUBLISH.get(table, {})
             select = ", ".join(
-                f'{formula_safe(name)} as "{name}"' if dtype == "VARCHAR" else f'"{name}"'
+                f'{now[name]} as "{name}"'
+                if name in now
+                else f'{formula_safe(name)} as "{name}"'
+                if dtype == "VARCHAR"
+                else f'"{name}"'
                 for name, dtype in con.execute(
                     "select column_name, data_type from duckdb_columns() where database_name = "
                     "'wh' and schema_name = 'marts' and table_name = ? order by column_index",

@@ -85,3 +85,26 @@ def test_publishing_accepts_paths_with_a_quote_and_a_space(tmp_path):
     con = duckdb.connect(str(region_file), read_only=True)
     assert con.execute("select rep_id from reporting.rpt_lead_response").fetchall() == [("S001",)]
     con.close()
+
+
+def test_hours_since_a_load_count_to_publishing_not_to_the_build(tmp_path):
+    """A run with nothing new builds no model: the published freshness still counts on."""
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(warehouse))
+    # as a build two days ago left it: crm loaded an hour before that build, u8 never
+    con.execute(
+        "create table marts.rpt_source_freshness as select * from (values "
+        "('crm', current_timestamp - interval 49 hour, 1.0, 24.0, false), "
+        "('u8', null::timestamptz, null::double, 24.0, true)) "
+        "t(source_name, last_loaded_at, hours_since_load, max_hours, is_stale)"
+    )
+    con.close()
+    bi_file = tmp_path / "warehouse_bi.duckdb"
+    publish.publish_bi(warehouse, bi_file)
+    con = duckdb.connect(str(bi_file), read_only=True)
+    rows = con.execute(
+        "select source_name, round(hours_since_load), is_stale "
+        "from reporting.rpt_source_freshness order by 1"
+    ).fetchall()
+    con.close()
+    assert rows == [("crm", 49.0, True), ("u8", None, True)]
