@@ -2,7 +2,10 @@
 
 The same definitions that ``dagster dev`` serves run here through ``execute_in_process``, so a
 command-line run and a scheduled run share every code path. Progress is printed one line per
-step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set).
+step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set). A plain run
+is two Dagster runs: the loads, then the rest, which leaves out dbt and its checks when the
+loads brought nothing new since the last build (a run that holds them writes an event for every
+model and check, planned and unchanged, before and after it finds so).
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -357,24 +360,69 @@ def run(
             )
             if instance is not None:
                 wait_for_pool(instance, deadline, echo)
-            stack.enter_context(pool_watch(instance, run_id, echo))
-            result = _execute(
-                job, instance, run_id, asset_keys, config_path, full_refresh, partitions
-            )
+            results = []
+            for keys in _stages(asset_keys, full_refresh or partitions is not None):
+                if results:  # the loads are done: does the rest have anything to build?
+                    if not results[-1].success:  # what reads a failed step does not run
+                        break
+                    keys = _unless_nothing_new(cfg, keys, results[-1].run_id, echo)
+                    if not keys:
+                        break
+                    run_id = str(uuid.uuid4())
+                with pool_watch(instance, run_id, echo):
+                    results.append(
+                        _execute(job, instance, run_id, keys, config_path, full_refresh, partitions)
+                    )
     except WaitTimeout as exc:
         echo(str(exc))
         return RunOutcome(
             False, run_id, time.monotonic() - started, errors=[str(exc)], recovered_runs=recovered
         )
-    outcome = RunOutcome(result.success, result.run_id, time.monotonic() - started)
+    outcome = RunOutcome(
+        all(r.success for r in results), results[-1].run_id, time.monotonic() - started
+    )
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
-    _collect(outcome, result)
-    outcome.build_note = build_note(cfg.warehouse, outcome.run_id)
+    for result in results:
+        _collect(outcome, result)
+    outcome.build_note = build_note(cfg.warehouse, *(r.run_id for r in results))
     if outcome.failed_sources:
         outcome.success = False
         outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
     return outcome
+
+
+def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.AssetKey]]:
+    """The Dagster runs a run is made of: the loads first, then the rest, launched only when
+    the loads left something to build (``_unless_nothing_new``). A run with nothing to load, a
+    full refresh and a backfill (``whole``) are one run."""
+    from orchestration.defs.ingest import ingest_assets
+
+    loading = {key for assets in ingest_assets for key in assets.keys}
+    loads = [k for k in asset_keys if k in loading]
+    rest = [k for k in asset_keys if k not in loading]
+    if whole or not loads or not rest:
+        return [list(asset_keys)]
+    return [loads, rest]
+
+
+def _unless_nothing_new(
+    cfg, keys: list[dg.AssetKey], loads_run_id: str, echo: Callable[[str], None]
+) -> list[dg.AssetKey]:
+    """``keys`` (what follows the loads), without the dbt models and their checks when a build
+    of them would find nothing new since the last one (``transform.nothing_new``: its decision
+    is recorded as the loads run's): a run that holds them records a planned output for every
+    model and check before it starts, and reports every model unchanged."""
+    from orchestration.defs.transform import dbt_models, nothing_new
+
+    models = [k for k in keys if k in dbt_models.keys]
+    if not models:
+        return keys
+    why = nothing_new(cfg, models, loads_run_id)
+    if why is None:
+        return keys
+    echo(f"dbt not launched: {why}")
+    return [k for k in keys if k not in dbt_models.keys]
 
 
 def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions):
@@ -402,8 +450,8 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
     )
 
 
-def build_note(warehouse: Path, run_id: str) -> str | None:
-    """What the dbt step of run ``run_id`` decided, as it recorded in ``ops.run_state``."""
+def build_note(warehouse: Path, *run_ids: str) -> str | None:
+    """What the dbt step of runs ``run_ids`` decided, as it recorded in ``ops.run_state``."""
     import duckdb
 
     from orchestration.defs.transform import DECISION_STATE
@@ -419,7 +467,7 @@ def build_note(warehouse: Path, run_id: str) -> str | None:
         decision = runstate.read(con, DECISION_STATE)
     finally:
         con.close()
-    if not decision or decision.get("run_id") != run_id:
+    if not decision or decision.get("run_id") not in run_ids:
         return None
     return decision.get("note")
 

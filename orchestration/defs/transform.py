@@ -18,7 +18,9 @@ The manifest is prepared at install (``make``) and, under ``dagster dev``, by
 A run with nothing new builds nothing: when the tables dbt reads hold what they held at the
 last build (``salesops.runstate``: rows, newest load, content), with the same dbt vars (the
 as-of day), the same dbt project files and the same models selected, dbt does not run (the
-models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). When a
+models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). The
+command-line runner asks the same after its loads (``nothing_new``) and then does not launch
+this op at all. When a
 configuration sheet an incremental model reads (keywords, stages, the org) changed since the
 last build, those models are rebuilt from all history in the same build: their rows were
 classified by the old version.
@@ -100,10 +102,10 @@ def _manifest() -> dict[str, Any]:
     return json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
 
 
-def _build_key(context, cfg, variables: dict[str, str]) -> str:
+def _build_key(selected_keys, cfg, variables: dict[str, str]) -> str:
     """What a build computes besides the tables it reads: vars, project files, selection, and
     the day it is as of (today in the business time zone when no ``as_of`` is configured)."""
-    selected = sorted(k.to_user_string() for k in context.selected_asset_keys)
+    selected = sorted(k.to_user_string() for k in selected_keys)
     day = cfg.as_of or datetime.now(ZoneInfo(cfg.timezone)).date()
     project = runstate.project_digest(Path(dbt_project.project_dir))
     key = [variables, day.isoformat(), cfg.engine, selected, project]
@@ -121,12 +123,14 @@ def _relations(manifest: dict[str, Any], names: set[str] | None = None) -> dict[
     }
 
 
-def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -> dict[str, Any]:
-    """What this build must do, from what the warehouse holds now against the last build:
-    ``skip`` (why nothing is built) or ``refresh`` (incremental model -> the changed
+def _plan(
+    selected_keys, run_id: str, cfg, variables: dict[str, str], full: bool, backfill: bool
+) -> dict[str, Any]:
+    """What a build of ``selected_keys`` must do, from what the warehouse holds now against the
+    last build: ``skip`` (why nothing is built) or ``refresh`` (incremental model -> the changed
     configuration tables it reads, to rebuild from all history), and the ``state`` to save."""
     manifest = _manifest()
-    selected = {k.path[-1] for k in context.selected_asset_keys}
+    selected = {k.path[-1] for k in selected_keys}
     con = duckdb.connect(str(cfg.warehouse))
     try:
         before = runstate.read(con, BUILD_STATE) or {}
@@ -141,8 +145,8 @@ def _plan(context, cfg, variables: dict[str, str], full: bool, backfill: bool) -
         }
     finally:
         con.close()
-    key = _build_key(context, cfg, variables)
-    state = {"key": key, "tables": tables, "run_id": context.run.run_id}
+    key = _build_key(selected_keys, cfg, variables)
+    state = {"key": key, "tables": tables, "run_id": run_id}
     plan: dict[str, Any] = {"skip": None, "refresh": {}, "state": state}
     if full or backfill or not before:
         return plan
@@ -236,6 +240,21 @@ def full_build_due(cfg, now: datetime) -> bool:
     return last is not None and last <= now - timedelta(days=cfg.models_full_every_days)
 
 
+def nothing_new(cfg, selected_keys, run_id: str) -> str | None:
+    """Why a plain build of ``selected_keys`` (dbt models) would build nothing now (nothing new
+    since the last build, the last full build not due), recorded as run ``run_id``'s decision;
+    None when it would build. A run that loads first asks this before it launches dbt at all
+    (``orchestration.runner``): the build it leaves out would only report every model
+    unchanged."""
+    if full_build_due(cfg, datetime.now(UTC)):
+        return None
+    variables = dbt_vars(cfg.as_of, cfg.timezone)
+    plan = _plan(selected_keys, run_id, cfg, variables, full=False, backfill=False)
+    if plan["skip"]:
+        _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
+    return plan["skip"]
+
+
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
     """``dbt build`` of the asset's selection against the configured warehouse and as-of day;
     nothing when nothing is new since the last build."""
@@ -264,8 +283,8 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
             "building the incremental models from all history"
         )
         full = True
-    plan = _plan(context, cfg, variables, full, bool(extra))
     run_id = context.run.run_id
+    plan = _plan(context.selected_asset_keys, run_id, cfg, variables, full, bool(extra))
     if plan["skip"]:
         context.log.info(plan["skip"])
         _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
