@@ -18,7 +18,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from ingest import sources
+from ingest import sources, stamps
 from ingest.crm import settings
 from ingest.crm.helpers import (
     CrmApiError,
@@ -255,6 +255,18 @@ def client_from_config(section: dict[str, Any]) -> SalesforceClient:
         api_version=str(section.get("api_version") or settings.API_VERSION),
         retry=RetryPolicy(0.2, 2.0, 10.0),
     )
+
+
+def stamp(section: dict[str, Any]) -> list[Any] | None:
+    """What an export folder holds now (``ingest.stamps``): each file's name, size and
+    modification time, the same stamp that tells an export file read before. The REST API has
+    none: it loads every run (its cursor query asks only for what changed)."""
+    if not section.get("export_dir"):
+        return None
+    folder = Path(section["export_dir"]).expanduser()
+    if not folder.is_dir():
+        return None  # the load says what is wrong
+    return [stamps.settings(section, "export_dir"), stamps.file_stats(folder)]
 
 
 def contract_findings(section: dict[str, Any]) -> list:

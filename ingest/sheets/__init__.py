@@ -146,6 +146,11 @@ def files_digest(section: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def stamp(section: dict[str, Any]) -> str:
+    """What the sheets' files hold now (``ingest.stamps``): :func:`files_digest`."""
+    return files_digest(section)
+
+
 def source_from_config(section: dict[str, Any]) -> DltSource:
     """The sheets source from its run-configuration section (``dir``)."""
     return sheets_source(dir=str(section["dir"]) if section.get("dir") else None)

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from dlt.extract.source import DltResource, DltSource
 
-from ingest import contracts, pipelines, sources
+from ingest import contracts, pipelines, sources, stamps
 from ingest.u8.settings import DEFAULT_CHUNK_SIZE, TABLES
 
 logger = logging.getLogger(__name__)
@@ -202,6 +202,33 @@ def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -
     meta = sa.MetaData()
     present = [c for c in spec["columns"] if c.lower() in columns]
     return sa.Table(actual, meta, *(sa.Column(columns[c.lower()]) for c in present))
+
+
+def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
+    """What the U8 database holds now (``ingest.stamps``): per table read, the columns read,
+    the row count (a document deleted outright lowers it) and the newest rowversion (every
+    insert and update raises it; a line table's header is stamped with it)."""
+    url = str(section.get("url") or dlt.secrets.get("sources.u8.url") or "")
+    if not url:
+        return None
+    engine = sa.create_engine(url)
+    try:
+        wanted = set(section.get("tables") or TABLES)
+        # a line table is read through its header's rowversion: the header is stamped too
+        wanted |= {TABLES[n]["header"] for n in wanted if "header" in TABLES.get(n, {})}
+        out: dict[str, Any] = {"settings": stamps.settings(section, "url")}
+        with engine.connect() as conn:
+            for name, spec in TABLES.items():
+                if name not in wanted:
+                    continue
+                table = _check_table(engine, url, name, spec)
+                cursor = [c for c in table.c if c.name.lower() == spec["cursor"].lower()]
+                newest = [sa.func.max(sa.cast(c, sa.BigInteger)) for c in cursor]
+                row = conn.execute(sa.select(sa.func.count(), *newest).select_from(table)).one()
+                out[name] = [sorted(c.name for c in table.c), *row]
+        return out
+    finally:
+        engine.dispose()
 
 
 def _column(table: sa.Table, name: str) -> sa.Column:

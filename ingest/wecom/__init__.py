@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltResource, DltSource
 
-from ingest import sources
+from ingest import sources, stamps
 from ingest.wecom.archive import read_columns
 from ingest.wecom.contacts import DELETED, ContactLoader
 from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
@@ -181,16 +181,7 @@ def wecom_source(
         todo = span(state, end - timedelta(days=HISTORY_DAYS - 1))
         if todo is None:
             return
-        for user in reps():
-            for first, last in windows(*todo):
-                # one userid a call: several give one aggregated total
-                data = client.post(
-                    "externalcontact/get_user_behavior_data",
-                    {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)},
-                )
-                rows = [_behaviour_row(user, r) for r in data.get("behavior_data", [])]
-                if rows:
-                    yield pa.Table.from_pylist(rows, schema=BEHAVIOUR_SCHEMA)
+        yield from behaviour_tables(client, reps(), *todo)
         state["last_day"] = todo[1].isoformat()
 
     @dlt.resource(
@@ -203,27 +194,87 @@ def wecom_source(
         todo = span(state, date(1970, 1, 2))
         if todo is None:
             return
-        users = reps()
-        for first, last in windows(*todo):
-            for i in range(0, len(users), MAX_USERS_PER_CALL):
-                data = client.post(
-                    "checkin/getcheckindata",
-                    {
-                        "opencheckindatatype": CHECKIN_FIELD_VISITS,
-                        "starttime": _midnight(first),
-                        "endtime": _midnight(last + timedelta(days=1)) - 1,
-                        "useridlist": users[i : i + MAX_USERS_PER_CALL],
-                    },
-                )
-                rows = [_checkin_row(r) for r in data.get("checkindata", [])]
-                if rows:
-                    yield pa.Table.from_pylist(rows, schema=CHECKIN_SCHEMA)
+        yield from checkin_tables(client, reps(), *todo)
         state["last_day"] = todo[1].isoformat()
 
     resources = [follow_users, external_contacts, user_behavior_data, checkins]
     if chat_archive_dir:
         resources.append(chat_messages(Path(chat_archive_dir)))
     return resources
+
+
+def behaviour_tables(
+    client: WeComClient, users: list[str], first_day: date, last_day: date
+) -> Iterator[pa.Table]:
+    """Each rep's daily statistics for ``first_day``..``last_day``, in ≤30-day windows."""
+    for user in users:
+        for first, last in windows(first_day, last_day):
+            # one userid a call: several give one aggregated total
+            data = client.post(
+                "externalcontact/get_user_behavior_data",
+                {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)},
+            )
+            rows = [_behaviour_row(user, r) for r in data.get("behavior_data", [])]
+            if rows:
+                yield pa.Table.from_pylist(rows, schema=BEHAVIOUR_SCHEMA)
+
+
+def checkin_tables(
+    client: WeComClient, users: list[str], first_day: date, last_day: date
+) -> Iterator[pa.Table]:
+    """The reps' field check-ins on ``first_day``..``last_day``, ≤100 reps and ≤30 days a call."""
+    for first, last in windows(first_day, last_day):
+        for i in range(0, len(users), MAX_USERS_PER_CALL):
+            data = client.post(
+                "checkin/getcheckindata",
+                {
+                    "opencheckindatatype": CHECKIN_FIELD_VISITS,
+                    "starttime": _midnight(first),
+                    "endtime": _midnight(last + timedelta(days=1)) - 1,
+                    "useridlist": users[i : i + MAX_USERS_PER_CALL],
+                },
+            )
+            rows = [_checkin_row(r) for r in data.get("checkindata", [])]
+            if rows:
+                yield pa.Table.from_pylist(rows, schema=CHECKIN_SCHEMA)
+
+
+def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
+    """What WeCom holds now for an incremental load (``ingest.stamps``): the archive's and the
+    contact events' files (name, size, modification time), the day the windowed endpoints end
+    on, the reps, and the answers to what a load after the last one asks again (the statistics
+    and check-ins of its last ``REFETCH_DAYS`` days). The contacts are read only on events
+    while that day stays the same (their full page-through falls due on a later day), so
+    without an events folder they are paged through every run: no stamp."""
+    import dlt
+
+    if not section.get("contact_events_dir"):
+        return None
+    end = _as_date(section.get("end_date"), datetime.now(TZ).date())
+    secret = dlt.secrets.get("sources.wecom.corp_secret")
+    client = WeComClient(
+        str(section.get("base_url") or DEFAULT_BASE_URL),
+        str(section.get("corp_id") or dlt.config.get("sources.wecom.corp_id") or ""),
+        {
+            app: dlt.secrets.get(f"sources.wecom.{app}_secret") or secret
+            for app in ("contact", "checkin")
+        },
+        RetryPolicy(2, 0.2),
+    )
+    users = list(
+        section.get("userids") or client.get("externalcontact/get_follow_user_list")["follow_user"]
+    )
+    first = end - timedelta(days=REFETCH_DAYS - 1)
+    archive = section.get("chat_archive_dir")
+    return {
+        "settings": stamps.settings(section, "base_url", "chat_archive_dir", "contact_events_dir"),
+        "end": end.isoformat(),
+        "users": users,
+        "archive": stamps.file_stats(archive, "*.jsonl") if archive else None,
+        "events": stamps.file_stats(section["contact_events_dir"], "*.jsonl"),
+        "behaviour": [t.to_pylist() for t in behaviour_tables(client, users, first, end)],
+        "checkins": [t.to_pylist() for t in checkin_tables(client, users, first, end)],
+    }
 
 
 def chat_messages(folder: Path) -> DltResource:

@@ -11,9 +11,12 @@ tables as not refreshed (materialisation metadata ``load: failed``) so that the 
 build from the last good load, and fails the tables' ``loaded`` check (ERROR severity, not
 blocking): the run ends *partial*, with the source named first in its summary.
 
-The sheets are read again only when a file in their folder (or the shipped defaults, or the
-code that reads them) changed since their last load (a hash kept in ``ops.run_state``); else
-their tables are reported as they are (materialisation metadata ``load: unchanged``).
+A source whose stamp (``ingest.stamps``: file sizes and times, row counts and newest change
+stamps, the answers to what an incremental load asks again; the sheets' files by content) is
+the one taken before its last load, with the same configuration and code, holds nothing new: no
+dlt pipeline starts, and its tables are reported as they are (materialisation metadata
+``load: unchanged``). The stamp is kept in ``ops.run_state`` once a load of every table of the
+source succeeded.
 """
 
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 
-from ingest import sources
+from ingest import sources, stamps
 from ingest.pipelines import (
     LAKE_RUN,
     check_contract,
@@ -40,26 +43,52 @@ from salesops import lake, runstate
 INGEST_POOL = "duckdb_write"
 # the check each raw table carries: did this run's load of its source succeed
 LOADED_CHECK = "loaded"
-# ops.run_state key: the hash of the sheets' files at their last load
-SHEETS_STATE = "sheets_files"
+# ops.run_state key: a source's stamp at its last load (ingest.stamps) and the tables it left
+STAMP_STATE = "source_stamp:{src}"
 
 
-def _sheets_state(warehouse, digest: str | None = None) -> str | None:
-    """The sheets' files hash at their last load (None: never loaded, or the tables are gone);
-    with ``digest``, record it as the last load's."""
+def _last_stamp(warehouse, src: str) -> str | None:
+    """The stamp of ``src``'s last whole load (None: never loaded so, or a table it left is
+    gone)."""
     con = duckdb.connect(str(warehouse))
     try:
-        if digest is not None:
-            runstate.write(con, SHEETS_STATE, {"digest": digest})
-            return digest
-        loaded = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw_sheets' "
-            "and table_name = 'sheet_load_report'"
-        ).fetchone()[0]
-        state = runstate.read(con, SHEETS_STATE) if loaded else None
-        return state["digest"] if state else None
+        state = runstate.read(con, STAMP_STATE.format(src=src))
+        if not state:
+            return None
+        present = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [f"raw_{src}"],
+            ).fetchall()
+        }
+        return state["stamp"] if set(state["tables"]) <= present else None
     finally:
         con.close()
+
+
+def _save_stamp(warehouse, src: str, stamp: str) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [f"raw_{src}"],
+        ).fetchall()
+        runstate.write(
+            con, STAMP_STATE.format(src=src), {"stamp": stamp, "tables": [t for (t,) in tables]}
+        )
+    finally:
+        con.close()
+
+
+def _stamp(context, src: str, section: dict[str, Any]) -> str | None:
+    """``src``'s stamp now (ingest.stamps); None when it has none or cannot be read (the load
+    that follows then says what is wrong)."""
+    try:
+        return stamps.source_stamp(src, section)
+    except Exception as exc:
+        context.log.info(f"{src}: no stamp ({_error_text(exc)}): loading")
+        return None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -114,41 +143,42 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             )
         # the Spark engine's raw layer is the lake: the same source, dlt's filesystem destination
         lake_dir = lake.lake_dir(cfg.spark_dir) if cfg.engine == "spark" else None
-        pipeline = make_pipeline(
-            src, cfg.warehouse, cfg.pipelines_dir, cfg.duckdb_settings, lake=lake_dir
-        )
         checks = [k for k in context.selected_asset_check_keys if k.name == LOADED_CHECK]
         done: set[dg.AssetKey] = set()
-        digest = None
+        # taken before anything is read: what arrives meanwhile gives the next run another one
+        # (the lake, Spark's raw layer, is not stamped: its tables are not the warehouse's)
+        stamp = None if lake_dir else _stamp(context, src, cfg.sources[src])
         try:
-            if src == "sheets":
-                from ingest.sheets import files_digest, load_notes
+            if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
+                context.log.info(f"{src} holds nothing new since its last load: not loaded")
+                record_source_load(cfg.warehouse, src)
+                if src == "sheets":
+                    from ingest.sheets import load_notes
 
-                digest = files_digest(cfg.sources[src])
-                if digest == _sheets_state(cfg.warehouse):
-                    context.log.info("the sheets are unchanged since their last load: not read")
-                    record_source_load(cfg.warehouse, src)
                     for note in load_notes(cfg.warehouse):  # as the last load said
                         context.log.warning(note)
-                    for key in sorted(context.selected_asset_keys, key=str):
-                        yield dg.MaterializeResult(
-                            asset_key=key,
-                            metadata={"load": "unchanged since the last load: not read again"},
-                        )
-                    for key in checks:
-                        yield dg.AssetCheckResult(
-                            asset_key=key.asset_key,
-                            check_name=key.name,
-                            passed=True,
-                            metadata={"source": src, "load": "unchanged"},
-                        )
-                    return
+                for key in sorted(context.selected_asset_keys, key=str):
+                    yield dg.MaterializeResult(
+                        asset_key=key,
+                        metadata={"load": "unchanged since the last load: not read again"},
+                    )
+                for key in checks:
+                    yield dg.AssetCheckResult(
+                        asset_key=key.asset_key,
+                        check_name=key.name,
+                        passed=True,
+                        metadata={"source": src, "load": "unchanged"},
+                    )
+                return
             # what the source lacks against its contract: recorded in ops.source_contract; a
             # missing required column or object fails the source here, before anything loads
             for finding in check_contract(src, cfg.sources[src], cfg.warehouse):
                 log = context.log.info if finding.status == "unknown" else context.log.warning
                 log(finding.message)
             context.log.info(f"loading {src} into {lake_dir or cfg.warehouse} (dataset raw_{src})")
+            pipeline = make_pipeline(
+                src, cfg.warehouse, cfg.pipelines_dir, cfg.duckdb_settings, lake=lake_dir
+            )
             for result in dlt.run(
                 context=context,
                 dlt_source=source_from_config(src, cfg.sources[src]),
@@ -190,11 +220,11 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
                 )
             return
         record_source_load(cfg.warehouse, src)
+        if stamp is not None and context.selected_asset_keys == set(context.assets_def.keys):
+            _save_stamp(cfg.warehouse, src, stamp)  # every table loaded from what it stamps
         if src == "sheets":
             from ingest.sheets import load_notes
 
-            if context.selected_asset_keys == set(context.assets_def.keys):
-                _sheets_state(cfg.warehouse, digest)  # every sheet loaded from these files
             for note in load_notes(cfg.warehouse):
                 context.log.warning(note)
         counts = record_volumes(cfg.warehouse, src)

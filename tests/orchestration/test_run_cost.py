@@ -1,13 +1,19 @@
-"""What a run costs when little is new: a run with nothing new builds nothing (the sheets are
-not read again, dbt and the checks do not run, and the run says so); a changed keyword sheet
-rebuilds the activity timeline from all history in the next run, as a full refresh would."""
+"""What a run costs when little is new: a run with nothing new loads and builds nothing (no
+source is read again past its stamp, dbt and the checks do not run, and the run says so), yet
+every changed row loads; a changed keyword sheet rebuilds the activity timeline from all
+history in the next run, as a full refresh would."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
-from datetime import date
+import sqlite3
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import dagster as dg
 import duckdb
 import openpyxl
 import pytest
@@ -106,3 +112,96 @@ def test_nothing_new_builds_nothing_and_a_keyword_change_refreshes(
         )
         assert full.success, full.errors
     assert refreshed == query(twin / "twin.duckdb", timeline)
+
+
+def loads_of(run_id: str) -> dict[str, str]:
+    """Source -> what run ``run_id``'s load of it said (``load`` metadata; "loaded" without)."""
+    instance = dg.DagsterInstance.get()
+    out: dict[str, str] = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        event = entry.dagster_event
+        source = event.asset_key.path[0]
+        load = event.event_specific_data.materialization.metadata.get("load")
+        said = load.value.split(":")[0] if load else "loaded"
+        out[source] = said if out.get(source, said) == said else "mixed"
+    return out
+
+
+def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path, monkeypatch):
+    """No dlt pipeline starts for a source whose stamp is the one before its last load; a row
+    changed or deleted in U8, a record edited in the CRM export and a check-in on the last day
+    each make the next run load their source, and land. (Loads only: no model is built.)"""
+    from devkit.demo.generate import generate
+    from orchestration.defs.ingest import ingest_assets
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    src = tmp_path / "sources"
+    generate(src, seed=3, scale="XS", as_of=AS_OF)
+    warehouse = tmp_path / "warehouse.duckdb"
+    keys = sorted({k for assets in ingest_assets for k in assets.keys}, key=str)
+    with served_sources(src, AS_OF, crm="export") as sections:
+        config = write_config(tmp_path, warehouse, sections, src / "sheets")
+        first = runner.run(config, asset_keys=keys)
+        assert first.success, first.errors
+        again = runner.run(config, asset_keys=keys)
+        assert again.success, again.errors
+        assert loads_of(again.run_id) == dict.fromkeys(
+            ("crm", "wecom", "u8", "sheets"), "unchanged since the last load"
+        )
+
+        # U8: an order edited (its rowversion raised) and an order line deleted outright
+        u8 = sqlite3.connect(src / "u8" / "UFDATA_001_2026.db")
+        order = u8.execute("select min(ID) from SO_SOMain").fetchone()[0]
+        line = u8.execute("select max(iSOsID) from SO_SODetails").fetchone()[0]
+        u8.execute(
+            "update SO_SOMain set cVerifier = '复核人改', "
+            "ufts = (select max(ufts) from SO_SOMain) + 1000 where ID = ?",
+            [order],
+        )
+        u8.execute("delete from SO_SODetails where iSOsID = ?", [line])
+        u8.commit()
+        u8.close()
+        # CRM: a lead edited in the export (a later SystemModstamp)
+        leads = src / "crm_export" / "Lead.csv"
+        with leads.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        rows[0]["Company"] = "改名后的公司"
+        # later than every stamp the export held: past the loader's cursor
+        later = f"{AS_OF + timedelta(days=1)}T09:00:00.000Z"
+        rows[0]["SystemModstamp"] = rows[0]["LastModifiedDate"] = later
+        with leads.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        # WeCom: a field visit checked in on the last day, after the last load
+        checkins = src / "wecom" / "checkins.jsonl"
+        visit = next(
+            json.loads(line)
+            for line in checkins.read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["checkin_type"] == "外出打卡"
+        )
+        noon = datetime.combine(AS_OF, time(12, 0), ZoneInfo("Asia/Shanghai"))
+        visit.update(checkin_time=int(noon.timestamp()), location_title="迟到的拜访")
+        with checkins.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(visit, ensure_ascii=False) + "\n")
+
+        changed = runner.run(config, asset_keys=keys)
+        assert changed.success, changed.errors
+    assert loads_of(changed.run_id) == {
+        "crm": "loaded",
+        "wecom": "loaded",
+        "u8": "loaded",
+        "sheets": "unchanged since the last load",
+    }
+    assert query(warehouse, f"select cverifier from raw_u8.so_somain where id = {order}") == [
+        ("复核人改",)
+    ]
+    assert query(warehouse, f"select count(*) from raw_u8.so_sodetails where isosid = {line}") == [
+        (0,)
+    ]
+    lead = query(warehouse, f"select company from raw_crm.leads where id = '{rows[0]['Id']}'")
+    assert lead == [("改名后的公司",)]
+    assert query(
+        warehouse, "select count(*) from raw_wecom.checkins where location_title = '迟到的拜访'"
+    ) == [(1,)]
