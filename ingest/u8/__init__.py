@@ -209,8 +209,8 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
     the row count (a document deleted outright lowers it) and the newest rowversion (every
     insert and update raises it; a line table's header is stamped with it)."""
     url = str(section.get("url") or dlt.secrets.get("sources.u8.url") or "")
-    if not url:
-        return None
+    if not url or url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None  # the load says what is wrong (SQLite would create the file)
     engine = sa.create_engine(url)
     try:
         wanted = set(section.get("tables") or TABLES)

@@ -137,7 +137,7 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     src = tmp_path / "sources"
-    generate(src, seed=3, scale="XS", as_of=AS_OF)
+    generate(src, seed=21, scale="XS", as_of=AS_OF)  # an org with U8 orders
     warehouse = tmp_path / "warehouse.duckdb"
     keys = sorted({k for assets in ingest_assets for k in assets.keys}, key=str)
     with served_sources(src, AS_OF, crm="export") as sections:
@@ -154,6 +154,7 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
         u8 = sqlite3.connect(src / "u8" / "UFDATA_001_2026.db")
         order = u8.execute("select min(ID) from SO_SOMain").fetchone()[0]
         line = u8.execute("select max(iSOsID) from SO_SODetails").fetchone()[0]
+        assert order is not None and line is not None
         u8.execute(
             "update SO_SOMain set cVerifier = '复核人改', "
             "ufts = (select max(ufts) from SO_SOMain) + 1000 where ID = ?",
