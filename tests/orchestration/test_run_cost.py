@@ -137,7 +137,7 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     src = tmp_path / "sources"
-    generate(src, seed=21, scale="XS", as_of=AS_OF)  # an org with U8 orders
+    generate(src, seed=21, scale="XS", as_of=AS_OF, anomaly_rate=0.0)  # it has a U8 order
     warehouse = tmp_path / "warehouse.duckdb"
     keys = sorted({k for assets in ingest_assets for k in assets.keys}, key=str)
     with served_sources(src, AS_OF, crm="export") as sections:
