@@ -19,6 +19,14 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+-- without Lead.IsConverted the converted leads are unknown (null) and the track record is the
+-- won deals alone
+lead_conversion as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'lead_conversion'
+),
+
 conversions as (
     select
         reps.rep_id,
@@ -54,11 +62,14 @@ combined as (
     select
         coalesce(conversions.rep_id, wins.rep_id) as rep_id,
         coalesce(conversions.industry, wins.industry) as industry,
-        coalesce(conversions.converted_leads, 0) as converted_leads,
+        case
+            when lead_conversion.is_applicable then coalesce(conversions.converted_leads, 0)
+        end as converted_leads,
         coalesce(wins.won_deals, 0) as won_deals
     from conversions
     full outer join wins
         on conversions.rep_id = wins.rep_id and conversions.industry = wins.industry
+    cross join lead_conversion
 ),
 
 ranked as (
@@ -67,10 +78,10 @@ ranked as (
         industry,
         converted_leads,
         won_deals,
-        converted_leads + won_deals as track_record,
+        coalesce(converted_leads, 0) + won_deals as track_record,
         row_number() over (
             partition by rep_id
-            order by converted_leads + won_deals desc, won_deals desc, industry asc
+            order by coalesce(converted_leads, 0) + won_deals desc, won_deals desc, industry asc
         ) as industry_rank
     from combined
 )

@@ -35,6 +35,13 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
+-- without Lead.IsConverted conversion is unknown (null), not "never converted"
+lead_conversion as (
+    select is_applicable
+    from {{ ref('rpt_metric_applicability') }}
+    where metric = 'lead_conversion'
+),
+
 first_touches as (
     select
         touches.lead_id,
@@ -55,7 +62,7 @@ measured as (
         reps.region,
         leads.lead_source,
         leads.lead_status,
-        leads.is_converted as converted,
+        case when lead_conversion.is_applicable then leads.is_converted end as converted,
         leads.created_at,
         assignments.assigned_at,
         first_touches.first_touch_at,
@@ -66,6 +73,7 @@ measured as (
     inner join assignments on leads.lead_id = assignments.lead_id
     left join first_touches on leads.lead_id = first_touches.lead_id
     left join reps on assignments.owner_user_id = reps.crm_user_id
+    cross join lead_conversion
     where not leads.is_deleted
 ),
 
