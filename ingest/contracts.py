@@ -167,17 +167,19 @@ create table if not exists ops.source_contract (
 """
 
 
-def record(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
-    """Replace ``source``'s rows of ``ops.source_contract`` with ``findings`` (one ``ok`` row
-    when there is none, so every checked source is listed)."""
+def _replace(
+    warehouse: str | Path, source: str, findings: list[Finding], statuses: tuple[str, ...] = ()
+) -> None:
+    """In one transaction: delete ``source``'s rows of ``ops.source_contract`` (of ``statuses``
+    only, when given) and insert ``findings``."""
     import duckdb
 
-    findings = list(findings) or [Finding(source, "", None, OK)]
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(DDL)
         con.execute("begin")
-        con.execute("delete from ops.source_contract where source = ?", [source])
+        only = f" and status in ({', '.join('?' * len(statuses))})" if statuses else ""
+        con.execute(f"delete from ops.source_contract where source = ?{only}", [source, *statuses])
         con.executemany(
             "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
             [f.row() for f in findings],
@@ -185,6 +187,12 @@ def record(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> N
         con.execute("commit")
     finally:
         con.close()
+
+
+def record(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
+    """Replace ``source``'s rows of ``ops.source_contract`` with ``findings`` (one ``ok`` row
+    when there is none, so every checked source is listed)."""
+    _replace(warehouse, source, list(findings) or [Finding(source, "", None, OK)])
 
 
 @dataclass(frozen=True)
@@ -261,27 +269,8 @@ def empty_columns(
 def record_empty(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
     """Replace ``source``'s ``empty`` rows of ``ops.source_contract`` with ``findings``, keeping
     what the check before the load found (its ``ok`` row goes when there is a finding)."""
-    import duckdb
-
     findings = list(findings)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(DDL)
-        con.execute("begin")
-        con.execute(
-            "delete from ops.source_contract where source = ? and status = ?", [source, EMPTY]
-        )
-        if findings:
-            con.execute(
-                "delete from ops.source_contract where source = ? and status = ?", [source, OK]
-            )
-            con.executemany(
-                "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
-                [f.row() for f in findings],
-            )
-        con.execute("commit")
-    finally:
-        con.close()
+    _replace(warehouse, source, findings, (EMPTY, OK) if findings else (EMPTY,))
 
 
 def recorded(warehouse: str | Path) -> list[Finding]:
