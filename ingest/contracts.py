@@ -180,10 +180,11 @@ def _replace(
         con.execute("begin")
         only = f" and status in ({', '.join('?' * len(statuses))})" if statuses else ""
         con.execute(f"delete from ops.source_contract where source = ?{only}", [source, *statuses])
-        con.executemany(
-            "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
-            [f.row() for f in findings],
-        )
+        if findings:
+            con.executemany(
+                "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
+                [f.row() for f in findings],
+            )
         con.execute("commit")
     finally:
         con.close()
