@@ -39,10 +39,8 @@ settings as (
 
 -- check-ins without their place (every WeCom response lacks location_title) verify nothing:
 -- the rule does not apply rather than flag every visit
-checkin_places as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'unverified_visit'
+applicability as (
+    {{ metric_applicability('unverified_visit') }}
 ),
 
 {% if incremental -%}
@@ -189,10 +187,10 @@ unverified_visit as (
         inner join visit_subjects on visits.activity_id = visit_subjects.activity_id
     {%- endif %}
     left join verified_visits on visits.activity_id = verified_visits.activity_id
-    cross join checkin_places
+    cross join applicability
     where
         verified_visits.activity_id is null
-        and checkin_places.is_applicable
+        and applicability.is_applicable
         and {{ 'true' if source_exists('wecom', 'checkins') else 'false' }}
 ),
 

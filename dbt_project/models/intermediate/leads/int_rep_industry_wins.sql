@@ -21,10 +21,8 @@ reps as (
 
 -- without Lead.IsConverted the converted leads are unknown (null) and the track record is the
 -- won deals alone
-lead_conversion as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'lead_conversion'
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
 ),
 
 conversions as (
@@ -62,14 +60,12 @@ combined as (
     select
         coalesce(conversions.rep_id, wins.rep_id) as rep_id,
         coalesce(conversions.industry, wins.industry) as industry,
-        case
-            when lead_conversion.is_applicable then coalesce(conversions.converted_leads, 0)
-        end as converted_leads,
+        {{ when_applicable('coalesce(conversions.converted_leads, 0)') }} as converted_leads,
         coalesce(wins.won_deals, 0) as won_deals
     from conversions
     full outer join wins
         on conversions.rep_id = wins.rep_id and conversions.industry = wins.industry
-    cross join lead_conversion
+    cross join applicability
 ),
 
 ranked as (

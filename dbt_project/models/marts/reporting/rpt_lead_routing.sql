@@ -37,10 +37,8 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
-lead_conversion as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'lead_conversion'
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
 ),
 
 to_route as (
@@ -133,9 +131,8 @@ pairs as (
         loads.recent_visits < settings.routing_load_max_visits as is_available,
         coalesce(industry_wins.won_deals, 0) as industry_won_deals,
         -- null without Lead.IsConverted: unknown, not 0
-        case
-            when lead_conversion.is_applicable then coalesce(industry_wins.converted_leads, 0)
-        end as industry_converted_leads,
+        {{ when_applicable('coalesce(industry_wins.converted_leads, 0)') }}
+            as industry_converted_leads,
         coalesce(industry_wins.track_record, 0) as track_record,
         coalesce(industry_wins.industry_rank <= settings.routing_top_industries, false)
             as is_top_industry,
@@ -145,7 +142,7 @@ pairs as (
         on to_route.region = candidates.region or to_route.current_rep_id is null
     inner join loads on candidates.rep_id = loads.rep_id
     cross join settings
-    cross join lead_conversion
+    cross join applicability
     left join industry_wins
         on candidates.rep_id = industry_wins.rep_id and to_route.industry = industry_wins.industry
     left join top_lines on candidates.rep_id = top_lines.rep_id

@@ -21,10 +21,8 @@ reps as (
 ),
 
 -- without Lead.IsConverted the conversion rates are null, never 0
-lead_conversion as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'lead_conversion'
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
 ),
 
 closed_leads as (
@@ -85,12 +83,8 @@ paired as (
         routed.mean_response_hours as routed_hours,
         actual.followup_rate as actual_followup,
         routed.followup_rate as routed_followup,
-        case
-            when lead_conversion.is_applicable then coalesce(actual_conv.conversion_rate, 0)
-        end as actual_conversion,
-        case
-            when lead_conversion.is_applicable then coalesce(routed_conv.conversion_rate, 0)
-        end as routed_conversion
+        {{ when_applicable('coalesce(actual_conv.conversion_rate, 0)') }} as actual_conversion,
+        {{ when_applicable('coalesce(routed_conv.conversion_rate, 0)') }} as routed_conversion
     from closed_leads
     inner join candidates
         on closed_leads.lead_id = candidates.lead_id and candidates.candidate_rank = 1
@@ -100,7 +94,7 @@ paired as (
         on closed_leads.rep_id = actual_conv.rep_id and closed_leads.industry = actual_conv.industry
     left join rep_industry_figures as routed_conv
         on candidates.rep_id = routed_conv.rep_id and closed_leads.industry = routed_conv.industry
-    cross join lead_conversion
+    cross join applicability
 ),
 
 long as (

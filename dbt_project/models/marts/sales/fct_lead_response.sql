@@ -36,10 +36,8 @@ settings as (
 ),
 
 -- without Lead.IsConverted conversion is unknown (null), not "never converted"
-lead_conversion as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'lead_conversion'
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
 ),
 
 first_touches as (
@@ -62,7 +60,7 @@ measured as (
         reps.region,
         leads.lead_source,
         leads.lead_status,
-        case when lead_conversion.is_applicable then leads.is_converted end as converted,
+        {{ when_applicable('leads.is_converted') }} as converted,
         leads.created_at,
         assignments.assigned_at,
         first_touches.first_touch_at,
@@ -73,7 +71,7 @@ measured as (
     inner join assignments on leads.lead_id = assignments.lead_id
     left join first_touches on leads.lead_id = first_touches.lead_id
     left join reps on assignments.owner_user_id = reps.crm_user_id
-    cross join lead_conversion
+    cross join applicability
     where not leads.is_deleted
 ),
 

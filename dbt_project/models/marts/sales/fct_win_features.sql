@@ -34,10 +34,8 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
-decision_chain as (
-    select is_applicable
-    from {{ ref('rpt_metric_applicability') }}
-    where metric = 'win_decision_chain'
+applicability as (
+    {{ metric_applicability('win_decision_chain') }}
 ),
 
 stage_p90 as (
@@ -134,10 +132,8 @@ features as (
             cast(coalesce(recent_activity.activities_recent, 0) as double) as activities_recent,
             coalesce(trials.first_trial_date <= pipeline.pipeline_date, false) as has_trial,
         {%- endif %}
-        case
-            when decision_chain.is_applicable
-                then coalesce(trim(opportunities.decision_chain), '') != ''
-        end as has_decision_chain,
+        {{ when_applicable("coalesce(trim(opportunities.decision_chain), '') != ''") }}
+            as has_decision_chain,
         coalesce(outcomes.is_won_in_history, false) as is_won,
         outcomes.closed_date_in_history as closed_date
     from pipeline
@@ -155,7 +151,7 @@ features as (
             and pipeline.opportunity_id = recent_activity.opportunity_id
     left join trials on pipeline.opportunity_id = trials.opportunity_id
     left join outcomes on pipeline.opportunity_id = outcomes.opportunity_id
-    cross join decision_chain
+    cross join applicability
 )
 
 select * from features
