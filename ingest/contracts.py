@@ -9,7 +9,9 @@ database table's columns, a sheet's header) with its declaration:
 - a missing required column, or a missing required object, is an error (``ContractError``)
   that names source, object, column and the fix; that source does not load;
 - a missing optional column lands as nulls, a missing optional object lands empty (typed);
-- a column the declaration does not know is kept and reported.
+- a column the declaration does not know is kept and reported;
+- a column that is there but blank in every landed row (``empty``) is found after the load,
+  from the raw table, and degrades what it would if it were missing (``empty_columns``).
 
 Every finding is a row of ``ops.source_contract`` (source, object, column, status, degrades,
 fix), replaced per source on each load; the run summary prints it, the BI data-quality page
@@ -26,8 +28,9 @@ MISSING_REQUIRED = "missing_required"
 MISSING_OPTIONAL = "missing_optional"
 MISSING_OBJECT = "missing_object"
 UNKNOWN = "unknown"
+EMPTY = "empty"  # the column is there, and blank in every landed row
 OK = "ok"  # the one row of a source checked without a finding
-STATUSES = (MISSING_REQUIRED, MISSING_OPTIONAL, MISSING_OBJECT, UNKNOWN, OK)
+STATUSES = (MISSING_REQUIRED, MISSING_OPTIONAL, MISSING_OBJECT, UNKNOWN, EMPTY, OK)
 
 
 class ContractError(Exception):
@@ -75,6 +78,7 @@ class Finding:
             + " is missing",
             MISSING_OPTIONAL: f"{where}: optional column is missing",
             MISSING_OBJECT: f"{where}: object is missing (lands empty)",
+            EMPTY: f"{where}: empty or absent in every row delivered (read as missing)",
             UNKNOWN: f"{where}: not in the contract (kept as it is, not read by any model)"
             if self.column
             else f"{where}: file matches no object of the contract (not read)",
@@ -163,24 +167,111 @@ create table if not exists ops.source_contract (
 """
 
 
-def record(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
-    """Replace ``source``'s rows of ``ops.source_contract`` with ``findings`` (one ``ok`` row
-    when there is none, so every checked source is listed)."""
+def _replace(
+    warehouse: str | Path, source: str, findings: list[Finding], statuses: tuple[str, ...] = ()
+) -> None:
+    """In one transaction: delete ``source``'s rows of ``ops.source_contract`` (of ``statuses``
+    only, when given) and insert ``findings``."""
     import duckdb
 
-    findings = list(findings) or [Finding(source, "", None, OK)]
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(DDL)
         con.execute("begin")
-        con.execute("delete from ops.source_contract where source = ?", [source])
-        con.executemany(
-            "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
-            [f.row() for f in findings],
-        )
+        only = f" and status in ({', '.join('?' * len(statuses))})" if statuses else ""
+        con.execute(f"delete from ops.source_contract where source = ?{only}", [source, *statuses])
+        if findings:
+            con.executemany(
+                "insert into ops.source_contract values (current_timestamp, ?, ?, ?, ?, ?, ?)",
+                [f.row() for f in findings],
+            )
         con.execute("commit")
     finally:
         con.close()
+
+
+def record(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
+    """Replace ``source``'s rows of ``ops.source_contract`` with ``findings`` (one ``ok`` row
+    when there is none, so every checked source is listed)."""
+    _replace(warehouse, source, list(findings) or [Finding(source, "", None, OK)])
+
+
+@dataclass(frozen=True)
+class LandedObject:
+    """Where an object of the contract lands: its raw table, and per column the contract names
+    (in the org's or database's spelling) its raw column and what degrades when it is empty."""
+
+    name: str
+    table: str
+    columns: Mapping[str, tuple[str, str]]
+
+
+def empty_columns(
+    warehouse: str | Path, source: str, objects: Iterable[LandedObject]
+) -> list[Finding]:
+    """``empty`` findings of ``source``: the columns of its landed objects (``raw_<source>``)
+    that hold rows but no value in any of them. A column already found missing, an object
+    missing or landed without rows, and a raw column that is not there are not reported."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {
+            t: {
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ?",
+                    [f"raw_{source}", t],
+                ).fetchall()
+            }
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [f"raw_{source}"],
+            ).fetchall()
+        }
+        try:
+            gaps = {
+                (o, (c or "").lower())
+                for o, c in con.execute(
+                    "select object, column_name from ops.source_contract "
+                    "where source = ? and status <> ?",
+                    [source, EMPTY],
+                ).fetchall()
+            }
+        except duckdb.CatalogException:
+            gaps = set()
+        findings = []
+        for obj in objects:
+            landed = tables.get(obj.table, set())
+            checked = {
+                col: raw
+                for col, (raw, _) in obj.columns.items()
+                if raw in landed and (obj.name, col.lower()) not in gaps
+            }
+            if not checked or (obj.name, "") in gaps:
+                continue
+            counts = ", ".join(f'count("{raw}")' for raw in checked.values())
+            row = con.execute(
+                f'select count(*), {counts} from "raw_{source}"."{obj.table}"'
+            ).fetchone()
+            if not row[0]:
+                continue
+            findings += [
+                Finding(source, obj.name, col, EMPTY, obj.columns[col][1])
+                for col, filled in zip(checked, row[1:], strict=True)
+                if not filled
+            ]
+    finally:
+        con.close()
+    return findings
+
+
+def record_empty(warehouse: str | Path, source: str, findings: Iterable[Finding]) -> None:
+    """Replace ``source``'s ``empty`` rows of ``ops.source_contract`` with ``findings``, keeping
+    what the check before the load found (its ``ok`` row goes when there is a finding)."""
+    findings = list(findings)
+    _replace(warehouse, source, findings, (EMPTY, OK) if findings else (EMPTY,))
 
 
 def recorded(warehouse: str | Path) -> list[Finding]:

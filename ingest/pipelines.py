@@ -131,6 +131,20 @@ def check_contract(
     return findings
 
 
+def check_empty(
+    src: str, section: dict[str, Any], warehouse: str | Path
+) -> list[contracts.Finding]:
+    """After source ``src`` loaded: its columns that are there but blank in every landed row
+    (``contracts.empty_columns``), recorded in ``ops.source_contract`` beside what the check
+    before the load found."""
+    landed = getattr(sources.module(src), "landed_objects", None)
+    if landed is None:
+        return []
+    findings = contracts.empty_columns(warehouse, src, landed(section))
+    contracts.record_empty(warehouse, src, findings)
+    return findings
+
+
 VOLUMES_DDL = """
 create schema if not exists ops;
 create table if not exists ops.table_volumes (

@@ -6,7 +6,8 @@ not seen how they end. Each closed deal weighs one in training, spread over the 
 contributes (``marts.fct_win_features``). A month with fewer than ``win_model_min_closed``
 closed deals behind it (or deals of one outcome only) is not trained: its rows say so
 (``is_trained`` false, coefficients null) and fct_win_probability falls back to the stage
-probabilities. Deterministic: Newton's method from zero, a fixed number of steps, over the
+probabilities. A feature null in every row (its source column is missing) is left out of the
+model. Deterministic: Newton's method from zero, a fixed number of steps, over the
 features in a fixed order (the sums do not depend on the engine's scan order).
 
 On DuckDB the fit is the dbt Python model ``win_model_fit`` (``FIT_MODEL``,
@@ -77,10 +78,13 @@ def fit_table(features: pd.DataFrame, settings: pd.DataFrame) -> pa.Table:
     l2 = setting(settings, "win_model_l2")
 
     stages = sorted(features["stage"].dropna().unique())
-    names = [("intercept", None)] + [("stage", s) for s in stages] + [(c, None) for c in NUMERIC]
+    # a feature whose input the sources lack is null in every row (fct_win_features): the model
+    # leaves it out rather than learn from a constant, and it gets no coefficient
+    numeric = [c for c in NUMERIC if features[c].notna().any()]
+    names = [("intercept", None)] + [("stage", s) for s in stages] + [(c, None) for c in numeric]
     dates = pd.to_datetime(features["pipeline_date"])
     months = sorted(dates.dt.to_period("M").dt.to_timestamp().unique())
-    closed = features[features["closed_date"].notna()].dropna(subset=NUMERIC + ["stage"])
+    closed = features[features["closed_date"].notna()].dropna(subset=numeric + ["stage"])
     closed_dates = pd.to_datetime(closed["closed_date"])
 
     rows = []
@@ -94,7 +98,7 @@ def fit_table(features: pd.DataFrame, settings: pd.DataFrame) -> pa.Table:
             x = np.column_stack(
                 [np.ones(len(train))]
                 + [(train["stage"] == s).to_numpy(float) for s in stages]
-                + [train[c].to_numpy(float) for c in NUMERIC]
+                + [train[c].to_numpy(float) for c in numeric]
             )
             y = train["is_won"].to_numpy(float)
             w = 1.0 / train.groupby("opportunity_id")["opportunity_id"].transform("size")

@@ -130,12 +130,13 @@ def run_org(
     crm_section: dict | None = None,
     echo=lambda _m: None,
     without: tuple[str, ...] = (),
+    wecom_omit_fields: dict[str, tuple[str, ...]] | None = None,
 ) -> DemoRun:
     """Generate an org (reshaped by export ``variants``), load every source (CRM from its
     export folder, or its REST stand-in with ``crm="api"``; ``crm_section`` adds CRM
     configuration; WeCom through its stand-in; ``without`` leaves sources out), transform,
     check; no BI unless ``with_bi`` (then the executive site, a site per region and the morning
-    report too)."""
+    report too). ``wecom_omit_fields``: fields the WeCom stand-in leaves out of its APIs."""
     from devkit.demo.generate import generate
     from devkit.demo.serve import served_sources
     from orchestration import runner
@@ -144,7 +145,7 @@ def run_org(
     (root / "dagster_home").mkdir(exist_ok=True)
     src = root / "sources"
     generate(src, seed=seed, scale=scale, as_of=as_of, anomaly_rate=anomaly_rate, variants=variants)
-    with served_sources(src, as_of, crm=crm) as sections:
+    with served_sources(src, as_of, crm=crm, wecom_omit_fields=wecom_omit_fields) as sections:
         sections["crm"].update(crm_section or {})
         for name in without:
             sections.pop(name)

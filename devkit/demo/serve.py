@@ -11,12 +11,18 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dict[str, dict]]:
+def served_sources(
+    src_dir: Path,
+    as_of: date,
+    crm: str = "api",
+    wecom_omit_fields: dict[str, tuple[str, ...]] | None = None,
+) -> Iterator[dict[str, dict]]:
     """Source sections for the org in ``src_dir``. WeCom (and, with ``crm="api"``, the CRM) is
     served over HTTP by its contract stand-in for as long as the block lasts — the API paths
     are the ones a real company uses; the stand-ins' secrets are made up per block and passed
     as real ones are, through the environment. ``crm="export"`` reads the CRM export folder
-    instead; U8 and the spreadsheets are read where they lie."""
+    instead; U8 and the spreadsheets are read where they lie. ``wecom_omit_fields``: fields the
+    WeCom stand-in leaves out of its APIs' items (``WeComStandIn``)."""
     from devkit.demo.writers import CONTACT_EVENTS_DIR
     from devkit.standins.salesforce import SalesforceStandIn
     from devkit.standins.wecom import WeComStandIn
@@ -29,7 +35,12 @@ def served_sources(src_dir: Path, as_of: date, crm: str = "api") -> Iterator[dic
     secrets_env = {f"SOURCES__WECOM__{app.upper()}_SECRET": s for app, s in app_secrets.items()}
     with contextlib.ExitStack() as stack:
         wecom = stack.enter_context(
-            WeComStandIn(src_dir / "wecom", corp_id="wwdemo", app_secrets=app_secrets)
+            WeComStandIn(
+                src_dir / "wecom",
+                corp_id="wwdemo",
+                app_secrets=app_secrets,
+                omit_fields=wecom_omit_fields,
+            )
         )
         if crm == "api":
             sf = stack.enter_context(

@@ -194,6 +194,32 @@ def opportunity_no_amount(out: Path, manifest: dict[str, Any]) -> None:
     }
 
 
+@variant("lead_no_is_converted")
+def lead_no_is_converted(out: Path, manifest: dict[str, Any]) -> None:
+    """A Lead export without ``IsConverted``: lead conversion says 不适用 instead of reading
+    every lead as not converted (0%)."""
+    path = out / "crm_export" / "Lead.csv"
+    header, rows = _read_csv(path)
+    _write_csv(path, [h for h in header if h != "IsConverted"], rows)
+    manifest["variants"]["lead_no_is_converted"] = {
+        "object": "Lead",
+        "dropped_fields": ["IsConverted"],
+    }
+
+
+@variant("opportunity_blank_objection")
+def opportunity_blank_objection(out: Path, manifest: dict[str, Any]) -> None:
+    """An Opportunity export whose ``Objection__c`` column is there but blank in every row (a
+    field the org never used): information completeness says 不适用 as if it were missing."""
+    path = out / "crm_export" / "Opportunity.csv"
+    header, rows = _read_csv(path)
+    _write_csv(path, header, [{**r, "Objection__c": ""} for r in rows])
+    manifest["variants"]["opportunity_blank_objection"] = {
+        "object": "Opportunity",
+        "blank_fields": ["Objection__c"],
+    }
+
+
 @variant("account_number_erp")
 def account_number_erp(out: Path, manifest: dict[str, Any]) -> None:
     """The U8 customer code sits in the standard ``AccountNumber`` field instead of the custom

@@ -9,7 +9,9 @@ users or contacts a call, check-ins of the kind asked for (``opencheckindatatype
 2 外出, 3 全部), and the group-robot webhook. Secrets are per app as WeCom grants them: a
 token of the 客户联系 secret serves ``externalcontact/*``, one of the 打卡 secret ``checkin/*``,
 and a token of the wrong app gets 48002 (api forbidden); ``corp_secret`` is a self-built app
-granted both. Faults (``devkit.standins.base.Faults``):
+granted both. ``omit_fields`` (API path -> field names, ``follow_info.remark_mobiles`` for a
+nested one) leaves fields out of every item that API returns, as an older WeCom or an app
+without the permission does. Faults (``devkit.standins.base.Faults``):
 ``5xx``, ``busy`` (-1), ``rate_limit`` (45009), ``expired_token`` (42001: every token expires),
 ``truncated`` (half a body) and ``slow``.
 """
@@ -63,10 +65,13 @@ class WeComStandIn(StandIn):
         webhook_keys: tuple[str, ...] = ("standin-robot",),
         clock=time.monotonic,
         app_secrets: dict[str, str] | None = None,
+        omit_fields: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         """``app_secrets`` maps app (``contact``, ``checkin``) to its secret; ``corp_secret``
-        is the secret of a self-built app granted every API."""
+        is the secret of a self-built app granted every API; ``omit_fields``: the fields each
+        API's items leave out."""
         super().__init__(faults)
+        self.omit_fields = {path: tuple(fields) for path, fields in (omit_fields or {}).items()}
         self.data_dir = Path(data_dir)
         self.corp_id = corp_id
         self._apps = {secret: app for app, secret in (app_secrets or {}).items()}
@@ -179,6 +184,10 @@ class WeComStandIn(StandIn):
         except json.JSONDecodeError:
             return _err(47001, "data format error")
         response = handler(body if request.method == "POST" else request.query)
+        if self.omit_fields.get(path) and response.status == 200:
+            response.body = json.dumps(
+                _omitted(json.loads(response.body), self.omit_fields[path]), ensure_ascii=False
+            ).encode("utf-8")
         response.truncate = fault == "truncated"
         return response
 
@@ -379,6 +388,23 @@ def _follow_user(info: dict[str, Any]) -> dict[str, Any]:
         for tag in info.get("tag_id") or []
     ]
     return out
+
+
+def _omitted(payload: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """``payload`` without ``fields`` in its items (the dicts of its lists, and the objects
+    ``external_contact`` / ``follow_info`` they hold): ``a.b`` names field b of object a."""
+
+    def strip(item: Any, prefix: str = "") -> Any:
+        if not isinstance(item, dict):
+            return item
+        return {
+            k: strip(v, f"{prefix}{k}.") for k, v in item.items() if f"{prefix}{k}" not in fields
+        }
+
+    return {
+        k: [strip(i) for i in v] if isinstance(v, list) else strip(v) if k != "errmsg" else v
+        for k, v in payload.items()
+    }
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from ingest import sources, stamps
+from ingest import contracts, sources, stamps
 from ingest.crm import settings
 from ingest.crm.helpers import (
     CrmApiError,
@@ -279,3 +279,17 @@ def contract_findings(section: dict[str, Any]) -> list:
             raise CrmExportError(f"{folder}: the CRM export folder does not exist")
         return export_findings(folder, specs)
     return api_findings(client_from_config(section), specs)
+
+
+def landed_objects(section: dict[str, Any]) -> list[contracts.LandedObject]:
+    """Where each object's optional fields land (``contracts.empty_columns``): a field the export
+    or org has but leaves blank in every row degrades its metric as if it were missing."""
+    specs = select_specs(section.get("objects"), object_specs(field_names=section.get("fields")))
+    return [
+        contracts.LandedObject(
+            spec.name,
+            spec.table,
+            {spec.source_name(f): (column_name(f), d) for f, d in spec.optional.items()},
+        )
+        for spec in specs
+    ]

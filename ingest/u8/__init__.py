@@ -177,6 +177,17 @@ def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
     return findings
 
 
+def landed_objects(section: dict[str, Any]) -> list[contracts.LandedObject]:
+    """Where each table's columns land (``contracts.empty_columns``): a column the database has
+    but leaves blank in every row degrades what reads it as if it were missing (tables and
+    columns land lower-cased, as ``_table_resource`` names them)."""
+    return [
+        contracts.LandedObject(name, name.lower(), {c: (c.lower(), "") for c in spec["columns"]})
+        for name, spec in TABLES.items()
+        if not section.get("tables") or name in section["tables"]
+    ]
+
+
 def _check_table(engine: sa.Engine, url: str, name: str, spec: dict[str, Any]) -> sa.Table:
     try:
         inspector = sa.inspect(engine)

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltResource, DltSource
 
-from ingest import sources, stamps
+from ingest import contracts, sources, stamps
 from ingest.wecom.archive import read_columns
 from ingest.wecom.contacts import DELETED, ContactLoader
 from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
@@ -39,6 +39,7 @@ from ingest.wecom.settings import (
     CHECKIN_FIELD_VISITS,
     CONTACTS_FULL_EVERY_DAYS,
     DEFAULT_BASE_URL,
+    FIELDS,
     HISTORY_DAYS,
     MAX_USERS_PER_CALL,
     MAX_WINDOW_DAYS,
@@ -385,8 +386,11 @@ def _behaviour_row(user: str, r: dict[str, Any]) -> dict[str, Any]:
                 "new_contact_cnt",
             )
         },
-        "reply_percentage": float(r.get("reply_percentage") or 0),
-        "avg_reply_time": float(r.get("avg_reply_time") or 0),
+        # a field the response lacks stays null: read as 0 it would be a figure nobody sent
+        **{
+            k: None if r.get(k) is None else float(r[k])
+            for k in ("reply_percentage", "avg_reply_time")
+        },
     }
 
 
@@ -409,6 +413,18 @@ def _checkin_row(r: dict[str, Any]) -> dict[str, Any]:
         "lng": (r.get("lng") or 0) / 1e6 if r.get("lng") is not None else None,
         "media_count": len(r.get("mediaids") or []),
     }
+
+
+def landed_objects(section: dict[str, Any]) -> list[contracts.LandedObject]:
+    """Where the fields of each API's items land (``contracts.empty_columns``): a field every
+    item delivered lacks (an older WeCom, an app without the permission) is recorded in
+    ops.source_contract, API and field named, and degrades what reads it."""
+    return [
+        contracts.LandedObject(
+            api, table, {f: (f.rsplit(".", 1)[-1], d) for f, d in fields.items()}
+        )
+        for api, (table, fields) in FIELDS.items()
+    ]
 
 
 def source_from_config(section: dict[str, Any]) -> DltSource:

@@ -39,3 +39,42 @@ CONFIG_ERRCODES = {
     ),
     60011: "the app cannot see these users: widen its visible range (可见范围) in the console",
 }
+
+# what the source reads of each API's items, and what degrades when every item delivered lacks
+# a field (ingest.contracts.empty_columns, after the load): API -> (raw table, {field: degrades})
+# (``a.b``: field b of the item's object a)
+FIELDS = {
+    "externalcontact/batch/get_by_user": (
+        "external_contacts",
+        {
+            "external_contact.corp_name": "WeCom customers matched to CRM companies",
+            "follow_info.remark_mobiles": "WeCom customers matched to leads and contacts by mobile",
+            "follow_info.add_way": "how WeCom customers were added",
+            "follow_info.createtime": "when WeCom customers were added",
+        },
+    ),
+    "externalcontact/get_user_behavior_data": (
+        "user_behavior_data",
+        {
+            field: "WeCom customer-contact statistics"
+            for field in (
+                "chat_cnt",
+                "message_cnt",
+                "reply_percentage",
+                "avg_reply_time",
+                "negative_feedback_cnt",
+                "new_apply_cnt",
+                "new_contact_cnt",
+            )
+        },
+    ),
+    "checkin/getcheckindata": (
+        "checkins",
+        {
+            "location_title": "unverified visits (the place of the check-in)",
+            "location_detail": "check-in addresses",
+            "lat": "check-in positions",
+            "lng": "check-in positions",
+        },
+    ),
+}

@@ -31,6 +31,7 @@ from ingest import sources, stamps
 from ingest.pipelines import (
     LAKE_RUN,
     check_contract,
+    check_empty,
     make_pipeline,
     record_source_load,
     record_volumes,
@@ -222,6 +223,9 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         record_source_load(cfg.warehouse, src)
         if stamp is not None and context.selected_asset_keys == set(context.assets_def.keys):
             _save_stamp(cfg.warehouse, src, stamp)  # every table loaded from what it stamps
+        # a column there but blank in every landed row degrades its metric as a missing one
+        for finding in check_empty(src, cfg.sources[src], cfg.warehouse):
+            context.log.warning(finding.message)
         if src == "sheets":
             from ingest.sheets import load_notes
 

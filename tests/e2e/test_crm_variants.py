@@ -57,6 +57,41 @@ def missing_objects_run(tmp_path_factory):
     )
 
 
+def _win_model_features(run) -> tuple[dict[str, int], set[str], int, set[str]]:
+    """Non-null values per win-model feature, the features with a coefficient, the months
+    trained, and every driver named on the open deals."""
+    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
+        values = dict(
+            zip(
+                ("activities_recent", "has_trial", "has_decision_chain"),
+                con.execute(
+                    "select count(activities_recent), count(has_trial), count(has_decision_chain)"
+                    " from marts.fct_win_features"
+                ).fetchone(),
+                strict=True,
+            )
+        )
+        features = {
+            r[0]
+            for r in con.execute(
+                "select distinct feature from marts.fct_win_model_coefficients"
+            ).fetchall()
+        }
+        trained = con.execute(
+            "select count(distinct model_month) from marts.fct_win_model_coefficients "
+            "where is_trained"
+        ).fetchone()[0]
+        drivers = {
+            d
+            for row in con.execute(
+                "select top_driver, second_driver from marts.rpt_deal_win_probability"
+            ).fetchall()
+            for d in row
+            if d
+        }
+    return values, features, trained, drivers
+
+
 @PICKED
 def test_owner_names_resolve_to_the_assignment_the_truth_has(picked_fields_run):
     run = picked_fields_run
@@ -96,7 +131,7 @@ def test_picked_task_fields_fall_back_to_activity_and_created_date_and_say_so(
         ).fetchall()
         contract = con.execute(
             "select object, column_name, status, degrades from ops.source_contract "
-            "where source = 'crm' and status <> 'ok' order by 2"
+            "where source = 'crm' and status = 'missing_optional' order by 2"
         ).fetchall()
     assert [(o, c, s) for o, c, s, _ in contract] == [
         ("Task", "CompletedDateTime", "missing_optional"),
@@ -164,6 +199,9 @@ def test_missing_objects_land_empty_and_their_metrics_say_not_applicable(
         no_evidence = con.execute(
             "select count(*) from marts.dq_findings where rule = 'stage_without_evidence'"
         ).fetchone()[0]
+        blank = con.execute(
+            "select count(*) from ops.source_contract where status = 'empty'"
+        ).fetchone()[0]
     assert missing == {"Contact", "Event", "Task", "LeadHistory", "ContentVersion"}
     assert empty == 0
     assert published == missing  # what the data-quality page shows
@@ -174,9 +212,16 @@ def test_missing_objects_land_empty_and_their_metrics_say_not_applicable(
     # no ContentVersion: evidence is unknown, never "missing"
     assert evidence[0] == 0 and evidence[1] > 0 and no_evidence == 0
 
+    # no CRM activity object: the win model leaves its activity and trial features out
+    values, features, _, drivers = _win_model_features(run)
+    assert values["activities_recent"] == 0 and values["has_trial"] == 0
+    assert values["has_decision_chain"] > 0 and "has_decision_chain" in features
+    assert "activities_recent" not in features and "has_trial" not in features
+    assert not any(d.startswith(("近14天活动", "客户试用")) for d in drivers)
+
     cli._report_contract(run.config)
     out = capsys.readouterr().out
-    assert "source contracts: 5 gaps" in out
+    assert f"source contracts: {5 + blank} gaps" in out  # and the columns blank in every row
     assert "crm Task: object is missing (lands empty); degrades: CRM tasks as touches" in out
 
 
@@ -185,7 +230,9 @@ NO_AMOUNT = pytest.mark.xdist_group("crm_variant_opportunity_no_amount")
 
 @pytest.fixture(scope="module")
 def no_amount_run(tmp_path_factory):
-    """An Opportunity export without Amount and Decision_Chain__c, built through the BI site."""
+    """An Opportunity export without Amount and Decision_Chain__c and with Objection__c blank in
+    every row, a Lead export without IsConverted, and a WeCom whose check-ins lack their place
+    and whose behaviour data lacks reply_percentage, built through the BI site."""
     from conftest import run_org
 
     return run_org(
@@ -193,8 +240,12 @@ def no_amount_run(tmp_path_factory):
         seed=5,
         scale="XS",
         anomaly_rate=1.0,
-        variants=("opportunity_no_amount",),
+        variants=("opportunity_no_amount", "opportunity_blank_objection", "lead_no_is_converted"),
         with_bi=True,
+        wecom_omit_fields={
+            "checkin/getcheckindata": ("location_title",),
+            "externalcontact/get_user_behavior_data": ("reply_percentage",),
+        },
     )
 
 
@@ -235,7 +286,8 @@ def test_missing_optional_columns_make_their_metrics_not_applicable(no_amount_ru
     assert applicability["pipeline_amount"][0] is False
     assert applicability["info_completeness"] == (
         False,
-        "数据源缺少 CRM（Salesforce） Opportunity.Decision_Chain__c",
+        "数据源缺少 CRM（Salesforce） Opportunity.Decision_Chain__c；"
+        "CRM（Salesforce） Opportunity.Objection__c 字段全部为空",
     )
     assert forecast[0] > 0 and forecast[1:5] == (0, 0, 0, 0)
     assert backtest[0] > 0 and backtest[1:4] == (0, 0, 0)
@@ -244,13 +296,96 @@ def test_missing_optional_columns_make_their_metrics_not_applicable(no_amount_ru
 
 
 @NO_AMOUNT
+def test_a_lead_export_without_is_converted_says_conversion_is_not_applicable(no_amount_run):
+    """No Lead.IsConverted: conversion is null everywhere it is published (never 0%), and the
+    blank Objection__c is an 'empty' finding of the source contract."""
+    with duckdb.connect(str(no_amount_run.config.warehouse), read_only=True) as con:
+        applicability = con.execute(
+            "select is_applicable, reason from marts.rpt_metric_applicability "
+            "where metric = 'lead_conversion'"
+        ).fetchone()
+        leads = con.execute(
+            "select count(*), count(converted) from marts.fct_lead_response"
+        ).fetchone()
+        scores = con.execute("select count(*), count(is_converted) from marts.fct_lead_scores")
+        scores = scores.fetchone()
+        backtest = con.execute(
+            "select count(*), count(actual_value) + count(routed_value) + count(routed_change) "
+            "from marts.rpt_lead_routing_backtest where metric = 'conversion_rate'"
+        ).fetchone()
+        routing = con.execute(
+            "select count(*), count(industry_converted_leads) from marts.rpt_lead_routing"
+        ).fetchone()
+        empty = con.execute(
+            "select object, column_name from ops.source_contract where status = 'empty'"
+        ).fetchall()
+    assert applicability == (False, "数据源缺少 CRM（Salesforce） Lead.IsConverted")
+    assert leads[0] > 0 and leads[1] == 0
+    assert scores[0] > 0 and scores[1] == 0
+    assert backtest[0] > 0 and backtest[1] == 0
+    assert routing[1] == 0
+    assert ("Opportunity", "Objection__c") in empty
+
+
+@NO_AMOUNT
+def test_a_wecom_field_every_response_lacks_is_recorded_and_its_rule_does_not_apply(
+    no_amount_run,
+):
+    """Check-ins without location_title: ops.source_contract names the API and the field, the
+    unverified-visit rule says 不适用 instead of flagging every visit; reply_percentage absent
+    lands null, never 0."""
+    with duckdb.connect(str(no_amount_run.config.warehouse), read_only=True) as con:
+        empty = con.execute(
+            "select object, column_name, degrades from ops.source_contract "
+            "where source = 'wecom' and status = 'empty' order by 1, 2"
+        ).fetchall()
+        applicability = con.execute(
+            "select is_applicable, reason from marts.rpt_metric_applicability "
+            "where metric = 'unverified_visit'"
+        ).fetchone()
+        unverified = con.execute(
+            "select count(*) from marts.dq_findings where rule = 'unverified_visit'"
+        ).fetchone()[0]
+        checkins, replies = con.execute(
+            "select (select count(*) from raw_wecom.checkins), "
+            "(select count(reply_percentage) from raw_wecom.user_behavior_data)"
+        ).fetchone()
+    assert [(o, c) for o, c, _ in empty] == [
+        ("checkin/getcheckindata", "location_title"),
+        ("externalcontact/get_user_behavior_data", "reply_percentage"),
+    ]
+    assert "unverified visits" in empty[0][2]
+    assert applicability == (
+        False,
+        "企业微信 checkin/getcheckindata.location_title 字段全部为空",
+    )
+    assert checkins > 0 and unverified == 0 and replies == 0
+
+
+@NO_AMOUNT
+def test_the_win_model_leaves_out_the_decision_chain_it_cannot_see(no_amount_run):
+    """No Decision_Chain__c: the feature is null (not all false), the model has no coefficient
+    for it and no deal names it as a driver (training without it: tests/test_win_model.py)."""
+    values, features, _, drivers = _win_model_features(no_amount_run)
+    assert values["has_decision_chain"] == 0 and values["activities_recent"] > 0
+    assert "has_decision_chain" not in features and "has_trial" in features
+    assert not any(d.startswith("决策链") for d in drivers)
+
+
+@NO_AMOUNT
 def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
     from tests.support import pages
 
     site = no_amount_run.config.bi_out_dir
-    reports = {r.page: r for r in pages.inspect_pages(site, ["forecast", "process-health"])}
+    reports = {
+        r.page: r for r in pages.inspect_pages(site, ["forecast", "process-health", "leads"])
+    }
     for report in reports.values():
         assert report.console_errors == [] and report.error_boxes == [], report
+        # a chart of a metric that is not applicable is left out, not drawn empty
+        assert report.blank_charts == [], report
+    assert "转化率：不适用" in reports["leads"].text
+    assert "Lead.IsConverted" in reports["leads"].text
     forecast = reports["forecast"].text
     assert "赢单预测：不适用" in forecast
     assert "加权预测与经验预测：不适用" in forecast and "预测误差：不适用" in forecast
@@ -259,6 +394,7 @@ def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
     assert "平均月误差" not in forecast  # no method is chosen on errors computed from nothing
     health = reports["process-health"].text
     assert "信息完整：不适用" in health and "Opportunity.Decision_Chain__c" in health
+    assert "Opportunity.Objection__c 字段全部为空" in health
     # each open deal's win probability, with the features that drive it
     with duckdb.connect(str(no_amount_run.config.warehouse), read_only=True) as con:
         top = con.execute(

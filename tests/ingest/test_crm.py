@@ -690,6 +690,52 @@ def test_the_contract_reads_the_same_from_the_export_and_the_api(org, tmp_path, 
     }
 
 
+def test_a_column_blank_in_every_row_is_recorded_as_empty_from_the_export_and_the_api(
+    org, tmp_path, monkeypatch
+):
+    """Opportunity.Objection__c is in the header (and the describe) but blank in every row: after
+    the load it is an 'empty' finding naming what degrades, from the export and the REST API
+    alike; a column only partly blank is not (data quality, not applicability)."""
+    from ingest import contracts
+    from ingest.pipelines import check_contract, check_empty
+
+    def blank(rows, column="Objection__c"):
+        i = rows[0].index(column)
+        for r in rows[1:]:
+            r[i] = ""
+
+    def blank_first(rows):
+        rows[1][rows[0].index("NextStep")] = ""
+
+    path = org.export_dir / "Opportunity.csv"
+    _rewrite(path, row_edit=blank)
+    _rewrite(path, row_edit=blank_first)
+    expected = {("Opportunity", "Objection__c", contracts.EMPTY)}
+    section = {"export_dir": str(org.export_dir), "objects": ["Opportunity"]}
+    wh = tmp_path / "export.duckdb"
+    assert check_contract("crm", section, wh) == []
+    run(crm_source(export_dir=str(org.export_dir), objects=["Opportunity"]), wh)
+    found = check_empty("crm", section, wh)
+    assert {(f.object, f.column, f.status) for f in found} == expected
+    assert "information completeness" in found[0].degrades
+    assert contracts.recorded(wh) == found
+
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", CLIENT_SECRET)
+    api_wh = tmp_path / "api.duckdb"
+    with standin(org.export_dir) as sf:
+        section = {"instance_url": sf.base_url, "objects": ["Opportunity"]}
+        check_contract("crm", section, api_wh)
+        run(api_source(sf, objects=["Opportunity"]), api_wh)
+    found = check_empty("crm", section, api_wh)
+    assert {(f.object, f.column, f.status) for f in found} == expected
+    with duckdb.connect(str(api_wh), read_only=True) as con:
+        statuses = con.execute(
+            "select status from ops.source_contract where source = 'crm'"
+        ).fetchall()
+    assert statuses == [(contracts.EMPTY,)]  # the 'ok' row of the check before gave way
+
+
 def test_a_missing_required_column_or_object_fails_the_source_naming_the_fix(org, tmp_path):
     from ingest.contracts import ContractError
     from ingest.pipelines import check_contract

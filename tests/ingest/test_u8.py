@@ -289,3 +289,23 @@ def test_text_is_trimmed_of_what_str_strip_removes():
     from ingest.u8 import _WHITESPACE
 
     assert set(_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+def test_a_column_blank_in_every_row_is_recorded_as_empty(u8_db, tmp_path):
+    """A U8 column the table has but leaves blank in every row is an 'empty' finding of
+    ops.source_contract after the load; a column blank in some rows only is not."""
+    from ingest import contracts
+    from ingest.pipelines import check_contract, check_empty
+
+    with sqlite3.connect(u8_db) as db:
+        db.execute("update Customer set cCusAbbName = null")
+        db.execute("update Customer set cCusDepart = null where rowid % 2 = 0")
+    section = {"url": f"sqlite:///{u8_db}", "tables": ["Customer"]}
+    wh = tmp_path / "w.duckdb"
+    assert check_contract("u8", section, wh) == []
+    _load(u8_db, tmp_path, tables=["Customer"])
+    found = check_empty("u8", section, wh)
+    assert [(f.object, f.column, f.status) for f in found] == [
+        ("Customer", "cCusAbbName", contracts.EMPTY)
+    ]
+    assert contracts.recorded(wh) == found

@@ -89,6 +89,40 @@ def test_full_load_equals_the_org_and_a_rerun_adds_nothing(org, tmp_path):
         assert _tables(wh) == first
 
 
+def test_a_field_every_response_lacks_is_recorded_naming_api_and_field(org, tmp_path):
+    """The stand-in leaves check-ins' location_title, behaviour data's chat_cnt and
+    reply_percentage and contacts' follow_info.remark_mobiles out of every item: after the load
+    ops.source_contract names each API and field with what it degrades, and the counts land
+    null, never 0; the fields every item has are not reported."""
+    from ingest import contracts
+    from ingest.pipelines import check_empty
+
+    omit = {
+        "checkin/getcheckindata": ("location_title",),
+        "externalcontact/get_user_behavior_data": ("chat_cnt", "reply_percentage"),
+        "externalcontact/batch/get_by_user": ("follow_info.remark_mobiles",),
+    }
+    org_dir, _ = org
+    with _standin(org_dir, omit_fields=omit) as standin:
+        wh = _run(org_dir, tmp_path, standin)
+    found = check_empty("wecom", {}, wh)
+    assert sorted((f.object, f.column, f.status) for f in found) == [
+        ("checkin/getcheckindata", "location_title", contracts.EMPTY),
+        ("externalcontact/batch/get_by_user", "follow_info.remark_mobiles", contracts.EMPTY),
+        ("externalcontact/get_user_behavior_data", "chat_cnt", contracts.EMPTY),
+        ("externalcontact/get_user_behavior_data", "reply_percentage", contracts.EMPTY),
+    ]
+    assert all(f.degrades for f in found)
+    assert sorted(contracts.recorded(wh), key=lambda f: (f.object, f.column)) == sorted(
+        found, key=lambda f: (f.object, f.column)
+    )
+    with duckdb.connect(str(wh), read_only=True) as con:
+        rows, replies = con.execute(
+            "select count(*), count(reply_percentage) from raw_wecom.user_behavior_data"
+        ).fetchone()
+    assert rows > 0 and replies == 0
+
+
 def test_faults_do_not_change_the_result(org, tmp_path):
     org_dir, _ = org
     with _standin(org_dir) as clean:

@@ -37,6 +37,12 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
+-- check-ins without their place (every WeCom response lacks location_title) verify nothing:
+-- the rule does not apply rather than flag every visit
+applicability as (
+    {{ metric_applicability('unverified_visit') }}
+),
+
 {% if incremental -%}
 {%- endif %}
 
@@ -181,8 +187,10 @@ unverified_visit as (
         inner join visit_subjects on visits.activity_id = visit_subjects.activity_id
     {%- endif %}
     left join verified_visits on visits.activity_id = verified_visits.activity_id
+    cross join applicability
     where
         verified_visits.activity_id is null
+        and applicability.is_applicable
         and {{ 'true' if source_exists('wecom', 'checkins') else 'false' }}
 ),
 

@@ -19,6 +19,12 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+-- without Lead.IsConverted the converted leads are unknown (null) and the track record is the
+-- won deals alone
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
+),
+
 conversions as (
     select
         reps.rep_id,
@@ -54,11 +60,12 @@ combined as (
     select
         coalesce(conversions.rep_id, wins.rep_id) as rep_id,
         coalesce(conversions.industry, wins.industry) as industry,
-        coalesce(conversions.converted_leads, 0) as converted_leads,
+        {{ when_applicable('coalesce(conversions.converted_leads, 0)') }} as converted_leads,
         coalesce(wins.won_deals, 0) as won_deals
     from conversions
     full outer join wins
         on conversions.rep_id = wins.rep_id and conversions.industry = wins.industry
+    cross join applicability
 ),
 
 ranked as (
@@ -67,10 +74,10 @@ ranked as (
         industry,
         converted_leads,
         won_deals,
-        converted_leads + won_deals as track_record,
+        coalesce(converted_leads, 0) + won_deals as track_record,
         row_number() over (
             partition by rep_id
-            order by converted_leads + won_deals desc, won_deals desc, industry asc
+            order by coalesce(converted_leads, 0) + won_deals desc, won_deals desc, industry asc
         ) as industry_rank
     from combined
 )

@@ -59,7 +59,7 @@ scored as (
         coalesce(totals.score, 0) as score,
         coalesce(totals.score_before_conversion, 0) as score_before_conversion,
         coalesce(totals.behavior_count, 0) as behavior_count,
-        leads.is_converted,
+        responses.converted as is_converted,
         not leads.is_converted
         and coalesce(leads.lead_status, '') not in (
             {%- for status in var('lead_closed_statuses') %}

@@ -37,6 +37,10 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
+),
+
 to_route as (
     select
         lead_id,
@@ -126,7 +130,9 @@ pairs as (
         loads.recent_visits,
         loads.recent_visits < settings.routing_load_max_visits as is_available,
         coalesce(industry_wins.won_deals, 0) as industry_won_deals,
-        coalesce(industry_wins.converted_leads, 0) as industry_converted_leads,
+        -- null without Lead.IsConverted: unknown, not 0
+        {{ when_applicable('coalesce(industry_wins.converted_leads, 0)') }}
+            as industry_converted_leads,
         coalesce(industry_wins.track_record, 0) as track_record,
         coalesce(industry_wins.industry_rank <= settings.routing_top_industries, false)
             as is_top_industry,
@@ -136,6 +142,7 @@ pairs as (
         on to_route.region = candidates.region or to_route.current_rep_id is null
     inner join loads on candidates.rep_id = loads.rep_id
     cross join settings
+    cross join applicability
     left join industry_wins
         on candidates.rep_id = industry_wins.rep_id and to_route.industry = industry_wins.industry
     left join top_lines on candidates.rep_id = top_lines.rep_id
@@ -171,9 +178,10 @@ recommended as (
         {{ dbt.concat([
             "'近期有效拜访 '", dbt.safe_cast('recent_visits', api.Column.translate_type('string')),
             "case when is_available then '（有空）' else '（繁忙）' end",
-            "case when is_top_industry then '；' || coalesce(industry, '') || ' 是其赢单前列行业（转化 '"
-            ~ " || " ~ dbt.safe_cast('industry_converted_leads', api.Column.translate_type('string'))
-            ~ " || ' 条，赢单 ' || "
+            "case when is_top_industry then '；' || coalesce(industry, '') || ' 是其赢单前列行业（'"
+            ~ " || coalesce('转化 ' || "
+            ~ dbt.safe_cast('industry_converted_leads', api.Column.translate_type('string'))
+            ~ " || ' 条，', '') || '赢单 ' || "
             ~ dbt.safe_cast('industry_won_deals', api.Column.translate_type('string'))
             ~ " || ' 单）' else '；该行业不在其赢单前列' end",
             "case when last_month_product is not null then '；上月主销 ' || last_month_product"

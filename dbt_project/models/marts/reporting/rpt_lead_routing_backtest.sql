@@ -20,6 +20,11 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+-- without Lead.IsConverted the conversion rates are null, never 0
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
+),
+
 closed_leads as (
     select
         lead_id,
@@ -78,8 +83,8 @@ paired as (
         routed.mean_response_hours as routed_hours,
         actual.followup_rate as actual_followup,
         routed.followup_rate as routed_followup,
-        coalesce(actual_conv.conversion_rate, 0) as actual_conversion,
-        coalesce(routed_conv.conversion_rate, 0) as routed_conversion
+        {{ when_applicable('coalesce(actual_conv.conversion_rate, 0)') }} as actual_conversion,
+        {{ when_applicable('coalesce(routed_conv.conversion_rate, 0)') }} as routed_conversion
     from closed_leads
     inner join candidates
         on closed_leads.lead_id = candidates.lead_id and candidates.candidate_rank = 1
@@ -89,6 +94,7 @@ paired as (
         on closed_leads.rep_id = actual_conv.rep_id and closed_leads.industry = actual_conv.industry
     left join rep_industry_figures as routed_conv
         on candidates.rep_id = routed_conv.rep_id and closed_leads.industry = routed_conv.industry
+    cross join applicability
 ),
 
 long as (

@@ -1,6 +1,7 @@
 -- Whether each metric family can be computed from what the sources delivered: a metric that
 -- needs an optional column (or object) the last load lacked (ops.source_contract) is not
 -- applicable, with the reason, and its marts hold nulls instead of figures computed on nulls.
+-- A column that is there but blank in every landed row (status 'empty') counts as missing.
 -- The pages read this to say 不适用 and why. One row per metric, applicable or not.
 with
 
@@ -19,6 +20,9 @@ requirements as (
         ('info_completeness', '信息完整度（PHI）', 'crm', 'Opportunity', 'Objection__c'),
         ('info_completeness', '信息完整度（PHI）', 'crm', 'Opportunity', 'NextStep'),
         ('info_completeness', '信息完整度（PHI）', 'crm', 'Opportunity', 'Next_Step_Date__c'),
+        ('lead_conversion', '线索转化率', 'crm', 'Lead', 'IsConverted'),
+        ('win_decision_chain', '赢单模型特征：决策链已填写', 'crm', 'Opportunity', 'Decision_Chain__c'),
+        ('unverified_visit', '未核实拜访', 'wecom', 'checkin/getcheckindata', 'location_title'),
     ] %}
         {{ "union all" if not loop.first }}
         select
@@ -33,6 +37,7 @@ requirements as (
 gaps as (
     select distinct
         requirements.metric,
+        source_contract.status = 'empty' as is_empty,
         {{ dbt.concat([
             source_label('requirements.source_name'), "' '", 'requirements.object_name',
             "case when source_contract.column_name is null then '' else '.' end",
@@ -46,7 +51,7 @@ gaps as (
             and (
                 source_contract.status = 'missing_object'
                 or (
-                    source_contract.status = 'missing_optional'
+                    source_contract.status in ('missing_optional', 'empty')
                     and lower(source_contract.column_name) = lower(requirements.column_name)
                 )
             )
@@ -59,12 +64,40 @@ metrics as (
     from requirements
 ),
 
-reasons as (
+-- a column left out ("数据源缺少 ...") and a column there but blank in every row ("... 字段全部为空")
+missing_reasons as (
     select
         metric,
         {{ dbt.listagg('missing', "'、'", 'order by missing') }} as missing
     from gaps
+    where not is_empty
     group by metric
+),
+
+empty_reasons as (
+    select
+        metric,
+        {{ dbt.listagg('missing', "'、'", 'order by missing') }} as blank
+    from gaps
+    where is_empty
+    group by metric
+),
+
+reasons as (
+    select
+        metrics.metric,
+        case
+            when missing_reasons.metric is not null
+                then {{ dbt.concat(["'数据源缺少 '", 'missing_reasons.missing']) }}
+        end as missing,
+        case
+            when empty_reasons.metric is not null
+                then {{ dbt.concat(['empty_reasons.blank', "' 字段全部为空'"]) }}
+        end as blank
+    from metrics
+    left join missing_reasons on metrics.metric = missing_reasons.metric
+    left join empty_reasons on metrics.metric = empty_reasons.metric
+    where missing_reasons.metric is not null or empty_reasons.metric is not null
 ),
 
 final as (
@@ -73,8 +106,9 @@ final as (
         metrics.metric_label,
         reasons.metric is null as is_applicable,
         case
-            when reasons.metric is not null
-                then {{ dbt.concat(["'数据源缺少 '", 'reasons.missing']) }}
+            when reasons.missing is not null and reasons.blank is not null
+                then {{ dbt.concat(['reasons.missing', "'；'", 'reasons.blank']) }}
+            else coalesce(reasons.missing, reasons.blank)
         end as reason
     from metrics
     left join reasons on metrics.metric = reasons.metric

@@ -35,6 +35,11 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
+-- without Lead.IsConverted conversion is unknown (null), not "never converted"
+applicability as (
+    {{ metric_applicability('lead_conversion') }}
+),
+
 first_touches as (
     select
         touches.lead_id,
@@ -55,7 +60,7 @@ measured as (
         reps.region,
         leads.lead_source,
         leads.lead_status,
-        leads.is_converted as converted,
+        {{ when_applicable('leads.is_converted') }} as converted,
         leads.created_at,
         assignments.assigned_at,
         first_touches.first_touch_at,
@@ -66,6 +71,7 @@ measured as (
     inner join assignments on leads.lead_id = assignments.lead_id
     left join first_touches on leads.lead_id = first_touches.lead_id
     left join reps on assignments.owner_user_id = reps.crm_user_id
+    cross join applicability
     where not leads.is_deleted
 ),
 

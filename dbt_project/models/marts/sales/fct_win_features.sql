@@ -4,6 +4,10 @@
 -- has been logged (an activity with an effective-action keyword of type `trial`), whether the
 -- decision chain is filled in; and the deal's outcome (won or lost, and on which day) when it
 -- has closed, which the model trains on: its stage history's (int_deal_outcomes).
+-- A feature whose input the sources lack is null (the model leaves it out, salesops/win_model.py),
+-- never a constant false or 0: the activity features without a CRM Task or Event object, the
+-- decision chain without Opportunity.Decision_Chain__c (rpt_metric_applicability).
+{%- set no_activity_source = contract_missing('crm', 'Task') and contract_missing('crm', 'Event') %}
 with
 
 pipeline as (
@@ -28,6 +32,10 @@ effective_actions as (
 
 settings as (
     select * from {{ ref('int_settings_pivoted') }}
+),
+
+applicability as (
+    {{ metric_applicability('win_decision_chain') }}
 ),
 
 stage_p90 as (
@@ -117,9 +125,15 @@ features as (
                 3.0
             ) as double
         ) as dwell_vs_p90,
-        cast(coalesce(recent_activity.activities_recent, 0) as double) as activities_recent,
-        coalesce(trials.first_trial_date <= pipeline.pipeline_date, false) as has_trial,
-        coalesce(trim(opportunities.decision_chain), '') != '' as has_decision_chain,
+        {%- if no_activity_source %}
+            cast(null as double) as activities_recent,
+            cast(null as boolean) as has_trial,
+        {%- else %}
+            cast(coalesce(recent_activity.activities_recent, 0) as double) as activities_recent,
+            coalesce(trials.first_trial_date <= pipeline.pipeline_date, false) as has_trial,
+        {%- endif %}
+        {{ when_applicable("coalesce(trim(opportunities.decision_chain), '') != ''") }}
+            as has_decision_chain,
         coalesce(outcomes.is_won_in_history, false) as is_won,
         outcomes.closed_date_in_history as closed_date
     from pipeline
@@ -137,6 +151,7 @@ features as (
             and pipeline.opportunity_id = recent_activity.opportunity_id
     left join trials on pipeline.opportunity_id = trials.opportunity_id
     left join outcomes on pipeline.opportunity_id = outcomes.opportunity_id
+    cross join applicability
 )
 
 select * from features

@@ -4,7 +4,9 @@
 -- stage's p90 + recent activities + customer trial + decision chain = log-odds.
 -- When the month's model is not trained (too few closed deals) or a feature the model needs is
 -- missing, model_status says why, the model columns stay empty and win_probability is the
--- stage's probability from the stage-config sheet (probability_method = 'stage').
+-- stage's probability from the stage-config sheet (probability_method = 'stage'). A feature
+-- whose input the sources lack (fct_win_features: null) is not in the model: its contribution
+-- is null and it is never named as a driver.
 with
 
 features as (
@@ -90,8 +92,10 @@ contributions as (
 log_odds as (
     select
         *,
+        -- a feature the model left out (its input is missing: no coefficient) adds nothing
         contribution_intercept + contribution_stage + contribution_dwell
-        + contribution_activities + contribution_trial + contribution_decision_chain
+        + coalesce(contribution_activities, 0) + coalesce(contribution_trial, 0)
+        + coalesce(contribution_decision_chain, 0)
             as model_log_odds
     from contributions
 ),
