@@ -1,11 +1,12 @@
 """Run the main Dagster job in-process, for the command line and the demo.
 
 The same definitions that ``dagster dev`` serves run here through ``execute_in_process``, so a
-command-line run and a scheduled run share every code path. Progress is printed one line per
-step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set). A plain run
-is two Dagster runs: the loads, then the rest, which leaves out dbt and its checks when the
-loads brought nothing new since the last build (a run that holds them writes an event for every
-model and check, planned and unchanged, before and after it finds so).
+command-line run and a scheduled run share every code path. The full Dagster event log goes
+to the instance (``DAGSTER_HOME`` when set, else one in memory), and the progress, one line per
+step, is read back from it as the run stores it. A plain run is two Dagster runs: the loads,
+then the rest, which leaves out dbt and its checks when the loads brought nothing new since the
+last build (a run that holds them writes an event for every model and check, planned and
+unchanged, before and after it finds so).
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -111,7 +112,7 @@ def progress_watch(
     run_id: str,
     echo: Callable[[str], None],
     timings: dict[str, float],
-    every: float = 0.5,
+    every: float = 1.0,
     started: float | None = None,
 ) -> Iterator[None]:
     """While the run executes, one line per step (and per check that did not pass) from the
