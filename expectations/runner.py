@@ -31,6 +31,7 @@ import importlib
 import logging
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -166,15 +167,24 @@ def frame(
     if hasattr(module, "frame"):
         return module.frame(con, limits or settings(con), as_of)
     query = _query(module, _tables(con), as_of, timezone)
-    changed = getattr(module, "CHANGED_AT", None)
-    if since is not None and changed:
-        flagged = "".join(f" or {rule} is not null" for rule in getattr(module, "RULES", ()))
-        query = (
-            f"select * from ({query}) as suite_frame "
-            f"where {changed} >= cast('{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}+00' "
-            f"as timestamp with time zone){flagged}"
-        )
+    query = _changed_since(
+        module, query, since, lambda t: f"cast('{t}+00' as timestamp with time zone)"
+    )
     return con.execute(query).df()
+
+
+def _changed_since(
+    module: ModuleType, query: str, since: datetime | None, instant: Callable[[str], str]
+) -> str:
+    """``query`` narrowed to the records changed since ``since`` and those a rule flags, for a
+    suite with a ``CHANGED_AT`` column; ``instant`` writes the UTC time (``YYYY-MM-DD
+    HH:MM:SS``) as the engine's timestamp literal. As it is without ``since``."""
+    changed = getattr(module, "CHANGED_AT", None)
+    if since is None or not changed:
+        return query
+    flagged = "".join(f" or {rule} is not null" for rule in getattr(module, "RULES", ()))
+    at = instant(f"{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}")
+    return f"select * from ({query}) as suite_frame where {changed} >= {at}{flagged}"
 
 
 def _query(module: ModuleType, tables: dict[str, str], as_of: date | None, timezone: str) -> str:
@@ -219,13 +229,8 @@ def spark_frame(
         rows = pa.Table.from_pandas(module.frame(con, limits, as_of), preserve_index=False)
         return spark.createDataFrame(rows)
     query = _query(module, _spark_tables(spark), as_of, timezone)
-    changed = getattr(module, "CHANGED_AT", None)
-    if since is not None and changed:
-        flagged = "".join(f" or {rule} is not null" for rule in getattr(module, "RULES", ()))
-        query = (
-            f"select * from ({query}) as suite_frame "
-            f"where {changed} >= timestamp '{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}'{flagged}"
-        )
+    # Spark's session time zone is UTC: a timestamp literal is the instant
+    query = _changed_since(module, query, since, lambda t: f"timestamp '{t}'")
     return spark.sql(spark_sql(query))
 
 
@@ -259,6 +264,24 @@ def _validate_on_spark(
     changed_after: datetime | None,
     timezone: str,
 ) -> list[ValidationSummary]:
+    def load(con, module, limits, since):
+        df = spark_frame(spark, con, module, as_of, limits, since, timezone).cache()
+        return df, df.count()
+
+    return _validate_loaded(warehouse, docs_dir, names, changed_after, load)
+
+
+def _validate_loaded(
+    warehouse: Path,
+    docs_dir: Path | None,
+    names: list[str],
+    changed_after: datetime | None,
+    load: Callable[[duckdb.DuckDBPyConnection, ModuleType, dict, datetime | None], tuple],
+) -> list[ValidationSummary]:
+    """The suites ``names`` on the frames ``load(con, module, limits, since)`` gives (a frame of
+    one engine and its rows; ``since`` the start of the changed-records window, or None): the
+    settings read once from the warehouse, the window ``late_arriving_days`` before
+    ``changed_after``."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         limits = settings(con)
@@ -268,8 +291,7 @@ def _validate_on_spark(
         work = []
         for name in names:
             module = suite_module(name)
-            df = spark_frame(spark, con, module, as_of, limits, since, timezone).cache()
-            work.append((name, module, df, df.count()))
+            work.append((name, module, *load(con, module, limits, since)))
     finally:
         con.close()
     get_context()
@@ -388,26 +410,18 @@ def validate_all(
             changed_after,
             timezone,
         )
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        limits = settings(con)
-        since = None
-        if changed_after is not None:
-            since = changed_after - timedelta(days=limits["late_arriving_days"])
-        work = []
-        for name in names or suite_names():
-            module = suite_module(name)
-            df = frame(con, module, as_of, limits, since, timezone)
-            work.append((name, module, df, len(df)))
-    finally:
-        con.close()
-    get_context()
-    if docs_dir is None:
-        return [
-            _summary(n, m, rows, validate_frame(m.build_suite(limits), df))
-            for n, m, df, rows in work
-        ]
-    return _validate_with_docs(work, limits, Path(docs_dir))
+
+    def load(con, module, limits, since):
+        df = frame(con, module, as_of, limits, since, timezone)
+        return df, len(df)
+
+    return _validate_loaded(
+        Path(warehouse),
+        Path(docs_dir) if docs_dir is not None else None,
+        names or suite_names(),
+        changed_after,
+        load,
+    )
 
 
 def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]:

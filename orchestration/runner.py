@@ -1,11 +1,12 @@
 """Run the main Dagster job in-process, for the command line and the demo.
 
 The same definitions that ``dagster dev`` serves run here through ``execute_in_process``, so a
-command-line run and a scheduled run share every code path. Progress is printed one line per
-step; the full Dagster event log goes to the instance (``DAGSTER_HOME`` when set). A plain run
-is two Dagster runs: the loads, then the rest, which leaves out dbt and its checks when the
-loads brought nothing new since the last build (a run that holds them writes an event for every
-model and check, planned and unchanged, before and after it finds so).
+command-line run and a scheduled run share every code path. The full Dagster event log goes
+to the instance (``DAGSTER_HOME`` when set, else one in memory), and the progress, one line per
+step, is read back from it as the run stores it. A plain run is two Dagster runs: the loads,
+then the rest, which leaves out dbt and its checks when the loads brought nothing new since the
+last build (a run that holds them writes an event for every model and check, planned and
+unchanged, before and after it finds so).
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -77,51 +78,94 @@ class RunOutcome:
         return "failed"
 
 
-def _progress_logger(
-    echo: Callable[[str], None], timings: dict[str, float] | None = None
-) -> dg.LoggerDefinition:
-    started = time.monotonic()
+_STEP_WORDS = {
+    dg.DagsterEventType.STEP_START: "start",
+    dg.DagsterEventType.STEP_SUCCESS: "done ",
+    dg.DagsterEventType.STEP_FAILURE: "FAIL ",
+}
+
+
+def _progress_line(entry: dg.EventLogEntry, started: float) -> str | None:
+    """The line a stored event of the run prints (None: it prints none): a step's start and
+    end, a check that did not pass, a warning or error logged by a step."""
+    stamp = f"[{entry.timestamp - started:6.1f}s]"
+    event = entry.dagster_event
+    if event is None:
+        if entry.level >= logging.WARNING:
+            return f"{stamp} {logging.getLevelName(entry.level).lower()}: {entry.user_message}"
+        return None
+    if event.event_type in _STEP_WORDS:
+        return f"{stamp} {_STEP_WORDS[event.event_type]} {event.step_key}"
+    if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        data = event.asset_check_evaluation_data
+        if not data.passed:
+            key = data.asset_check_key.to_user_string()
+            if data.severity == dg.AssetCheckSeverity.WARN:
+                return f"{stamp} findings: {key} (rows in marts.dq_findings)"
+            return f"{stamp} check failed: {key}"
+    return None
+
+
+@contextlib.contextmanager
+def progress_watch(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    echo: Callable[[str], None],
+    timings: dict[str, float],
+    every: float = 1.0,
+    started: float | None = None,
+) -> Iterator[None]:
+    """While the run executes, one line per step (and per check that did not pass) from the
+    run's event log in ``instance``, read as it is stored; each finished step's wall time into
+    ``timings``. What is stored after the last read is printed when the run is over. Lines are
+    stamped with the seconds since ``started`` (``time.time()``; default: now)."""
+    started = time.time() if started is None else started
     step_started: dict[str, float] = {}
+    cursor: str | None = None
 
-    @dg.logger(description="one line per step")
-    def step_logger(_init_context):
-        class Handler(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                meta = getattr(record, "dagster_meta", {}) or {}
-                event = meta.get("dagster_event")
-                step = meta.get("step_key") or ""
-                stamp = f"[{time.monotonic() - started:6.1f}s]"
-                if event is not None:
-                    kind = event.event_type_value
-                    if kind == "STEP_START":
-                        step_started[step] = time.monotonic()
-                    elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and timings is not None:
-                        timings[step] = time.monotonic() - step_started.get(step, started)
-                    if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
-                        word = {
-                            "STEP_START": "start",
-                            "STEP_SUCCESS": "done ",
-                            "STEP_FAILURE": "FAIL ",
-                        }[kind]
-                        echo(f"{stamp} {word} {step}")
-                    elif kind == "ASSET_CHECK_EVALUATION":
-                        data = event.asset_check_evaluation_data
-                        if not data.passed:
-                            key = data.asset_check_key.to_user_string()
-                            if data.severity == dg.AssetCheckSeverity.WARN:
-                                echo(f"{stamp} findings: {key} (rows in marts.dq_findings)")
-                            else:
-                                echo(f"{stamp} check failed: {key}")
-                elif record.levelno >= logging.WARNING:
-                    echo(f"{stamp} {record.levelname.lower()}: {meta.get('orig_message', '')}")
+    def read() -> None:
+        nonlocal cursor
+        while True:
+            batch = instance.get_records_for_run(run_id, cursor=cursor, limit=500)
+            for record in batch.records:
+                entry = record.event_log_entry
+                event = entry.dagster_event
+                if event is not None and event.step_key and event.event_type in _STEP_WORDS:
+                    if event.event_type == dg.DagsterEventType.STEP_START:
+                        step_started[event.step_key] = entry.timestamp
+                    else:
+                        begun = step_started.get(event.step_key, started)
+                        timings[event.step_key] = entry.timestamp - begun
+                line = _progress_line(entry, started)
+                if line is not None:
+                    echo(line)
+            cursor = batch.cursor
+            if not batch.has_more:
+                return
 
-        log = logging.getLogger("salesops.run")
-        log.handlers = [Handler()]
-        log.setLevel(logging.DEBUG)  # step events come at DEBUG; the handler picks its lines
-        log.propagate = False
-        return log
+    try:
+        with _every(every, read, "progress-watch"):
+            yield
+    finally:
+        read()
 
-    return step_logger
+
+@contextlib.contextmanager
+def _every(seconds: float, tick: Callable[[], None], name: str) -> Iterator[None]:
+    """``tick()`` every ``seconds`` in a thread of its own while the block runs."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(seconds):
+            tick()
+
+    thread = threading.Thread(target=watch, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _process_start(pid: int) -> str | None:
@@ -241,32 +285,26 @@ def pool_watch(
     if instance is None or not instance.event_log_storage.supports_global_concurrency_limits:
         yield
         return
-    stop = threading.Event()
+    said: list[str] = []
 
     def watch() -> None:
-        said = None
-        while not stop.wait(5):
-            info = instance.event_log_storage.get_concurrency_info(POOL)
-            waiting = [
-                p.step_key
-                for p in info.pending_steps
-                if p.run_id == run_id and p.assigned_timestamp is None
-            ]
-            holders = _pool_holders(instance, run_id) if waiting else []
-            if holders and holders != said:
-                echo(
-                    f"{', '.join(waiting)} waiting for the Dagster pool {POOL}: held by "
-                    + "; ".join(holders)
-                )
-            said = holders
+        nonlocal said
+        info = instance.event_log_storage.get_concurrency_info(POOL)
+        waiting = [
+            p.step_key
+            for p in info.pending_steps
+            if p.run_id == run_id and p.assigned_timestamp is None
+        ]
+        holders = _pool_holders(instance, run_id) if waiting else []
+        if holders and holders != said:
+            echo(
+                f"{', '.join(waiting)} waiting for the Dagster pool {POOL}: held by "
+                + "; ".join(holders)
+            )
+        said = holders
 
-    thread = threading.Thread(target=watch, name="pool-watch", daemon=True)
-    thread.start()
-    try:
+    with _every(5, watch, "pool-watch"):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 @contextlib.contextmanager
@@ -347,11 +385,10 @@ def run(
         )
     if instance is None:
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    started = time.monotonic()
+    started, begun = time.monotonic(), time.time()
     deadline = started + cfg.max_wait_minutes * 60
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
     timings: dict[str, float] = {}
-    job = job.with_logger_defs({"progress": _progress_logger(echo, timings)})
     run_id = str(uuid.uuid4())
     try:
         with contextlib.ExitStack() as stack:
@@ -360,6 +397,8 @@ def run(
             )
             if instance is not None:
                 wait_for_pool(instance, deadline, echo)
+            if instance is None:  # what execute_in_process would make: a run kept in memory
+                instance = stack.enter_context(dg.DagsterInstance.ephemeral())
             results = []
             for keys in _stages(asset_keys, full_refresh or partitions is not None):
                 if results:  # the loads are done: does the rest have anything to build?
@@ -369,7 +408,10 @@ def run(
                     if not keys:
                         break
                     run_id = str(uuid.uuid4())
-                with pool_watch(instance, run_id, echo):
+                with (
+                    pool_watch(instance, run_id, echo),
+                    progress_watch(instance, run_id, echo, timings, started=begun),
+                ):
                     results.append(
                         _execute(job, instance, run_id, keys, config_path, full_refresh, partitions)
                     )
@@ -433,7 +475,8 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
         run_id=run_id,
         asset_selection=list(asset_keys),
         raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
+        # progress is printed from the event log (progress_watch), not by Dagster's console
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         tags={
             PROCESS_TAG: this_process(),
             "salesops/config": str(config_path),

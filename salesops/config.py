@@ -28,6 +28,12 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 DEFAULT_DUCKDB_THREADS = 2
 DEFAULT_CHECKS_FULL_EVERY_DAYS = 7.0
 DEFAULT_MODELS_FULL_EVERY_DAYS = 7.0
+# the ``runs:`` settings (each a Config field of the same name): its default, what it must be
+_RUN_SETTINGS = {
+    "max_wait_minutes": (DEFAULT_MAX_WAIT_MINUTES, "a number of minutes"),
+    "checks_full_every_days": (DEFAULT_CHECKS_FULL_EVERY_DAYS, "a number of days"),
+    "models_full_every_days": (DEFAULT_MODELS_FULL_EVERY_DAYS, "a number of days"),
+}
 
 
 class ConfigError(ValueError):
@@ -108,6 +114,17 @@ def _resolve(value: Any, key: str, base: Path) -> Any:
     return value
 
 
+def _number(
+    section: dict[str, Any], key: str, default: float, what: str, where: str, kind: type = float
+) -> Any:
+    """The setting ``key`` (``section.name``) of ``section`` as ``kind``, ``default`` when
+    absent; a ConfigError naming it when it is not ``what``."""
+    try:
+        return kind(section.get(key.rsplit(".", 1)[1], default))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"'{key}' must be {what}{where}") from exc
+
+
 def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Config:
     where = f" in {path}" if path else ""
     wh = data.get("warehouse") or {}
@@ -139,22 +156,11 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         as_of = date.fromisoformat(as_of)
     bi_cfg = data.get("bi") or {}
     runs_cfg = data.get("runs") or {}
-    try:
-        max_wait = float(runs_cfg.get("max_wait_minutes", DEFAULT_MAX_WAIT_MINUTES))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"'runs.max_wait_minutes' must be a number of minutes{where}") from exc
-    try:
-        full_every = float(runs_cfg.get("checks_full_every_days", DEFAULT_CHECKS_FULL_EVERY_DAYS))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"'runs.checks_full_every_days' must be a number of days{where}") from exc
-    try:
-        models_every = float(runs_cfg.get("models_full_every_days", DEFAULT_MODELS_FULL_EVERY_DAYS))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"'runs.models_full_every_days' must be a number of days{where}") from exc
-    try:
-        threads = int(wh.get("threads", DEFAULT_DUCKDB_THREADS))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"'warehouse.threads' must be a whole number{where}") from exc
+    runs = {
+        name: _number(runs_cfg, f"runs.{name}", default, what, where)
+        for name, (default, what) in _RUN_SETTINGS.items()
+    }
+    threads = _number(wh, "warehouse.threads", DEFAULT_DUCKDB_THREADS, "a whole number", where, int)
     return Config(
         path=path,
         warehouse=warehouse,
@@ -173,13 +179,11 @@ def from_dict(data: dict[str, Any], base: Path, path: Path | None = None) -> Con
         bi_regions_dir=Path(_resolve(bi_cfg["regions_dir"], "_dir", base))
         if bi_cfg.get("regions_dir")
         else None,
-        max_wait_minutes=max_wait,
         bi_site_url=bi_cfg.get("site_url"),
         serve={k: _resolve(v, k, base) for k, v in (data.get("serve") or {}).items()},
         duckdb_memory_limit=str(wh.get("memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT)),
         duckdb_threads=threads,
-        checks_full_every_days=full_every,
-        models_full_every_days=models_every,
+        **runs,
     )
 
 
@@ -225,12 +229,12 @@ def dump(config: Config) -> str:
         if config.bi_regions:
             data["bi"]["regions"] = True
     runs = {
-        "max_wait_minutes": (config.max_wait_minutes, DEFAULT_MAX_WAIT_MINUTES),
-        "checks_full_every_days": (config.checks_full_every_days, DEFAULT_CHECKS_FULL_EVERY_DAYS),
-        "models_full_every_days": (config.models_full_every_days, DEFAULT_MODELS_FULL_EVERY_DAYS),
+        name: getattr(config, name)
+        for name, (default, _) in _RUN_SETTINGS.items()
+        if getattr(config, name) != default
     }
-    if any(value != default for value, default in runs.values()):
-        data["runs"] = {name: value for name, (value, default) in runs.items() if value != default}
+    if runs:
+        data["runs"] = runs
     if config.bi_site_url:
         data.setdefault("bi", {})["site_url"] = config.bi_site_url
     if config.serve:

@@ -63,6 +63,36 @@ def test_dump_round_trips(tmp_path):
     assert again.sources == cfg.sources
 
 
+def test_run_settings_round_trip_and_name_a_bad_value(tmp_path):
+    import yaml
+
+    cfg = config.from_dict(
+        {
+            "warehouse": {"path": "w.duckdb"},
+            "runs": {"max_wait_minutes": 5, "checks_full_every_days": "3"},
+        },
+        tmp_path,
+    )
+    assert (cfg.max_wait_minutes, cfg.checks_full_every_days) == (5.0, 3.0)
+    assert cfg.models_full_every_days == config.DEFAULT_MODELS_FULL_EVERY_DAYS
+    # only what differs from the defaults is written
+    dumped = yaml.safe_load(config.dump(cfg))
+    assert dumped["runs"] == {"max_wait_minutes": 5.0, "checks_full_every_days": 3.0}
+    assert config.from_dict(dumped, tmp_path) == cfg
+    assert "runs" not in yaml.safe_load(
+        config.dump(config.from_dict(dumped | {"runs": {}}, tmp_path))
+    )
+    with pytest.raises(
+        config.ConfigError,
+        match=r"'runs.models_full_every_days' must be a number of days in .*x.yml",
+    ):
+        config.from_dict(
+            {"warehouse": {"path": "w.duckdb"}, "runs": {"models_full_every_days": "weekly"}},
+            tmp_path,
+            tmp_path / "x.yml",
+        )
+
+
 def test_duckdb_memory_and_threads_reach_the_loaders_connections(tmp_path):
     import yaml
 

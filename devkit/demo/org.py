@@ -51,67 +51,17 @@ SCALES: dict[str, Scale] = {
 #   gap_d: median days between deal activities; substantive: share of activities with progress
 #   info: chance a CRM field (decision chain, objection, next step) is filled
 #   no_evidence: chance a stage is entered without its evidence; skip: chance of a stage skip
+_TRAITS = "respond_h untouched convert gap_d substantive info no_evidence skip dwell after_hours"
+# one row per archetype, its traits in the order of _TRAITS
 ARCHETYPES: dict[str, dict[str, float]] = {
-    "hunter": dict(
-        respond_h=1.0,
-        untouched=0.02,
-        convert=0.42,
-        gap_d=1.5,
-        substantive=0.7,
-        info=0.92,
-        no_evidence=0.03,
-        skip=0.01,
-        dwell=0.8,
-        after_hours=0.35,
-    ),
-    "steady": dict(
-        respond_h=5.0,
-        untouched=0.06,
-        convert=0.36,
-        gap_d=2.0,
-        substantive=0.55,
-        info=0.75,
-        no_evidence=0.06,
-        skip=0.02,
-        dwell=1.0,
-        after_hours=0.08,
-    ),
-    "veteran": dict(
-        respond_h=26.0,
-        untouched=0.14,
-        convert=0.28,
-        gap_d=5.0,
-        substantive=0.3,
-        info=0.45,
-        no_evidence=0.18,
-        skip=0.03,
-        dwell=1.5,
-        after_hours=0.02,
-    ),
-    "backfiller": dict(
-        respond_h=9.0,
-        untouched=0.08,
-        convert=0.32,
-        gap_d=2.0,
-        substantive=0.35,
-        info=0.6,
-        no_evidence=0.1,
-        skip=0.03,
-        dwell=1.1,
-        after_hours=0.02,
-    ),
-    "new_hire": dict(
-        respond_h=14.0,
-        untouched=0.10,
-        convert=0.28,
-        gap_d=2.5,
-        substantive=0.45,
-        info=0.5,
-        no_evidence=0.2,
-        skip=0.12,
-        dwell=1.2,
-        after_hours=0.05,
-    ),
+    name: dict(zip(_TRAITS.split(), values, strict=True))
+    for name, values in {
+        "hunter": (1.0, 0.02, 0.42, 1.5, 0.7, 0.92, 0.03, 0.01, 0.8, 0.35),
+        "steady": (5.0, 0.06, 0.36, 2.0, 0.55, 0.75, 0.06, 0.02, 1.0, 0.08),
+        "veteran": (26.0, 0.14, 0.28, 5.0, 0.3, 0.45, 0.18, 0.03, 1.5, 0.02),
+        "backfiller": (9.0, 0.08, 0.32, 2.0, 0.35, 0.6, 0.1, 0.03, 1.1, 0.02),
+        "new_hire": (14.0, 0.1, 0.28, 2.5, 0.45, 0.5, 0.2, 0.12, 1.2, 0.05),
+    }.items()
 }
 # Regional line-ups, cycled: every region gets a hunter and a veteran; backfillers and new hires
 # sit in some regions only, as in real teams.

@@ -9,13 +9,14 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
 
 from ingest.sheets.settings import Column, Sheet
 
@@ -27,7 +28,6 @@ ARROW = {
     "date": pa.date32(),
     "month": pa.date32(),
 }
-EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
 
@@ -130,7 +130,7 @@ def _to_date(value: Any, month: bool) -> date:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 20000 < value < 80000:  # an Excel serial date
-            return EXCEL_EPOCH + timedelta(days=int(value))
+            return from_excel(value).date()
         raise CellError(f"not a date: {value!r}")
     text = str(value)
     for fmt in _DATE_FORMATS + (_MONTH_FORMATS if month else ()):

@@ -11,6 +11,7 @@ import pytest
 
 from salesops import bi, publish
 from tests.support import pages, pii
+from tests.support.warehouse import query, query_file
 
 pytestmark = pytest.mark.slow
 LEAVER = "S004"  # given no figures in the latest month by the site fixture
@@ -34,15 +35,15 @@ def site(demo_run, tmp_path_factory):
 
 def test_bi_file_holds_only_reporting_tables_readable_by_evidence(site):
     bi_file, _ = site
-    con = duckdb.connect(str(bi_file), read_only=True)
-    tables = con.execute(
-        "select table_schema, table_name from information_schema.tables"
-    ).fetchall()
-    version = con.execute(
+    tables = query_file(
+        bi_file,
+        "select table_schema, table_name from information_schema.tables",
+    )
+    version = query_file(
+        bi_file,
         "select tags['storage_version'] from duckdb_databases() where database_name = "
-        "current_database()"
-    ).fetchone()
-    con.close()
+        "current_database()",
+    )[0]
     assert ("reporting", "rpt_lead_response") in tables
     assert all(schema == "reporting" for schema, _ in tables)
     assert version is not None and str(version[0]).startswith("v1.4")
@@ -76,12 +77,11 @@ def test_screenshot_of_each_page(site, tmp_path):
 
 def test_data_quality_page_lists_findings_by_rule_and_rep(demo_run, site):
     _, site_dir = site
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    top_rule, top_rep = con.execute(
+    top_rule, top_rep = query(
+        demo_run,
         "select f.rule, r.rep_name from marts.dq_findings f join marts.dim_rep r using (rep_id) "
-        "group by all order by count(*) desc limit 1"
-    ).fetchone()
-    con.close()
+        "group by all order by count(*) desc limit 1",
+    )[0]
     html = pages.page_text(site_dir, "data-quality")
     assert "数据质量" in html
     labels = {"backfill_burst": "集中补录", "duplicate_activity": "重复活动"}
@@ -111,11 +111,10 @@ def test_funnel_phi_and_forecast_pages_render(demo_run, site, page, heading, tab
 
 def test_forecast_page_shows_the_better_method_with_both_errors(demo_run, site):
     _, site_dir = site
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    method, model_error, stage_error = con.execute(
-        "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method"
-    ).fetchone()
-    con.close()
+    method, model_error, stage_error = query(
+        demo_run,
+        "select better_method, model_mean_error, stage_mean_error from marts.rpt_forecast_method",
+    )[0]
     text = pages.page_text(site_dir, "forecast")
     label = {"model": "赢单概率模型", "stage": "阶段概率"}[method]
     assert f"因此本页的赢单预测采用{label}" in re.sub(r"<[^>]+>", "", text)
@@ -124,16 +123,16 @@ def test_forecast_page_shows_the_better_method_with_both_errors(demo_run, site):
 
 def test_chat_risk_page_shows_the_signals_with_their_responses(demo_run, site):
     _, site_dir = site
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    signals, high = con.execute(
+    signals, high = query(
+        demo_run,
         "select count(*), count(*) filter (where risk_level = 'high') "
-        "from marts.rpt_chat_risk_signals"
-    ).fetchone()
-    action = con.execute(
+        "from marts.rpt_chat_risk_signals",
+    )[0]
+    action = query(
+        demo_run,
         "select suggested_action from marts.rpt_chat_risk_signals "
-        "group by all order by count(*) desc limit 1"
-    ).fetchone()[0]
-    con.close()
+        "group by all order by count(*) desc limit 1",
+    )[0][0]
     text = pages.page_text(site_dir, "chat-risk")
     assert f">{signals:,}<" in text and f">{high:,}<" in text
     assert action in text and "建议应对" in text
@@ -309,11 +308,10 @@ def test_no_personal_data_reaches_a_bi_file_or_the_site(demo_run_with_wecom, tmp
     assert {kind for _, kind, _ in found} == {"phone", "external_userid", "wecom_userid", "email"}
     bi_file = tmp_path / "warehouse_bi.duckdb"
     publish.publish_bi(warehouse, bi_file)
-    con = duckdb.connect(str(bi_file), read_only=True)
-    new_contact = con.execute(
-        "select count(*) from reporting.rpt_alerts where alert_type = 'new_contact_no_material'"
-    ).fetchone()[0]
-    con.close()
+    new_contact = query_file(
+        bi_file,
+        "select count(*) from reporting.rpt_alerts where alert_type = 'new_contact_no_material'",
+    )[0][0]
     assert new_contact > 0  # the alert keyed by a WeCom customer is published, pseudonymised
     assert pii.scan_bi_file(bi_file, userids) == []
     region = publish.regions(warehouse)[0]

@@ -3,11 +3,11 @@ build every site; the pages say 暂无数据 (and why) where a chart or table ha
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from salesops import publish
 from tests.support import pages
+from tests.support.warehouse import query_file
 
 pytestmark = pytest.mark.slow
 # the reason the process-health page gives for an empty latest month
@@ -28,13 +28,12 @@ def test_a_month_start_org_builds_every_site_and_the_morning_report(month_start_
 
 
 def _regions_without_phi(warehouse) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    regions = con.execute(
+    regions = query_file(
+        warehouse,
         "select region from marts.rpt_process_health "
         "where month = (select max(month) from marts.rpt_process_health) "
-        "group by region having count(phi) = 0 order by 1"
-    ).fetchall()
-    con.close()
+        "group by region having count(phi) = 0 order by 1",
+    )
     return [r for (r,) in regions]
 
 

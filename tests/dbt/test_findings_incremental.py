@@ -14,7 +14,7 @@ import duckdb
 
 from orchestration import runner
 from orchestration.defs.transform import last_full_build, save_full_build
-from salesops import config as salesops_config
+from tests.support.config import write_config
 from tests.support.dbt import dbt_run
 
 
@@ -81,20 +81,6 @@ def test_a_finding_goes_when_its_cause_is_fixed_the_next_day(demo_run, tmp_path)
     assert findings(warehouse) == daily
 
 
-def write_config(root, warehouse, as_of):
-    cfg = salesops_config.from_dict(
-        {
-            "warehouse": {"path": str(warehouse)},
-            "as_of": as_of.isoformat(),
-            "runs": {"models_full_every_days": 7},
-        },
-        base=root,
-    )
-    path = root / "late.yml"
-    path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-    return path
-
-
 def test_a_record_later_than_the_window_is_found_by_the_weekly_full_rebuild(
     demo_run, tmp_path, monkeypatch
 ):
@@ -115,7 +101,7 @@ def test_a_record_later_than_the_window_is_found_by_the_weekly_full_rebuild(
         [logged, logged, logged, logged],
     )
     con.close()
-    config = write_config(tmp_path, warehouse, day)
+    config = write_config(tmp_path, warehouse, {}, day, runs={"models_full_every_days": 7})
     late = "short_visit:LATE-VISIT"
 
     # a full build two days ago: the daily run re-examines only its window

@@ -10,6 +10,7 @@ import shutil
 import duckdb
 
 from tests.support.dbt import dbt_run
+from tests.support.warehouse import query_file
 
 
 def test_won_deals_of_an_account_without_a_unique_u8_match_are_unverifiable(demo_run, tmp_path):
@@ -41,20 +42,9 @@ def test_won_deals_of_an_account_without_a_unique_u8_match_are_unverifiable(demo
     con.close()
     dbt_run(warehouse, demo_run.config.as_of, "dim_customer dq_findings", tmp_path / "target")
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    findings = {
-        r[0]: json.loads(r[1])
-        for r in con.execute(
-            "select record_id, details from marts.dq_findings where rule = 'customer_unmatched'"
-        ).fetchall()
-    }
-    unverified = {
-        r[0]
-        for r in con.execute(
-            "select record_id from marts.dq_findings where rule = 'won_without_order'"
-        ).fetchall()
-    }
-    con.close()
+    rule = "select record_id, details from marts.dq_findings where rule = ?"
+    findings = {i: json.loads(d) for i, d in query_file(warehouse, rule, ("customer_unmatched",))}
+    unverified = {i for i, _ in query_file(warehouse, rule, ("won_without_order",))}
     assert findings.keys() == {ambiguous, renamed}
     assert findings[ambiguous]["reason"] == "ambiguous_name"
     assert findings[ambiguous]["u8_customers_with_name"] == 2

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from devkit.demo.scoring import score_chat_risk
+from tests.support.warehouse import query_file, values
 
 pytestmark = pytest.mark.slow
 
@@ -55,40 +56,28 @@ def test_planted_risky_messages_are_found_with_wecom(demo_run_with_wecom):
     assert len(flagged) >= 100
     lookalikes = _lookalikes(truth, "wecom")
     assert len(lookalikes) >= 10 and lookalikes & flagged == set()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    kinds = {
-        k for (k,) in con.execute(
-            "select distinct signal_kind from marts.rpt_chat_risk_signals"
-        ).fetchall()
-    }  # fmt: skip
-    con.close()
-    assert kinds == {"competitor_price", "vague_commitment", "risk_word"}
+    kinds = query_file(warehouse, "select distinct signal_kind from marts.rpt_chat_risk_signals")
+    assert {k for (k,) in kinds} == {"competitor_price", "vague_commitment", "risk_word"}
 
 
 def test_each_signal_carries_the_dictionarys_level_and_response(demo_run_with_wecom):
-    con = duckdb.connect(str(demo_run_with_wecom.config.warehouse), read_only=True)
-    mismatched = con.execute(
-        "select count(*) from marts.rpt_chat_risk_signals s "
+    found = values(
+        demo_run_with_wecom.config.warehouse,
+        mismatched="select count(*) from marts.rpt_chat_risk_signals s "
         "join staging.stg_sheets__risk_words w on s.keyword = w.keyword "
         "where s.signal_kind <> 'competitor_price' and (s.risk_level <> w.risk_level "
-        "or s.suggested_action <> w.suggested_action or s.risk_type <> w.risk_type)"
-    ).fetchone()[0]
-    unknown = con.execute(
-        "select count(*) from marts.rpt_chat_risk_signals s where signal_kind <> "
-        "'competitor_price' and keyword not in (select keyword from staging.stg_sheets__risk_words)"
-    ).fetchone()[0]
-    # a low word (报价) alone is no signal; a vague word only near a stage advance
-    low = con.execute(
-        "select count(*) from marts.rpt_chat_risk_signals where risk_level = 'low'"
-    ).fetchone()[0]
-    vague_far = con.execute(
-        "select count(*) from marts.rpt_chat_risk_signals s where signal_kind = "
+        "or s.suggested_action <> w.suggested_action or s.risk_type <> w.risk_type)",
+        unknown="select count(*) from marts.rpt_chat_risk_signals s "
+        "where signal_kind <> 'competitor_price' "
+        "and keyword not in (select keyword from staging.stg_sheets__risk_words)",
+        # a low word (报价) alone is no signal; a vague word only near a stage advance
+        low="select count(*) from marts.rpt_chat_risk_signals where risk_level = 'low'",
+        vague_far="select count(*) from marts.rpt_chat_risk_signals s where signal_kind = "
         "'vague_commitment' and not exists (select 1 from marts.fct_stage_history h "
         "where h.opportunity_id = s.opportunity_id and h.stage not in ('lead_confirmed', 'lost') "
-        "and abs(epoch(h.entered_at) - epoch(s.said_at)) <= 7 * 86400)"
-    ).fetchone()[0]
-    con.close()
-    assert (mismatched, unknown, low, vague_far) == (0, 0, 0, 0)
+        "and abs(epoch(h.entered_at) - epoch(s.said_at)) <= 7 * 86400)",
+    )
+    assert found == {"mismatched": 0, "unknown": 0, "low": 0, "vague_far": 0}
 
 
 def test_high_risk_signals_on_open_deals_raise_alerts(demo_run_with_wecom):

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from orchestration import cli
+from tests.support.warehouse import first_rows, query
 
 pytestmark = pytest.mark.slow
 # each org on its own worker (pytest-xdist --dist loadgroup): the two build side by side
@@ -22,6 +23,21 @@ def _truth(run) -> dict[str, dict[str, str]]:
         return {r["lead_id"]: r for r in csv.DictReader(fh)}
 
 
+def _variant_org(tmp_path_factory, name: str, variants: tuple[str, ...], **options):
+    """A scale-XS org with every anomaly planted (seed 5), its CRM export reshaped by
+    ``variants`` (devkit.demo.variants); ``options`` as conftest's run_org takes them."""
+    from conftest import run_org
+
+    return run_org(
+        tmp_path_factory.mktemp(name),
+        seed=5,
+        scale="XS",
+        anomaly_rate=1.0,
+        variants=variants,
+        **options,
+    )
+
+
 def _stamp(ts) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
 
@@ -30,14 +46,10 @@ def _stamp(ts) -> str:
 def picked_fields_run(tmp_path_factory):
     """Owner history with display names only, a Data Loader Task export without
     CompletedDateTime / IsClosed / IsDeleted / ..., and the ERP code in AccountNumber."""
-    from conftest import run_org
-
-    return run_org(
-        tmp_path_factory.mktemp("picked_fields"),
-        seed=5,
-        scale="XS",
-        anomaly_rate=1.0,
-        variants=("history_names_only", "dataloader_minimal", "account_number_erp"),
+    return _variant_org(
+        tmp_path_factory,
+        "picked_fields",
+        ("history_names_only", "dataloader_minimal", "account_number_erp"),
         crm_section={"fields": {"erp_customer_code": "AccountNumber"}},
     )
 
@@ -45,15 +57,8 @@ def picked_fields_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def missing_objects_run(tmp_path_factory):
     """An export without Contact, Event, Task, LeadHistory and ContentVersion, and no WeCom."""
-    from conftest import run_org
-
-    return run_org(
-        tmp_path_factory.mktemp("missing_objects"),
-        seed=5,
-        scale="XS",
-        anomaly_rate=1.0,
-        variants=("missing_objects",),
-        without=("wecom",),
+    return _variant_org(
+        tmp_path_factory, "missing_objects", ("missing_objects",), without=("wecom",)
     )
 
 
@@ -97,14 +102,9 @@ def test_owner_names_resolve_to_the_assignment_the_truth_has(picked_fields_run):
     run = picked_fields_run
     assert run.outcome.success, run.outcome.errors
     truth = _truth(run)
-    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
-        names = con.execute(
-            "select count(*) from raw_crm.lead_history where new_value like '005%'"
-        ).fetchone()[0]
-        rows = con.execute(
-            "select lead_id, rep_id, assigned_at from marts.fct_lead_response"
-        ).fetchall()
-    assert names == 0  # the history really holds names only
+    names = query(run, "select count(*) from raw_crm.lead_history where new_value like '005%'")
+    rows = query(run, "select lead_id, rep_id, assigned_at from marts.fct_lead_response")
+    assert names == [(0,)]  # the history really holds names only
     assert len(rows) == len(truth)
     assigned = 0
     for lead_id, rep_id, assigned_at in rows:
@@ -125,14 +125,12 @@ def test_picked_task_fields_fall_back_to_activity_and_created_date_and_say_so(
     fallback's precision; the gap is recorded with what it degrades."""
     run = picked_fields_run
     truth = _truth(run)
-    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select lead_id, response_hours, response_band from marts.fct_lead_response"
-        ).fetchall()
-        contract = con.execute(
-            "select object, column_name, status, degrades from ops.source_contract "
-            "where source = 'crm' and status = 'missing_optional' order by 2"
-        ).fetchall()
+    rows = query(run, "select lead_id, response_hours, response_band from marts.fct_lead_response")
+    contract = query(
+        run,
+        "select object, column_name, status, degrades from ops.source_contract "
+        "where source = 'crm' and status = 'missing_optional' order by 2",
+    )
     assert [(o, c, s) for o, c, s, _ in contract] == [
         ("Task", "CompletedDateTime", "missing_optional"),
         ("Task", "IsClosed", "missing_optional"),
@@ -157,60 +155,39 @@ def test_missing_objects_land_empty_and_their_metrics_say_not_applicable(
 ):
     run = missing_objects_run
     assert run.outcome.success, run.outcome.errors
-    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
-        missing = {
-            r[0]
-            for r in con.execute(
-                "select object from ops.source_contract where status = 'missing_object'"
-            ).fetchall()
-        }
-        empty = con.execute(
-            "select (select count(*) from raw_crm.tasks) + (select count(*) from raw_crm.events)"
-            " + (select count(*) from raw_crm.contacts)"
-            " + (select count(*) from raw_crm.lead_history)"
-            " + (select count(*) from raw_crm.content_versions)"
-        ).fetchone()[0]
-        bands = dict(
-            con.execute(
-                "select response_band, count(*) from marts.fct_lead_response group by 1"
-            ).fetchall()
-        )
-        within = con.execute(
-            "select count(responded_within_24h) + count(touched_within_72h) "
-            "from marts.fct_lead_response"
-        ).fetchone()[0]
-        red_alerts = con.execute(
-            "select count(*) from marts.alerts where alert_type = 'response_red'"
-        ).fetchone()[0]
-        phi = con.execute(
-            "select count(*), count(response_compliance), count(key_action_completion) "
-            "from marts.rpt_process_health"
-        ).fetchone()
-        evidence = con.execute(
-            "select count(*) filter (where not has_evidence), "
-            "count(*) filter (where has_evidence is null) from marts.fct_stage_history"
-        ).fetchone()
-        published = {
-            r[0]
-            for r in con.execute(
-                "select object_name from marts.rpt_source_contract where status = 'missing_object'"
-            ).fetchall()
-        }
-        no_evidence = con.execute(
-            "select count(*) from marts.dq_findings where rule = 'stage_without_evidence'"
-        ).fetchone()[0]
-        blank = con.execute(
-            "select count(*) from ops.source_contract where status = 'empty'"
-        ).fetchone()[0]
+    contract = "select object from ops.source_contract where status = 'missing_object'"
+    page = "select object_name from marts.rpt_source_contract where status = 'missing_object'"
+    missing = {o for (o,) in query(run, contract)}
+    published = {o for (o,) in query(run, page)}
+    bands = dict(
+        query(run, "select response_band, count(*) from marts.fct_lead_response group by 1")
+    )
+    got = first_rows(
+        run.config.warehouse,
+        empty="select (select count(*) from raw_crm.tasks) + (select count(*) from raw_crm.events)"
+        " + (select count(*) from raw_crm.contacts)"
+        " + (select count(*) from raw_crm.lead_history)"
+        " + (select count(*) from raw_crm.content_versions)",
+        within="select count(responded_within_24h) + count(touched_within_72h) "
+        "from marts.fct_lead_response",
+        red_alerts="select count(*) from marts.alerts where alert_type = 'response_red'",
+        phi="select count(*), count(response_compliance), count(key_action_completion) "
+        "from marts.rpt_process_health",
+        evidence="select count(*) filter (where not has_evidence), "
+        "count(*) filter (where has_evidence is null) from marts.fct_stage_history",
+        no_evidence="select count(*) from marts.dq_findings where rule = 'stage_without_evidence'",
+        blank="select count(*) from ops.source_contract where status = 'empty'",
+    )
+    phi, evidence, blank = got["phi"], got["evidence"], got["blank"][0]
     assert missing == {"Contact", "Event", "Task", "LeadHistory", "ContentVersion"}
-    assert empty == 0
+    assert got["empty"] == (0,)
     assert published == missing  # what the data-quality page shows
     # no touch source at all: response time is not applicable, not "every lead red"
     assert set(bands) <= {"not_applicable", "unassigned"} and bands["not_applicable"] > 0
-    assert within == 0 and red_alerts == 0
+    assert got["within"] == (0,) and got["red_alerts"] == (0,)
     assert phi[0] > 0 and phi[1] == 0 and phi[2] == 0
     # no ContentVersion: evidence is unknown, never "missing"
-    assert evidence[0] == 0 and evidence[1] > 0 and no_evidence == 0
+    assert evidence[0] == 0 and evidence[1] > 0 and got["no_evidence"] == (0,)
 
     # no CRM activity object: the win model leaves its activity and trial features out
     values, features, _, drivers = _win_model_features(run)
@@ -233,14 +210,10 @@ def no_amount_run(tmp_path_factory):
     """An Opportunity export without Amount and Decision_Chain__c and with Objection__c blank in
     every row, a Lead export without IsConverted, and a WeCom whose check-ins lack their place
     and whose behaviour data lacks reply_percentage, built through the BI site."""
-    from conftest import run_org
-
-    return run_org(
-        tmp_path_factory.mktemp("no_amount"),
-        seed=5,
-        scale="XS",
-        anomaly_rate=1.0,
-        variants=("opportunity_no_amount", "opportunity_blank_objection", "lead_no_is_converted"),
+    return _variant_org(
+        tmp_path_factory,
+        "no_amount",
+        ("opportunity_no_amount", "opportunity_blank_objection", "lead_no_is_converted"),
         with_bi=True,
         wecom_omit_fields={
             "checkin/getcheckindata": ("location_title",),
@@ -256,29 +229,26 @@ def test_missing_optional_columns_make_their_metrics_not_applicable(no_amount_ru
     and PHI is weighed without it."""
     run = no_amount_run
     assert run.outcome.success, run.outcome.errors
-    with duckdb.connect(str(run.config.warehouse), read_only=True) as con:
-        applicability = {
-            m: (ok, reason)
-            for m, ok, reason in con.execute(
-                "select metric, is_applicable, reason from marts.rpt_metric_applicability"
-            ).fetchall()
-        }
-        forecast = con.execute(
-            "select count(*), count(forecast_amount), count(empirical_forecast_amount), "
-            "count(pct_error), count(abs_error) from marts.rpt_forecast_vs_actual"
-        ).fetchone()
-        backtest = con.execute(
-            "select count(*), count(stage_forecast), count(model_forecast), count(won_amount) "
-            "from marts.rpt_forecast_backtest"
-        ).fetchone()
-        waterfall = con.execute(
-            "select count(*), count(opening_amount) + count(won_amount) + count(closing_amount), "
-            "sum(closing_deals) from marts.rpt_pipeline_waterfall"
-        ).fetchone()
-        phi = con.execute(
-            "select count(*), count(info_completeness), count(key_action_completion), count(phi)"
-            " from marts.rpt_process_health"
-        ).fetchone()
+    applicability = {
+        m: (ok, reason)
+        for m, ok, reason in query(
+            run, "select metric, is_applicable, reason from marts.rpt_metric_applicability"
+        )
+    }
+    got = first_rows(
+        run.config.warehouse,
+        forecast="select count(*), count(forecast_amount), count(empirical_forecast_amount), "
+        "count(pct_error), count(abs_error) from marts.rpt_forecast_vs_actual",
+        backtest="select count(*), count(stage_forecast), count(model_forecast), count(won_amount) "
+        "from marts.rpt_forecast_backtest",
+        waterfall="select count(*), count(opening_amount) + count(won_amount) "
+        "+ count(closing_amount), sum(closing_deals) from marts.rpt_pipeline_waterfall",
+        phi="select count(*), count(info_completeness), count(key_action_completion), count(phi)"
+        " from marts.rpt_process_health",
+    )
+    forecast, backtest, waterfall, phi = (
+        got[k] for k in ("forecast", "backtest", "waterfall", "phi")
+    )
     assert applicability["forecast"] == (
         False,
         "数据源缺少 CRM（Salesforce） Opportunity.Amount",
@@ -396,9 +366,9 @@ def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
     assert "信息完整：不适用" in health and "Opportunity.Decision_Chain__c" in health
     assert "Opportunity.Objection__c 字段全部为空" in health
     # each open deal's win probability, with the features that drive it
-    with duckdb.connect(str(no_amount_run.config.warehouse), read_only=True) as con:
-        top = con.execute(
-            "select opportunity_name from marts.rpt_deal_win_probability "
-            "order by win_probability desc, opportunity_name limit 1"
-        ).fetchone()
+    top = query(
+        no_amount_run,
+        "select opportunity_name from marts.rpt_deal_win_probability "
+        "order by win_probability desc, opportunity_name limit 1",
+    )[0]
     assert "在途商机的赢单概率" in forecast and top[0] in forecast

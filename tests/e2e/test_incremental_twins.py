@@ -17,7 +17,7 @@ import pytest
 from devkit.demo.generate import append_day, generate
 from devkit.demo.serve import served_sources
 from orchestration import runner
-from salesops import config as salesops_config
+from tests.support.config import write_config
 from tests.support.crm_changes import plant_crm_changes
 from tests.support.rows import same_rows
 from tests.support.warehouse import query_file
@@ -71,16 +71,6 @@ def planted_state(warehouse: Path, changes) -> dict[str, object]:
             "fct_activities", "is_deleted", f"where activity_id = '{changes.deleted_task}'"
         ),
     }
-
-
-def write_config(root: Path, warehouse: Path, sections: dict, as_of: date) -> Path:
-    cfg = salesops_config.from_dict(
-        {"warehouse": {"path": str(warehouse)}, "as_of": as_of.isoformat(), "sources": sections},
-        base=root,
-    )
-    path = root / f"{warehouse.stem}.yml"
-    path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-    return path
 
 
 def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, monkeypatch):

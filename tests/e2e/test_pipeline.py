@@ -16,6 +16,7 @@ from devkit.demo.scoring import score_findings
 from devkit.demo.scoring import table as score_table
 from expectations import runner as gx_runner
 from orchestration import runner
+from tests.support.warehouse import query
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +40,11 @@ def test_the_run_succeeds_with_every_step_and_check(demo_run):
 def test_lead_response_equals_the_truth(demo_run):
     """With CRM as the only touch source, each lead's hours and band are the truth's CRM view."""
     truth = _truth(demo_run)
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    rows = con.execute(
+    rows = query(
+        demo_run,
         "select lead_id, rep_id, region, lead_source, response_hours, response_band, "
-        "touched_within_72h, converted from marts.fct_lead_response"
-    ).fetchall()
-    con.close()
+        "touched_within_72h, converted from marts.fct_lead_response",
+    )
     assert len(rows) == len(truth)
     bands = set()
     for lead_id, rep_id, region, source, hours, band, within_72h, converted in rows:
@@ -64,16 +64,16 @@ def test_lead_response_equals_the_truth(demo_run):
 
 
 def test_rpt_lead_response_adds_up_to_the_fact(demo_run):
-    con = duckdb.connect(str(demo_run.config.warehouse), read_only=True)
-    fact = con.execute(
+    fact = query(
+        demo_run,
         "select count(*), count(*) filter (where responded_within_24h), "
-        "round(sum(response_hours), 6) from marts.fct_lead_response"
-    ).fetchone()
-    rpt = con.execute(
+        "round(sum(response_hours), 6) from marts.fct_lead_response",
+    )[0]
+    rpt = query(
+        demo_run,
         "select sum(leads), sum(responded_within_24h), round(sum(total_response_hours), 6) "
-        "from marts.rpt_lead_response"
-    ).fetchone()
-    con.close()
+        "from marts.rpt_lead_response",
+    )[0]
     assert tuple(fact) == tuple(rpt)
 
 
@@ -155,12 +155,11 @@ def test_stage_history_equals_the_truth(demo_run_with_wecom):
     run = demo_run_with_wecom
     with (run.sources / "truth" / "stage_entries.csv").open(encoding="utf-8") as fh:
         truth = {(r["opportunity_id"], r["stage"]): r for r in csv.DictReader(fh)}
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    rows = con.execute(
+    rows = query(
+        run,
         "select opportunity_id, stage, has_evidence, skipped_from, entered_at, exited_at "
-        "from marts.fct_stage_history"
-    ).fetchall()
-    con.close()
+        "from marts.fct_stage_history",
+    )
     assert len(rows) == len(truth)
     for opp, stage, has_evidence, skipped_from, entered_at, exited_at in rows:
         t = truth[(opp, stage)]
@@ -230,12 +229,11 @@ def test_process_health_parts_equal_the_truth(demo_run_with_wecom):
     their weighted mean over the parts the rep had a chance to show."""
     run = demo_run_with_wecom
     truth = {(r["month"], r["rep_id"]): r for r in _truth_csv(run, "process_health.csv")}
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    rows = con.execute(
+    rows = query(
+        run,
         "select cast(month as varchar), rep_id, response_compliance, key_action_completion, "
-        "info_completeness, phi from marts.rpt_process_health"
-    ).fetchall()
-    con.close()
+        "info_completeness, phi from marts.rpt_process_health",
+    )
     assert {(m, r) for m, r, *_ in rows} == set(truth)
     compared = 0
     for month, rep_id, response, key_action, info, phi in rows:
@@ -262,20 +260,15 @@ def test_forecast_inputs_equal_the_truth(demo_run_with_wecom):
     it stood that day), their stage, amount and weight; the forecast mart adds them up."""
     run = demo_run_with_wecom
     truth = _truth_csv(run, "forecast_inputs.csv")
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    rows = con.execute(
+    rows = query(
+        run,
         "select cast(pipeline_date as varchar), opportunity_id, stage, amount, win_probability, "
         "cast(expected_close_date as varchar) from marts.fct_pipeline_daily "
         "where pipeline_date = date_trunc('month', pipeline_date) "
-        "and date_trunc('month', expected_close_date) = pipeline_date"
-    ).fetchall()
-    forecast = {
-        (str(m), region): float(amount)
-        for m, region, amount in con.execute(
-            "select month, region, forecast_amount from marts.rpt_forecast_vs_actual"
-        ).fetchall()
-    }
-    con.close()
+        "and date_trunc('month', expected_close_date) = pipeline_date",
+    )
+    forecasts = "select month, region, forecast_amount from marts.rpt_forecast_vs_actual"
+    forecast = {(str(m), region): float(amount) for m, region, amount in query(run, forecasts)}
     want = {
         (t["month"], t["opportunity_id"]): (
             t["stage"],
@@ -356,11 +349,10 @@ def test_alerts_name_an_owner_and_red_leads_equal_the_truth(demo_run_with_wecom)
     from datetime import datetime, timedelta
 
     run = demo_run_with_wecom
-    con = duckdb.connect(str(run.config.warehouse), read_only=True)
-    rows = con.execute(
-        "select alert_type, entity_id, rep_id, manager_id, severity, since from marts.alerts"
-    ).fetchall()
-    con.close()
+    rows = query(
+        run,
+        "select alert_type, entity_id, rep_id, manager_id, severity, since from marts.alerts",
+    )
     kinds = {r[0] for r in rows}
     assert kinds <= {
         "stagnation",

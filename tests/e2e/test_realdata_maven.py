@@ -7,18 +7,17 @@ a Salesforce Data Export in a temporary folder; nothing of it is kept in the rep
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from devkit.demo.org import sf_id
 from ingest.crm.settings import OBJECTS
-from orchestration import runner
-from tests.support.realdata import delivered, read_rows, realdata_dir, write_rows
+from tests.support.realdata import delivered, read_rows, realdata_dir, run_export, write_rows
+from tests.support.warehouse import query_file
 
 MAVEN = realdata_dir("maven_crm_sales_opportunities")
 pytestmark = [
@@ -161,15 +160,7 @@ def maven_warehouse(tmp_path_factory) -> Path:
     write_rows(
         sheets / "settings.csv", ["name", "value"], [{"name": "response_red_hours", "value": "24"}]
     )
-    config = {
-        "warehouse": {"path": str(root / "warehouse.duckdb")},
-        "as_of": "2017-12-31",
-        "sources": {"crm": {"export_dir": str(export)}, "sheets": {"dir": str(sheets)}},
-    }
-    path = root / "salesops.yml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    os.environ.setdefault("DAGSTER_HOME", str(root))
-    outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _m: None)
+    outcome = run_export(root, export, sheets, date(2017, 12, 31), ("bi",), lambda _m: None)
     assert outcome.success, outcome.errors
     return root / "warehouse.duckdb"
 
@@ -240,13 +231,12 @@ def test_forecast_backtest_on_the_raw_csv(maven_warehouse):
             won[month] += amount
         if row["engage_date"] and row["engage_date"] <= month < row["close_date"]:
             staged[month] += round(amount * 0.5, 2)
-    con = duckdb.connect(str(maven_warehouse), read_only=True)
-    rows = con.execute(
+    rows = query_file(
+        maven_warehouse,
         "select cast(month as varchar), won_amount, stage_forecast, model_forecast, "
         "stage_pct_error, model_pct_error, is_model_trained from marts.rpt_forecast_backtest "
-        "order by month"
-    ).fetchall()
-    con.close()
+        "order by month",
+    )
     finished = [r for r in rows if r[4] is not None]
     assert len(finished) >= 10
     for month, won_amount, stage_forecast, *_ in rows:

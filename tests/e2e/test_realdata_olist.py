@@ -14,20 +14,19 @@ score's AUC is measured on the later ones. Nothing of the data is kept in the re
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from devkit.demo.org import sf_id
 from ingest import contracts
 from ingest.crm.settings import OBJECTS
 from orchestration import runner
 from tests.support.ranking import auc
-from tests.support.realdata import delivered, read_rows, realdata_dir, write_rows
+from tests.support.realdata import delivered, read_rows, realdata_dir, run_export, write_rows
 
 OLIST = realdata_dir("olist_marketing_funnel")
 pytestmark = [
@@ -156,17 +155,9 @@ def olist_run(tmp_path_factory) -> tuple[Path, runner.RunOutcome, list[str]]:
     sheets = root / "sheets"
     sheets.mkdir()
     _scoring_sheet(sheets / "scoring_behaviors.csv")
-    config = {
-        "warehouse": {"path": str(root / "warehouse.duckdb")},
-        "as_of": "2018-12-31",
-        # the CRM export and the scoring sheet: no other sheet, no WeCom, no U8
-        "sources": {"crm": {"export_dir": str(export)}, "sheets": {"dir": str(sheets)}},
-    }
-    path = root / "salesops.yml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    os.environ.setdefault("DAGSTER_HOME", str(root))
     lines: list[str] = []
-    outcome = runner.run(path, exclude_groups=("report",), echo=lines.append)
+    # the CRM export and the scoring sheet: no other sheet, no WeCom, no U8
+    outcome = run_export(root, export, sheets, date(2018, 12, 31), ("report",), lines.append)
     return root, outcome, lines
 
 

@@ -26,6 +26,7 @@ from ingest.sheets import sheets_source
 from ingest.u8 import u8_source
 from ingest.wecom import settings as wecom_settings
 from ingest.wecom import wecom_source
+from tests.support.warehouse import data_columns, raw_tables
 
 SEED, SCALE, AS_OF = 3, "S", date(2026, 11, 20)
 SECRET = "incremental-secret"
@@ -76,20 +77,11 @@ def load(src: Path, wh: Path, pipelines: Path) -> tuple[dict[str, int], list[dic
 def tables(wh: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        names = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'raw_%' and table_schema not like '%_staging' "
-            "and table_name not like '_dlt%' order by all"
-        ).fetchall()
         out = {}
-        for schema, table in names:
+        for schema, table in raw_tables(con):
             if f"{schema}.{table}" in RUN_LOGS:
                 continue
-            cols = [
-                r[0]
-                for r in con.execute(f"describe {schema}.{table}").fetchall()
-                if not r[0].startswith("_dlt")
-            ]
+            cols = data_columns(con, schema, table)
             out[f"{schema}.{table}"] = con.execute(
                 f"select {', '.join(cols)} from {schema}.{table} order by all"
             ).fetchall()
@@ -119,6 +111,18 @@ def _lines(folder: Path, pattern: str) -> set[str]:
     return {line for p in folder.glob(pattern) for line in p.read_text("utf-8").splitlines()}
 
 
+def _source_rows(src: Path) -> dict:
+    """What each source's files hold: the CRM export's rows, U8's, the chat archive's and the
+    WeCom stand-in's lines."""
+    return {
+        "crm": _csv_rows(src / "crm_export"),
+        "u8": _u8_rows(src / U8_DB),
+        "chat": _lines(src / "chat_archive", "*.jsonl"),
+        "checkins": _lines(src / "wecom", "checkins.jsonl"),
+        "contacts": _lines(src / "wecom", "contacts.jsonl"),
+    }
+
+
 @pytest.fixture(scope="module")
 def days(tmp_path_factory):
     """An org whose sources stand at the day before a duplicate U8 order is deleted; the
@@ -139,21 +143,9 @@ def days(tmp_path_factory):
     before = tables(wh)
     rerun, _ = load(src, wh, pipelines)
     after_rerun = tables(wh)
-    old = {
-        "crm": _csv_rows(src / "crm_export"),
-        "u8": _u8_rows(src / U8_DB),
-        "chat": _lines(src / "chat_archive", "*.jsonl"),
-        "checkins": _lines(src / "wecom", "checkins.jsonl"),
-        "contacts": _lines(src / "wecom", "contacts.jsonl"),
-    }
+    old = _source_rows(src)
     append_day(src)
-    new = {
-        "crm": _csv_rows(src / "crm_export"),
-        "u8": _u8_rows(src / U8_DB),
-        "chat": _lines(src / "chat_archive", "*.jsonl"),
-        "checkins": _lines(src / "wecom", "checkins.jsonl"),
-        "contacts": _lines(src / "wecom", "contacts.jsonl"),
-    }
+    new = _source_rows(src)
     day, windows = load(src, wh, pipelines)
     return {
         "src": src,

@@ -38,6 +38,38 @@ def _write(path: Path, sheet: str, rows: list[list]) -> None:
     wb.save(path)
 
 
+def _load_report(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, int]:
+    """Rows read, loaded and quarantined by the load of sheet table ``table``."""
+    return con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
+        "where table_name = ?",
+        [table],
+    ).fetchone()
+
+
+def _refused(
+    demo_sheets: Path, tmp_path: Path, table: str, workbook: str, rows: list[list]
+) -> tuple[str, int]:
+    """The demo workbooks loaded, then again with ``workbook`` (``file/sheet``), which feeds
+    ``table``, rewritten to ``rows``: the table keeps the rows of the first load (asserted).
+    The reason the second was refused with, and the rows kept."""
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    count = f"select count(*) from raw_sheets.{table}"
+    con = _load(folder, tmp_path)
+    before = con.execute(count).fetchone()[0]
+    con.close()
+    file, sheet = workbook.split("/")
+    _write(folder / file, sheet, rows)
+    con = _load(folder, tmp_path)
+    assert con.execute(count).fetchone()[0] == before
+    reason = con.execute(
+        "select reason from raw_sheets.sheet_quarantine where table_name = ?", [table]
+    ).fetchone()[0]
+    con.close()
+    return reason, before
+
+
 def test_demo_workbooks_load_with_english_names_and_types(demo_sheets, tmp_path):
     con = _load(demo_sheets, tmp_path)
     tables = {r[0] for r in con.execute(
@@ -86,42 +118,30 @@ def test_bad_rows_are_quarantined_and_counts_reconcile(demo_sheets, tmp_path):
     assert quarantine[0][:5] == ("legacy_visits.xlsx", "拜访记录", 3, "Visit_Date", "上周三")
     assert "date" in quarantine[0][5]
     assert quarantine[1][2:4] == (4, "customer_name") and "blank" in quarantine[1][5]
-    read, loaded, bad = con.execute(
-        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
-        "where table_name = 'legacy_visits'"
-    ).fetchone()
-    assert (read, loaded, bad) == (4, 2, 2)
+    assert _load_report(con, "legacy_visits") == (4, 2, 2)
 
 
 def test_missing_required_column_keeps_the_previous_snapshot(demo_sheets, tmp_path):
-    folder = tmp_path / "sheets"
-    shutil.copytree(demo_sheets, folder)
-    con = _load(folder, tmp_path)
-    before = con.execute("select count(*) from raw_sheets.settings").fetchone()[0]
-    con.close()
-    _write(folder / "settings.xlsx", "参数", [["参数", "说明"], ["response_red_hours", "x"]])
-    con = _load(folder, tmp_path)
-    assert con.execute("select count(*) from raw_sheets.settings").fetchone()[0] == before
-    reason = con.execute(
-        "select reason from raw_sheets.sheet_quarantine where table_name = 'settings'"
-    ).fetchone()[0]
+    reason, before = _refused(
+        demo_sheets,
+        tmp_path,
+        "settings",
+        "settings.xlsx/参数",
+        [["参数", "说明"], ["response_red_hours", "x"]],
+    )
     assert "值 (value)" in reason
 
 
 def test_a_scoring_sheet_without_signals_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
     """线索评分 in the older layout (behaviour and points only): no row could score, so the
     sheet is refused by name rather than scoring every lead zero."""
-    folder = tmp_path / "sheets"
-    shutil.copytree(demo_sheets, folder)
-    con = _load(folder, tmp_path)
-    before = con.execute("select count(*) from raw_sheets.scoring_behaviors").fetchone()[0]
-    con.close()
-    _write(folder / "scoring.xlsx", "线索评分", [["行为", "分值"], ["访问报价页", 20]])
-    con = _load(folder, tmp_path)
-    assert con.execute("select count(*) from raw_sheets.scoring_behaviors").fetchone()[0] == before
-    reason = con.execute(
-        "select reason from raw_sheets.sheet_quarantine where table_name = 'scoring_behaviors'"
-    ).fetchone()[0]
+    reason, before = _refused(
+        demo_sheets,
+        tmp_path,
+        "scoring_behaviors",
+        "scoring.xlsx/线索评分",
+        [["行为", "分值"], ["访问报价页", 20]],
+    )
     assert "信号 (signal_type)" in reason and before > 0
 
 
@@ -150,11 +170,7 @@ def test_a_day_count_that_is_not_a_number_is_quarantined_by_sheet_row_and_column
     assert len(quarantine) == 1
     assert quarantine[0][:5] == ("scoring.xlsx", "线索评分", 3, "匹配 (match_value)", "三天")
     assert "no_reply_days" in quarantine[0][5]
-    read, loaded, bad = con.execute(
-        "select rows_read, rows_loaded, rows_quarantined from raw_sheets.sheet_load_report "
-        "where table_name = 'scoring_behaviors'"
-    ).fetchone()
-    assert (read, loaded, bad) == (3, 2, 1)
+    assert _load_report(con, "scoring_behaviors") == (3, 2, 1)
 
 
 def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
@@ -389,3 +405,15 @@ def test_a_formula_without_a_saved_value_is_named_with_how_to_fix_it(demo_sheets
     )
     assert "formula with no saved value" in reason and "save it" in reason
     assert "blank" not in reason
+
+
+def test_a_date_cell_holding_excels_serial_number_reads_as_that_day():
+    """A workbook saved without the date format keeps Excel's day number (days since
+    1899-12-30); a number outside the plausible years is refused, not read as some day."""
+    from ingest.sheets.helpers import CellError, to_value
+
+    assert to_value(45000, "date") == date(2023, 3, 15)
+    assert to_value(45000.75, "date") == date(2023, 3, 15)  # a time of day is dropped
+    assert to_value(45000, "month") == date(2023, 3, 1)
+    with pytest.raises(CellError, match="not a date"):
+        to_value(12, "date")

@@ -19,6 +19,7 @@ from ingest.pipelines import make_pipeline
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
 from ingest.wecom.helpers import WeComClient
+from tests.support.warehouse import query_file
 
 SECRET = "s3cret-corp-key"  # a self-built app granted every API
 APP_SECRETS = {"contact": "s3cret-contact-key", "checkin": "s3cret-checkin-key"}
@@ -212,14 +213,11 @@ DETAIL = "/cgi-bin/externalcontact/get"
 
 
 def _contacts(wh: Path) -> dict[tuple[str, str], tuple]:
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
-        rows = con.execute(
-            "select external_userid, userid, name, remark, tag_ids, createtime "
-            "from raw_wecom.external_contacts"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = query_file(
+        wh,
+        "select external_userid, userid, name, remark, tag_ids, createtime "
+        "from raw_wecom.external_contacts",
+    )
     return {r[:2]: r[2:] for r in rows}
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from tests.support.warehouse import data_columns, raw_tables
+
 # append-only load logs (one row per sheet per load, stamped): their last load is compared
 LOAD_LOGS = {"raw_sheets.sheet_load_report": "loaded_at"}
 
@@ -15,21 +17,12 @@ def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
     ids, which differ from load to load, left out)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where (starts_with(schema_name, 'raw_') and not ends_with(schema_name, '_staging') "
-            "and not starts_with(table_name, '_dlt')) or schema_name = 'marts' order by 1, 2"
+        marts = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name = 'marts'"
         ).fetchall()
         out = {}
-        for schema, table in tables:
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = ? "
-                    "and table_name = ? and not starts_with(column_name, '_dlt') order by 1",
-                    [schema, table],
-                ).fetchall()
-            ]
+        for schema, table in raw_tables(con) + marts:
+            columns = sorted(data_columns(con, schema, table))
             stamp = LOAD_LOGS.get(f"{schema}.{table}")
             where = ""
             if stamp:

@@ -15,6 +15,7 @@ from devkit.demo.serve import served_sources
 from orchestration import cli, runner
 from salesops import config as salesops_config
 from tests.orchestration.digests import VOLATILE, table_digests
+from tests.support.config import write_config
 
 
 def test_a_failing_source_leaves_its_tables_and_the_rest_builds(clean_org_run, tmp_path, capsys):
@@ -31,21 +32,10 @@ def test_a_failing_source_leaves_its_tables_and_the_rest_builds(clean_org_run, t
 
     with served_sources(clean_org_run.sources, clean.as_of, crm="export") as sections:
         sections["wecom"]["chat_archive_dir"] = str(archive)
-        cfg = salesops_config.from_dict(
-            {
-                "warehouse": {"path": str(warehouse)},
-                "as_of": clean.as_of.isoformat(),
-                "sources": sections,
-            },
-            base=tmp_path,
-        )
-        path = tmp_path / "salesops.yml"
-        path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        path = write_config(tmp_path, warehouse, sections, clean.as_of)
+        said: list[str] = []
         outcome = runner.run(
-            path,
-            exclude_groups=("bi",),
-            echo=lambda _m: None,
-            instance=dg.DagsterInstance.ephemeral(),
+            path, exclude_groups=("bi",), echo=said.append, instance=dg.DagsterInstance.ephemeral()
         )
 
     assert outcome.status == "partial", (outcome.errors, outcome.steps)
@@ -54,6 +44,15 @@ def test_a_failing_source_leaves_its_tables_and_the_rest_builds(clean_org_run, t
     # not a success, not a failure: every step ran, the source's error comes first
     assert not outcome.success and all(v == "ok" for v in outcome.steps.values())
     assert outcome.errors == [f"ingest_wecom: {outcome.failed_sources['wecom']}"]
+    # the progress read from the run's event log: each step's start and end, in order, and
+    # each step's wall time; the source's failed load check said as it happened
+    for step in outcome.steps:
+        ends = [n for n, line in enumerate(said) if line.endswith(f"] done  {step}")]
+        starts = [n for n, line in enumerate(said) if line.endswith(f"] start {step}")]
+        assert len(starts) == len(ends) == 1 and starts[0] < ends[0], (step, said)
+    assert set(outcome.step_seconds) == set(outcome.steps)
+    assert all(s >= 0 for s in outcome.step_seconds.values())
+    assert any("check failed: wecom" in line and line.endswith(":loaded") for line in said), said
     capsys.readouterr()  # what the run printed (dbt's own lines)
     assert cli._report(outcome, salesops_config.load(path)) == 3
     summary = capsys.readouterr().out.splitlines()

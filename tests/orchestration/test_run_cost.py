@@ -14,13 +14,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 import openpyxl
 import pytest
 
 from devkit.demo.serve import served_sources
 from orchestration import runner
-from salesops import config as salesops_config
+from tests.support.config import write_config
+from tests.support.warehouse import query_file
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 11, 20)
@@ -34,23 +34,9 @@ def copy_of(run, root: Path) -> tuple[Path, Path]:
     return root / "warehouse.duckdb", root / "sheets"
 
 
-def write_config(root: Path, warehouse: Path, sections: dict, sheets: Path) -> Path:
-    sections = {**sections, "sheets": {"dir": str(sheets)}}
-    cfg = salesops_config.from_dict(
-        {"warehouse": {"path": str(warehouse)}, "as_of": AS_OF.isoformat(), "sources": sections},
-        base=root,
-    )
-    path = root / f"{warehouse.stem}.yml"
-    path.write_text(salesops_config.dump(cfg), encoding="utf-8")
-    return path
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+def org_config(root: Path, warehouse: Path, sections: dict, sheets: Path) -> Path:
+    """The org's configuration with its spreadsheets read from ``sheets``."""
+    return write_config(root, warehouse, {**sections, "sheets": {"dir": str(sheets)}}, AS_OF)
 
 
 def drop_keyword(workbook: Path, keyword: str) -> None:
@@ -70,22 +56,22 @@ def test_nothing_new_builds_nothing_and_a_keyword_change_refreshes(
     warehouse, sheets = copy_of(clean_org_run, tmp_path)
     reports = "select count(*) from raw_sheets.sheet_load_report"
     timeline = "select * from marts.fct_activities order by all"
-    loaded_before = query(warehouse, reports)
-    activities_before = query(warehouse, timeline)
+    loaded_before = query_file(warehouse, reports)
+    activities_before = query_file(warehouse, timeline)
     lines: list[str] = []
     with served_sources(clean_org_run.sources, AS_OF, crm="export") as sections:
-        config = write_config(tmp_path, warehouse, sections, sheets)
+        config = org_config(tmp_path, warehouse, sections, sheets)
 
         rerun = runner.run(config, exclude_groups=("bi",), echo=lines.append)
         assert rerun.success, rerun.errors
         assert rerun.build_note and rerun.build_note.startswith("nothing new"), rerun.build_note
         # no dbt test and no GX suite ran: only the loads' own checks reported
         assert {c.rsplit(":", 1)[-1] for c in rerun.evaluated_checks} == {"loaded"}
-        assert query(warehouse, reports) == loaded_before  # the sheets were not read again
-        assert query(warehouse, timeline) == activities_before
+        assert query_file(warehouse, reports) == loaded_before  # the sheets were not read again
+        assert query_file(warehouse, timeline) == activities_before
 
         # the keyword matching the most substantive activities leaves the dictionary
-        keyword = query(
+        keyword = query_file(
             warehouse,
             "select k.keyword from staging.stg_sheets__effective_actions k "
             "join marts.fct_activities a on a.is_substantive "
@@ -97,7 +83,7 @@ def test_nothing_new_builds_nothing_and_a_keyword_change_refreshes(
         assert changed.success, changed.errors
         assert changed.build_note and "fct_activities" in changed.build_note, changed.build_note
         assert any(c.split(":")[-1].startswith("gx_") for c in changed.evaluated_checks)
-        refreshed = query(warehouse, timeline)
+        refreshed = query_file(warehouse, timeline)
         assert refreshed != activities_before
 
         # the same warehouse rebuilt by hand from all history holds the same timeline
@@ -105,13 +91,13 @@ def test_nothing_new_builds_nothing_and_a_keyword_change_refreshes(
         twin.mkdir()
         shutil.copy(warehouse, twin / "twin.duckdb")
         full = runner.run(
-            write_config(twin, twin / "twin.duckdb", sections, sheets),
+            org_config(twin, twin / "twin.duckdb", sections, sheets),
             exclude_groups=("bi",),
             echo=lines.append,
             full_refresh=True,
         )
         assert full.success, full.errors
-    assert refreshed == query(twin / "twin.duckdb", timeline)
+    assert refreshed == query_file(twin / "twin.duckdb", timeline)
 
 
 def loads_of(run_id: str) -> dict[str, str]:
@@ -141,7 +127,7 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
     warehouse = tmp_path / "warehouse.duckdb"
     keys = sorted({k for assets in ingest_assets for k in assets.keys}, key=str)
     with served_sources(src, AS_OF, crm="export") as sections:
-        config = write_config(tmp_path, warehouse, sections, src / "sheets")
+        config = org_config(tmp_path, warehouse, sections, src / "sheets")
         first = runner.run(config, asset_keys=keys)
         assert first.success, first.errors
         again = runner.run(config, asset_keys=keys)
@@ -195,14 +181,14 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
         "u8": "loaded",
         "sheets": "unchanged since the last load",
     }
-    assert query(warehouse, f"select cverifier from raw_u8.so_somain where id = {order}") == [
+    assert query_file(warehouse, f"select cverifier from raw_u8.so_somain where id = {order}") == [
         ("复核人改",)
     ]
-    assert query(warehouse, f"select count(*) from raw_u8.so_sodetails where isosid = {line}") == [
-        (0,)
-    ]
-    lead = query(warehouse, f"select company from raw_crm.leads where id = '{rows[0]['Id']}'")
+    assert query_file(
+        warehouse, f"select count(*) from raw_u8.so_sodetails where isosid = {line}"
+    ) == [(0,)]
+    lead = query_file(warehouse, f"select company from raw_crm.leads where id = '{rows[0]['Id']}'")
     assert lead == [("改名后的公司",)]
-    assert query(
+    assert query_file(
         warehouse, "select count(*) from raw_wecom.checkins where location_title = '迟到的拜访'"
     ) == [(1,)]

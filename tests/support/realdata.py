@@ -4,7 +4,13 @@ CSV files written the way the reshaped exports need them."""
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+
+from orchestration import runner
+from tests.support.config import write_config
 
 _HERE = Path(__file__).resolve()
 
@@ -33,3 +39,19 @@ def delivered(fields: list[str], rows: list[dict]) -> list[str]:
     if not rows:
         return list(fields)
     return [f for f in fields if any(r.get(f) not in (None, "") for r in rows)]
+
+
+def run_export(
+    root: Path,
+    export: Path,
+    sheets: Path,
+    as_of: date,
+    exclude_groups: Sequence[str],
+    echo: Callable[[str], None],
+) -> runner.RunOutcome:
+    """A run on a CRM export folder and a spreadsheet folder alone (no WeCom, no U8) as of
+    ``as_of``, its warehouse ``warehouse.duckdb`` in ``root``."""
+    sections = {"crm": {"export_dir": str(export)}, "sheets": {"dir": str(sheets)}}
+    path = write_config(root, root / "warehouse.duckdb", sections, as_of)
+    os.environ.setdefault("DAGSTER_HOME", str(root))
+    return runner.run(path, exclude_groups=exclude_groups, echo=echo)
