@@ -51,19 +51,35 @@ lead_contacts as (
     inner join contacts on live_leads.mobile_phone_hash = contacts.mobile_phone_hash
 ),
 
+-- the contact's one-to-one messages, from it and to it: two equi-joins (one join on "sender
+-- or recipient" is a nested loop over every message and contact)
+direct_messages as (
+    select * from messages
+    where room_id is null or room_id = ''
+),
+
 lead_messages as (
     select
         lead_contacts.lead_id,
-        messages.message_id,
-        messages.content,
-        messages.sent_at,
-        messages.sender_id = lead_contacts.external_userid as is_inbound
-    from messages
-    inner join lead_contacts
-        on
-            messages.sender_id = lead_contacts.external_userid
-            or messages.recipient_id = lead_contacts.external_userid
-    where messages.room_id is null or messages.room_id = ''
+        direct_messages.message_id,
+        direct_messages.content,
+        direct_messages.sent_at,
+        true as is_inbound
+    from direct_messages
+    inner join lead_contacts on direct_messages.sender_id = lead_contacts.external_userid
+    union all
+    select
+        lead_contacts.lead_id,
+        direct_messages.message_id,
+        direct_messages.content,
+        direct_messages.sent_at,
+        -- false, or unknown for a message without a sender (as the one join had it)
+        direct_messages.sender_id = lead_contacts.external_userid as is_inbound
+    from direct_messages
+    inner join lead_contacts on direct_messages.recipient_id = lead_contacts.external_userid
+    where
+        direct_messages.sender_id is null
+        or direct_messages.sender_id <> lead_contacts.external_userid
 ),
 
 next_inbound as (
