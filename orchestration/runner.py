@@ -56,6 +56,7 @@ class RunOutcome:
     warned_checks: list[str] = field(default_factory=list)  # WARN: findings in the data
     errors: list[str] = field(default_factory=list)
     evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
+    skipped_steps: list[str] = field(default_factory=list)  # steps Dagster skipped
     step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
     recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
     # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
@@ -427,6 +428,15 @@ def run(
     outcome.step_seconds = timings
     for result in results:
         _collect(outcome, result)
+    # a step skipped in a run where nothing failed lacked an input its upstream never reported
+    # (a dbt model whose event was lost): the run did not do all it was asked to, so it failed
+    skipped = [key for key in outcome.skipped_steps if key not in outcome.steps]
+    if skipped and "failed" not in outcome.steps.values():
+        outcome.success = False
+        outcome.errors.extend(
+            f"{key}: skipped: an asset it reads was not reported by the step that builds it"
+            for key in skipped
+        )
     outcome.build_note = build_note(cfg.warehouse, *(r.run_id for r in results))
     if outcome.failed_sources:
         outcome.success = False
@@ -521,6 +531,8 @@ def _collect(outcome: RunOutcome, result) -> None:
 
     for event in result.get_step_success_events():
         outcome.steps[event.step_key] = "ok"
+    for event in result.get_step_skipped_events():
+        outcome.skipped_steps.append(event.step_key)
     for event in result.get_step_failure_events():
         outcome.steps[event.step_key] = "failed"
         err = event.step_failure_data.error
