@@ -42,5 +42,8 @@ def test_two_overlapping_runs_both_succeed(demo_run, tmp_path):
     assert len(outcomes) == 2
     for outcome in outcomes.values():
         assert outcome.success, outcome.errors
-        assert {"ingest_sheets", "dbt_models"} <= set(outcome.steps)
+        assert "ingest_sheets" in outcome.steps
+    # the run that waited found the sheets as the first left them: it loads nothing new and
+    # does not launch dbt, which the first built
+    assert any("dbt_models" in outcome.steps for outcome in outcomes.values())
     assert any("waiting for it to finish" in line for line in said)
