@@ -430,12 +430,11 @@ def run(
         _collect(outcome, result)
     # a step skipped in a run where nothing failed lacked an input its upstream never reported
     # (a dbt model whose event was lost): the run did not do all it was asked to, so it failed
-    skipped = [key for key in outcome.skipped_steps if key not in outcome.steps]
-    if skipped and "failed" not in outcome.steps.values():
+    if outcome.skipped_steps and "failed" not in outcome.steps.values():
         outcome.success = False
         outcome.errors.extend(
             f"{key}: skipped: an asset it reads was not reported by the step that builds it"
-            for key in skipped
+            for key in outcome.skipped_steps
         )
     outcome.build_note = build_note(cfg.warehouse, *(r.run_id for r in results))
     if outcome.failed_sources:
