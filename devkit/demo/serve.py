@@ -71,3 +71,46 @@ def served_sources(
         finally:
             for name in secrets_env:
                 os.environ.pop(name, None)
+
+
+def _serve_until_told(src_dir: str, as_of: str, crm: str, conn) -> None:
+    """The body of ``served_sources_apart``'s child: serve, send the sections and the secrets'
+    environment back, wait for the word to stop."""
+    before = dict(os.environ)
+    with served_sources(Path(src_dir), date.fromisoformat(as_of), crm=crm) as sections:
+        env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+        conn.send((sections, env))
+        conn.recv()
+
+
+@contextlib.contextmanager
+def served_sources_apart(
+    src_dir: Path, as_of: date, crm: str = "api"
+) -> Iterator[tuple[dict, int]]:
+    """``served_sources`` in a process of its own: the stand-ins play the vendors' servers, so
+    their memory and CPU are not the pipeline's (the benchmark measures the pipeline's process
+    tree without them). Yields the source sections and the stand-ins' process id; the secrets
+    are put into this process's environment for as long as the block lasts."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    child = ctx.Process(
+        target=_serve_until_told, args=(str(src_dir), as_of.isoformat(), crm, theirs), daemon=True
+    )
+    child.start()
+    try:
+        if not ours.poll(600):
+            raise RuntimeError("the source stand-ins did not start within 10 minutes")
+        sections, env = ours.recv()
+        os.environ.update(env)
+        try:
+            yield sections, child.pid
+        finally:
+            for name in env:
+                os.environ.pop(name, None)
+            ours.send("stop")
+    finally:
+        child.join(60)
+        if child.is_alive():
+            child.kill()
