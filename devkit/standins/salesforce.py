@@ -7,10 +7,14 @@ Speaks the parts of the contract the CRM source uses:
   header) -> ``{"access_token", "instance_url", "id", "token_type", "issued_at",
   "signature"}``; bad credentials -> 400 ``{"error": "invalid_grant" | "invalid_client", ...}``.
 - ``GET /services/data/vXX.X/query?q=<SOQL>`` and ``.../queryAll?q=`` (``queryAll`` also
-  returns deleted records) for exactly the query shape the source sends:
-  ``SELECT f1, f2 FROM Object [WHERE Field > | >= <datetime>] ORDER BY Field [ASC]``;
+  returns deleted records) for the query shapes the source sends:
+  ``SELECT f1, f2 FROM Object [WHERE Field > | >= <datetime>] [ORDER BY Field [ASC | DESC]
+  [NULLS FIRST | LAST]] [LIMIT n]`` (nulls sort first unless ``NULLS LAST``, as in SOQL) and
+  ``SELECT COUNT() FROM Object [WHERE ...]`` (``totalSize`` is the count, ``records`` empty;
+  ``COUNT()`` with ``ORDER BY`` is ``MALFORMED_QUERY``);
   pages via ``nextRecordsUrl`` = ``/services/data/vXX.X/query/<locator>-<offset>``. The result
-  is a snapshot taken when the query ran, as Salesforce's query cursors are.
+  is a snapshot taken when the query ran, as Salesforce's query cursors are. ``soql`` keeps
+  every query asked.
 - Salesforce JSON typing: numbers, booleans, ``"2026-03-02T01:15:00.000+0000"`` datetimes,
   ``"2026-03-02"`` dates, ``null`` for empty, and ``attributes {type, url}`` on every record.
 - ``GET /services/data/vXX.X/sobjects/<Object>/describe``: the object's fields (the columns its
@@ -54,7 +58,9 @@ _MORE_PATH = re.compile(
 _SOQL = re.compile(
     r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
     r"(?:\s+WHERE\s+(?P<wfield>\w+)\s*(?P<op>>=|>)\s*(?P<literal>\S+))?"
-    r"\s+ORDER\s+BY\s+(?P<ofield>\w+)(?:\s+ASC)?\s*$",
+    r"(?:\s+ORDER\s+BY\s+(?P<ofield>\w+)(?:\s+(?P<direction>ASC|DESC))?"
+    r"(?:\s+NULLS\s+(?P<nulls>FIRST|LAST))?)?"
+    r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$",
     re.I | re.S,
 )
 _SOQL_DATETIME = re.compile(
@@ -118,6 +124,7 @@ class SalesforceStandIn(StandIn):
         self._tables: dict[str, _Table] = {}
         self._data_lock = threading.Lock()
         self._fault_rng = random.Random(self.faults.seed + 1)
+        self.soql: list[str] = []  # every query asked, in order
 
     def start(self) -> SalesforceStandIn:
         super().start()
@@ -316,9 +323,14 @@ class SalesforceStandIn(StandIn):
         )
 
     def _query(self, soql: str, version: str, include_deleted: bool, size: int) -> Response:
+        with self._lock:
+            self.soql.append(soql)
         m = _SOQL.match(soql)
         if not m:
             return _errors("MALFORMED_QUERY", f"unexpected query shape: {soql[:200]}", 400)
+        count = re.fullmatch(r"COUNT\(\s*\)", m["fields"].strip(), re.I) is not None
+        if count and m["ofield"]:
+            return _errors("MALFORMED_QUERY", "ORDER BY is not allowed with COUNT()", 400)
         obj = self._by_lower.get(m["object"].lower())
         if obj is None:
             return _errors(
@@ -331,14 +343,14 @@ class SalesforceStandIn(StandIn):
         served = table.fields if table else self.specs[obj].fields
         lower = {f.lower(): f for f in served}
         fields: list[str] = []
-        for raw in (f.strip() for f in m["fields"].split(",")):
+        for raw in () if count else (f.strip() for f in m["fields"].split(",")):
             name = lower.get(raw.lower())
             if name is None:
                 return _errors("INVALID_FIELD", f"No such column '{raw}' on entity '{obj}'.", 400)
             fields.append(name)
         wfield = lower.get((m["wfield"] or "").lower()) if m["wfield"] else None
-        ofield = lower.get(m["ofield"].lower())
-        if (m["wfield"] and wfield is None) or ofield is None:
+        ofield = lower.get(m["ofield"].lower()) if m["ofield"] else None
+        if (m["wfield"] and wfield is None) or (m["ofield"] and ofield is None):
             bad = m["ofield"] if ofield is None else m["wfield"]
             return _errors("INVALID_FIELD", f"No such column '{bad}' on entity '{obj}'.", 400)
         records = list(table.records) if table else []
@@ -358,10 +370,18 @@ class SalesforceStandIn(StandIn):
                 records = [r for r in records if r.get(wfield) is not None and r[wfield] >= bound]
             else:
                 records = [r for r in records if r.get(wfield) is not None and r[wfield] > bound]
-        # ORDER BY ... ASC puts nulls first, as SOQL does; ties keep a stable order by Id.
-        records.sort(
-            key=lambda r: (r.get(ofield) is not None, r.get(ofield) or 0, r.get("Id") or "")
-        )
+        if count:
+            return Response.json({"totalSize": len(records), "done": True, "records": []})
+        if ofield:
+            # nulls first unless NULLS LAST, as SOQL does; ties keep a stable order by Id
+            descending = (m["direction"] or "").upper() == "DESC"
+            present = [r for r in records if r.get(ofield) is not None]
+            present.sort(key=lambda r: (r[ofield], r.get("Id") or ""), reverse=descending)
+            nulls = [r for r in records if r.get(ofield) is None]
+            last = (m["nulls"] or "").upper() == "LAST"
+            records = present + nulls if last else nulls + present
+        if m["limit"] is not None:
+            records = records[: int(m["limit"])]
         rows = [self._json_record(obj, version, r, fields) for r in records]
         locator = "01g" + secrets.token_hex(8).upper()[:15]
         with self._lock:

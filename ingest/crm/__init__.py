@@ -258,15 +258,25 @@ def client_from_config(section: dict[str, Any]) -> SalesforceClient:
 
 
 def stamp(section: dict[str, Any]) -> list[Any] | None:
-    """What an export folder holds now (``ingest.stamps``): each file's name, size and
-    modification time, the same stamp that tells an export file read before. The REST API has
-    none: it loads every run (its cursor query asks only for what changed)."""
-    if not section.get("export_dir"):
+    """What the CRM holds now (``ingest.stamps``). An export folder: each file's name, size and
+    modification time, the same stamp that tells an export file read before. The REST API: per
+    object read, its record count and newest cursor value (``SalesforceClient.change_stamp``,
+    two requests and no page of records), deleted records counted when the load reads them
+    (``include_deleted``)."""
+    if section.get("export_dir"):
+        folder = Path(section["export_dir"]).expanduser()
+        if not folder.is_dir():
+            return None  # the load says what is wrong
+        return [stamps.settings(section, "export_dir"), stamps.file_stats(folder)]
+    if not section.get("instance_url"):
         return None
-    folder = Path(section["export_dir"]).expanduser()
-    if not folder.is_dir():
-        return None  # the load says what is wrong
-    return [stamps.settings(section, "export_dir"), stamps.file_stats(folder)]
+    specs = select_specs(section.get("objects"), object_specs(field_names=section.get("fields")))
+    client = client_from_config(section)
+    deleted = bool(section.get("include_deleted", True))
+    return [
+        stamps.settings(section, "instance_url", "token_url"),
+        {spec.name: client.change_stamp(spec, deleted) for spec in specs},
+    ]
 
 
 def contract_findings(section: dict[str, Any]) -> list:

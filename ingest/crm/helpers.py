@@ -667,6 +667,36 @@ class SalesforceClient:
             url = f"{self._api_base}{next_url}"
             params = None
 
+    def count(self, soql: str, include_deleted: bool = True) -> int:
+        """The number of records a ``SELECT COUNT() FROM ...`` query counts (its ``totalSize``;
+        ``include_deleted``: deleted records too, through ``queryAll``)."""
+        if self._token is None:
+            self.authenticate()
+        endpoint = "queryAll" if include_deleted else "query"
+        url = f"{self._api_base}{self.data_path}/{endpoint}"
+        page = self._send("GET", url, params={"q": soql})
+        if not isinstance(page, dict) or not isinstance(page.get("totalSize"), int):
+            raise CrmApiError(f"GET {url}: the answer to a COUNT() query holds no totalSize")
+        return page["totalSize"]
+
+    def change_stamp(self, spec: ObjectSpec, include_deleted: bool = True) -> list[Any] | None:
+        """What ``spec``'s object holds now, in two answers Salesforce gives without paging its
+        records: how many there are and the newest cursor value (``SystemModstamp``; history
+        objects: ``CreatedDate``). A record created, edited or deleted (with ``queryAll``: a
+        deleted record's ``SystemModstamp`` moves on) changes it. None when the org has no such
+        object."""
+        try:
+            total = self.count(f"SELECT COUNT() FROM {spec.name}", include_deleted)
+        except CrmApiError as exc:
+            if "INVALID_TYPE" in str(exc):
+                return None
+            raise
+        newest = (
+            f"SELECT {spec.cursor} FROM {spec.name} ORDER BY {spec.cursor} DESC NULLS LAST LIMIT 1"
+        )
+        first = next(iter(self.query(newest, include_deleted=include_deleted)), [])
+        return [total, first[0].get(spec.cursor) if first else None]
+
     # -- transport ------------------------------------------------------------------------------
     def _send(
         self,

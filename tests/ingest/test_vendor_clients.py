@@ -23,6 +23,7 @@ from devkit.demo.generate import generate
 from devkit.standins.base import Faults
 from devkit.standins.salesforce import SalesforceStandIn
 from devkit.standins.wecom import WeComStandIn
+from ingest.crm.helpers import parse_datetime
 
 APP_SECRETS = {"contact": "contact-app-secret", "checkin": "checkin-app-secret"}
 # 2026-10-22 .. 2026-11-20 00:00 Asia/Shanghai: a 30-day window
@@ -90,6 +91,15 @@ def test_simple_salesforce_logs_in_and_pages_with_query_all(org):
         deleted = client.query_all("SELECT Id FROM Lead ORDER BY Id", include_deleted=True)
         assert deleted["totalSize"] >= len(leads)
         assert client.Lead.describe()["name"] == "Lead"
+        # the CRM source's stamp: how many records and the newest change, no page of records
+        counted = client.query("SELECT COUNT() FROM Lead", include_deleted=True)
+        assert counted["totalSize"] == len(leads) and counted["records"] == []
+        newest = client.query(
+            "SELECT SystemModstamp FROM Lead ORDER BY SystemModstamp DESC NULLS LAST LIMIT 1"
+        )
+        with (org / "crm_export" / "Lead.csv").open(encoding="utf-8", newline="") as fh:
+            stamps = [parse_datetime(row["SystemModstamp"]) for row in csv.DictReader(fh)]
+        assert [parse_datetime(r["SystemModstamp"]) for r in newest["records"]] == [max(stamps)]
         # the client-credentials flow, against the org's My Domain
         machine = Salesforce(
             consumer_key="ck", consumer_secret="cs", domain="acme.my", session=_session(sf.base_url)
