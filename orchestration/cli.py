@@ -114,6 +114,9 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
             f"  {len(outcome.warned_checks)} checks found untruthful records (marts.dq_findings): "
             + ", ".join(outcome.warned_checks)
         )
+    if outcome.unchanged_sources:
+        quiet = ", ".join(outcome.unchanged_sources)
+        echo(f"  not loaded, nothing new since their last load: {quiet}")
     if outcome.build_note:
         echo(f"  dbt: {outcome.build_note}")
     _report_contract(cfg)

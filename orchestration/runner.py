@@ -6,7 +6,9 @@ to the instance (``DAGSTER_HOME`` when set, else one in memory), and the progres
 step, is read back from it as the run stores it. A plain run is two Dagster runs: the loads,
 then the rest, which leaves out dbt and its checks when the loads brought nothing new since the
 last build (a run that holds them writes an event for every model and check, planned and
-unchanged, before and after it finds so).
+unchanged, before and after it finds so). The loads leave out each source whose stamp says it
+holds nothing new since its last load (``ingest.stamps``), for the same reason: a run with
+nothing new anywhere launches no Dagster run at all.
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -65,6 +67,8 @@ class RunOutcome:
     # what the dbt step decided (ops.run_state): built, rebuilt models after a configuration
     # change, or nothing built because nothing was new since the last build
     build_note: str | None = None
+    # sources with nothing new since their last load (their stamp): left out of the loads run
+    unchanged_sources: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -401,14 +405,24 @@ def run(
             if instance is None:  # what execute_in_process would make: a run kept in memory
                 instance = stack.enter_context(dg.DagsterInstance.ephemeral())
             results = []
-            for keys in _stages(asset_keys, full_refresh or partitions is not None):
-                if results:  # the loads are done: does the rest have anything to build?
-                    if not results[-1].success:  # what reads a failed step does not run
+            whole = full_refresh or partitions is not None
+            unchanged: list[str] = []
+            for number, keys in enumerate(_stages(asset_keys, whole)):
+                if number == 0 and not whole:  # the loads (and what follows, when none)
+                    keys, unchanged = _unless_unchanged(cfg, keys, echo)
+                    if not keys:
+                        continue
+                if number > 0:  # the loads are done: does the rest have anything to build?
+                    if results and not results[-1].success:  # what reads a failed step waits
                         break
-                    keys = _unless_nothing_new(cfg, keys, results[-1].run_id, echo)
+                    # the build's decision is recorded as the loads run's (this run's, if none)
+                    keys = _unless_nothing_new(
+                        cfg, keys, results[-1].run_id if results else run_id, echo
+                    )
                     if not keys:
                         break
-                    run_id = str(uuid.uuid4())
+                    if results:
+                        run_id = str(uuid.uuid4())
                 with (
                     pool_watch(instance, run_id, echo),
                     progress_watch(instance, run_id, echo, timings, started=begun),
@@ -422,8 +436,11 @@ def run(
             False, run_id, time.monotonic() - started, errors=[str(exc)], recovered_runs=recovered
         )
     outcome = RunOutcome(
-        all(r.success for r in results), results[-1].run_id, time.monotonic() - started
+        all(r.success for r in results),
+        results[-1].run_id if results else run_id,
+        time.monotonic() - started,
     )
+    outcome.unchanged_sources = unchanged
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
     for result in results:
@@ -436,7 +453,7 @@ def run(
             f"{key}: skipped: an asset it reads was not reported by the step that builds it"
             for key in outcome.skipped_steps
         )
-    outcome.build_note = build_note(cfg.warehouse, *(r.run_id for r in results))
+    outcome.build_note = build_note(cfg.warehouse, outcome.run_id, *(r.run_id for r in results))
     if outcome.failed_sources:
         outcome.success = False
         outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
@@ -455,6 +472,26 @@ def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.Asse
     if whole or not loads or not rest:
         return [list(asset_keys)]
     return [loads, rest]
+
+
+def _unless_unchanged(
+    cfg, keys: list[dg.AssetKey], echo: Callable[[str], None]
+) -> tuple[list[dg.AssetKey], list[str]]:
+    """``keys`` without the loads of sources that hold nothing new since their last load
+    (``ingest.unchanged_sources``: their stamp is the one taken before it), and those sources.
+    Left out, such a source writes no event at all: a run that holds its load plans an output
+    and a check per raw table and reports each unchanged."""
+    from orchestration.defs.ingest import ingest_assets, unchanged_sources
+
+    by_source = {
+        assets.node_def.name.removeprefix("ingest_"): set(assets.keys) for assets in ingest_assets
+    }
+    loading = [src for src, tables in by_source.items() if tables & set(keys)]
+    quiet = unchanged_sources(cfg, loading, echo)
+    if quiet:
+        echo(f"not loaded, nothing new since their last load: {', '.join(quiet)}")
+    left = set().union(*(by_source[src] for src in quiet))
+    return [k for k in keys if k not in left], quiet
 
 
 def _unless_nothing_new(

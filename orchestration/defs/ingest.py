@@ -16,10 +16,12 @@ stamps, the answers to what an incremental load asks again; the sheets' files by
 the one taken before its last load, with the same configuration and code, holds nothing new: no
 dlt pipeline starts, and its tables are reported as they are (materialisation metadata
 ``load: unchanged``). The stamp is kept in ``ops.run_state`` once a load of every table of the
-source succeeded.
+source succeeded. A command-line run asks first (``unchanged_sources``) and leaves such a
+source out of its loads run altogether: no step, and no planned output, check or event per raw
+table.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -82,14 +84,44 @@ def _save_stamp(warehouse, src: str, stamp: str) -> None:
         con.close()
 
 
-def _stamp(context, src: str, section: dict[str, Any]) -> str | None:
+def _stamp(log: Callable[[str], None], src: str, section: dict[str, Any]) -> str | None:
     """``src``'s stamp now (ingest.stamps); None when it has none or cannot be read (the load
     that follows then says what is wrong)."""
     try:
         return stamps.source_stamp(src, section)
     except Exception as exc:
-        context.log.info(f"{src}: no stamp ({_error_text(exc)}): loading")
+        log(f"{src}: no stamp ({_error_text(exc)}): loading")
         return None
+
+
+def _not_loaded(cfg, src: str, warn: Callable[[str], None]) -> None:
+    """A source with nothing new: its check recorded as a load that found nothing
+    (``ops.source_loads``: the time of its last load stays), the sheets' notes of their last
+    load said again."""
+    record_source_load(cfg.warehouse, src)
+    if src == "sheets":
+        from ingest.sheets import load_notes
+
+        for note in load_notes(cfg.warehouse):  # as the last load said
+            warn(note)
+
+
+def unchanged_sources(cfg, srcs: Iterable[str], echo: Callable[[str], None]) -> list[str]:
+    """The sources of ``srcs`` whose stamp is the one taken before their last load: a run
+    leaves their loads out (no step, no event per raw table), and each is recorded as the
+    load step would record it. None on the Spark engine (its raw layer, the lake, is not
+    stamped)."""
+    if cfg.engine == "spark":
+        return []
+    quiet = []
+    for src in srcs:
+        if not cfg.has(src):
+            continue  # its load step says so
+        stamp = _stamp(echo, src, cfg.sources[src])
+        if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
+            _not_loaded(cfg, src, echo)
+            quiet.append(src)
+    return quiet
 
 
 def _error_text(exc: BaseException) -> str:
@@ -148,16 +180,12 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         done: set[dg.AssetKey] = set()
         # taken before anything is read: what arrives meanwhile gives the next run another one
         # (the lake, Spark's raw layer, is not stamped: its tables are not the warehouse's)
-        stamp = None if lake_dir else _stamp(context, src, cfg.sources[src])
+        stamp = None if lake_dir else _stamp(context.log.info, src, cfg.sources[src])
         try:
             if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
                 context.log.info(f"{src} holds nothing new since its last load: not loaded")
-                record_source_load(cfg.warehouse, src)
-                if src == "sheets":
-                    from ingest.sheets import load_notes
-
-                    for note in load_notes(cfg.warehouse):  # as the last load said
-                        context.log.warning(note)
+                _not_loaded(cfg, src, context.log.warning)
+                # what reads the tables in this run needs their outputs (else Dagster skips it)
                 for key in sorted(context.selected_asset_keys, key=str):
                     yield dg.MaterializeResult(
                         asset_key=key,

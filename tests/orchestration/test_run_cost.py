@@ -62,11 +62,14 @@ def test_nothing_new_builds_nothing_and_a_keyword_change_refreshes(
     with served_sources(clean_org_run.sources, AS_OF, crm="export") as sections:
         config = org_config(tmp_path, warehouse, sections, sheets)
 
+        runs = len(dg.DagsterInstance.get().get_run_records())
         rerun = runner.run(config, exclude_groups=("bi",), echo=lines.append)
         assert rerun.success, rerun.errors
         assert rerun.build_note and rerun.build_note.startswith("nothing new"), rerun.build_note
-        # no dbt test and no GX suite ran: only the loads' own checks reported
-        assert {c.rsplit(":", 1)[-1] for c in rerun.evaluated_checks} == {"loaded"}
+        # no source loaded, no dbt test and no GX suite ran: not a Dagster run was launched
+        assert sorted(rerun.unchanged_sources) == ["crm", "sheets", "u8", "wecom"]
+        assert rerun.steps == {} and rerun.evaluated_checks == []
+        assert len(dg.DagsterInstance.get().get_run_records()) == runs
         assert query_file(warehouse, reports) == loaded_before  # the sheets were not read again
         assert query_file(warehouse, timeline) == activities_before
 
@@ -130,11 +133,12 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
         config = org_config(tmp_path, warehouse, sections, src / "sheets")
         first = runner.run(config, asset_keys=keys)
         assert first.success, first.errors
+        runs = len(dg.DagsterInstance.get().get_run_records())
         again = runner.run(config, asset_keys=keys)
         assert again.success, again.errors
-        assert loads_of(again.run_id) == dict.fromkeys(
-            ("crm", "wecom", "u8", "sheets"), "unchanged since the last load"
-        )
+        # every source left out of the run: no step, no event per raw table, no run at all
+        assert sorted(again.unchanged_sources) == ["crm", "sheets", "u8", "wecom"]
+        assert again.steps == {} and len(dg.DagsterInstance.get().get_run_records()) == runs
 
         # U8: an order edited (its rowversion raised) and an order line deleted outright
         u8 = sqlite3.connect(src / "u8" / "UFDATA_001_2026.db")
@@ -175,12 +179,8 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
 
         changed = runner.run(config, asset_keys=keys)
         assert changed.success, changed.errors
-    assert loads_of(changed.run_id) == {
-        "crm": "loaded",
-        "wecom": "loaded",
-        "u8": "loaded",
-        "sheets": "unchanged since the last load",
-    }
+    assert loads_of(changed.run_id) == {"crm": "loaded", "wecom": "loaded", "u8": "loaded"}
+    assert changed.unchanged_sources == ["sheets"] and "ingest_sheets" not in changed.steps
     assert query_file(warehouse, f"select cverifier from raw_u8.so_somain where id = {order}") == [
         ("复核人改",)
     ]
@@ -192,3 +192,90 @@ def test_a_source_with_nothing_new_is_not_loaded_and_a_change_always_is(tmp_path
     assert query_file(
         warehouse, "select count(*) from raw_wecom.checkins where location_title = '迟到的拜访'"
     ) == [(1,)]
+
+
+def rewrite_leads(leads: Path, edit) -> list[dict]:
+    """The org's Lead records, ``edit(rows)`` applied, written back (the stand-in serves them)."""
+    with leads.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    edit(rows)
+    with leads.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def test_the_crm_api_is_loaded_only_when_the_org_changed(tmp_path, monkeypatch):
+    """The REST API's stamp (per object its record count and newest cursor value, deleted
+    records counted through queryAll): an org with nothing new is not loaded and not one page of
+    its records is asked for; a record edited, a record added and a record deleted after the last
+    load each make the next run load the CRM, and land."""
+    from devkit.demo.generate import generate
+    from devkit.standins.salesforce import SalesforceStandIn
+    from ingest.crm import settings
+    from orchestration.defs.ingest import ingest_assets
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_ID", "stamp-client")
+    monkeypatch.setenv("SOURCES__CRM__CLIENT_SECRET", "stamp-secret")
+    src = tmp_path / "sources"
+    generate(src, seed=21, scale="XS", as_of=AS_OF, anomaly_rate=0.0)
+    warehouse = tmp_path / "warehouse.duckdb"
+    keys = sorted(next(a for a in ingest_assets if a.node_def.name == "ingest_crm").keys, key=str)
+    leads = src / "crm_export" / "Lead.csv"
+    later = [f"{AS_OF + timedelta(days=1)}T{hour:02d}:00:00.000Z" for hour in (9, 10, 11)]
+
+    def edit(rows):
+        rows[0]["Company"] = "改名后的公司"
+        rows[0]["SystemModstamp"] = rows[0]["LastModifiedDate"] = later[0]
+
+    def add(rows):
+        rows.append({**rows[1], "Id": "00Q000000000NEWAAA", "Company": "新客户"})
+        rows[-1]["CreatedDate"] = rows[-1]["SystemModstamp"] = later[1]
+
+    def delete(rows):
+        rows[2]["IsDeleted"] = "true"
+        rows[2]["SystemModstamp"] = later[2]
+
+    with SalesforceStandIn(
+        src / "crm_export", page_size=100, client_id="stamp-client", client_secret="stamp-secret"
+    ) as sf:
+
+        def asked(what: str) -> int:  # requests to paths holding ``what``
+            return sum(n for path, n in sf.requests.items() if what in path)
+
+        config = write_config(tmp_path, warehouse, {"crm": {"instance_url": sf.base_url}}, AS_OF)
+        first = runner.run(config, asset_keys=keys)
+        assert first.success, first.errors
+        assert first.unchanged_sources == [] and "ingest_crm" in first.steps
+
+        queries, described, pages = len(sf.soql), asked("/describe"), asked("/query/")
+        assert pages > 0  # the first load paged (nextRecordsUrl)
+        again = runner.run(config, asset_keys=keys)
+        assert again.success, again.errors
+        assert again.unchanged_sources == ["crm"] and again.steps == {}
+        # per object a COUNT() and its newest cursor value: no describe, no page of records
+        stamp_queries = sf.soql[queries:]
+        assert len(stamp_queries) == 2 * len(settings.OBJECTS), stamp_queries
+        assert all(q.startswith("SELECT COUNT() ") or q.endswith(" LIMIT 1") for q in stamp_queries)
+        assert (asked("/describe"), asked("/query/")) == (described, pages)
+
+        landed = {}
+        for name, change in (("edited", edit), ("added", add), ("deleted", delete)):
+            rows = rewrite_leads(leads, change)
+            changed = runner.run(config, asset_keys=keys)
+            assert changed.success, changed.errors
+            assert changed.unchanged_sources == [], name
+            assert loads_of(changed.run_id)["crm"] == "loaded", name
+            landed[name] = query_file(
+                warehouse,
+                "select company, is_deleted from raw_crm.leads where id = "
+                f"'{rows[{'edited': 0, 'added': -1, 'deleted': 2}[name]]['Id']}'",
+            )
+        quiet = runner.run(config, asset_keys=keys)
+        assert quiet.unchanged_sources == ["crm"], "the last load's stamp was kept"
+    assert landed["edited"] == [("改名后的公司", False)]
+    assert landed["added"] == [("新客户", False)]
+    assert landed["deleted"][0][1] is True
