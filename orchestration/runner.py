@@ -413,7 +413,7 @@ def run(
                     if not keys:
                         continue
                 if number > 0:  # the loads are done: does the rest have anything to build?
-                    if results and not results[-1].success:  # what reads a failed step waits
+                    if results and not results[-1].success:  # what reads a failed step does not run
                         break
                     # the build's decision is recorded as the loads run's (this run's, if none)
                     keys = _unless_nothing_new(

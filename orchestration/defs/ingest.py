@@ -109,7 +109,7 @@ def _not_loaded(cfg, src: str, warn: Callable[[str], None]) -> None:
 def unchanged_sources(cfg, srcs: Iterable[str], echo: Callable[[str], None]) -> list[str]:
     """The sources of ``srcs`` whose stamp is the one taken before their last load: a run
     leaves their loads out (no step, no event per raw table), and each is recorded as the
-    load step would record it. None on the Spark engine (its raw layer, the lake, is not
+    load step would record it. On the Spark engine none is (its raw layer, the lake, is not
     stamped)."""
     if cfg.engine == "spark":
         return []
