@@ -246,18 +246,29 @@ def publish_marts(
 
 
 def _publish(spark_dir: Path, target: Path, schemas: tuple[str, ...]) -> list[str]:
+    # each table goes through Parquet files Spark's executors write and DuckDB reads, never
+    # through the driver's memory (collecting a mart of millions of rows ran it out of heap)
     names = []
+    staged = Path(spark_dir) / "publish"
+    shutil.rmtree(staged, ignore_errors=True)
     with session(spark_dir) as spark, duckdb.connect(str(target)) as con:
+        # instants as Parquet's UTC-adjusted microseconds: DuckDB reads them with their zone
+        spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         for schema in schemas:
             con.execute(f'create schema if not exists "{schema}"')
             for name in mart_tables(spark, schema):
-                arrow = spark.table(f"`{schema}`.`{name}`").toArrow()  # noqa: F841 (DuckDB reads it)
+                files = staged / schema / name
+                spark.table(f"`{schema}`.`{name}`").write.mode("overwrite").parquet(str(files))
                 is_view = con.execute(
                     "select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
                     [schema, name],
                 ).fetchone()[0]
                 if is_view:  # the DuckDB engine's staging views give way to Spark's rows
                     con.execute(f'drop view "{schema}"."{name}"')
-                con.execute(f'create or replace table "{schema}"."{name}" as select * from arrow')
+                con.execute(
+                    f'create or replace table "{schema}"."{name}" as select * from read_parquet(?)',
+                    [str(files / "*.parquet")],
+                )
                 names.append(f"{schema}.{name}")
+    shutil.rmtree(staged, ignore_errors=True)
     return names
