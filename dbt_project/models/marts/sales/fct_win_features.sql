@@ -1,9 +1,10 @@
 -- The win model's inputs, one row per day x open opportunity (the days of fct_pipeline_daily),
--- each as it stood that day: the stage, days in it against the stage's p90 dwell, CRM
--- activities on the deal in the last win_model_activity_days days, whether a customer trial
--- has been logged (an activity with an effective-action keyword of type `trial`), whether the
--- decision chain is filled in; and the deal's outcome (won or lost, and on which day) when it
--- has closed, which the model trains on: its stage history's (int_deal_outcomes).
+-- each as it stood that day: the stage, days in it against the stage's p90 dwell (of the stays
+-- ended before the day's month began), CRM activities on the deal in the last
+-- win_model_activity_days days, whether a customer trial has been logged (an activity with an
+-- effective-action keyword of type `trial`), whether the decision chain is filled in; and the
+-- deal's outcome (won or lost, and on which day) when it has closed, which the model trains
+-- on: its stage history's (int_deal_outcomes).
 -- A feature whose input the sources lack is null (the model leaves it out, salesops/win_model.py),
 -- never a constant false or 0: the activity features without a CRM Task or Event object, the
 -- decision chain without Opportunity.Decision_Chain__c (rpt_metric_applicability).
@@ -38,13 +39,24 @@ applicability as (
     {{ metric_applicability('win_decision_chain') }}
 ),
 
+-- the stage's p90 dwell as it stood when each month began: over the stays that had ended
+-- before its first day, so a day never sees stays that ended after its month began (the model
+-- of a month learns from rows that stay as they were, whatever later days bring)
+months as (
+    select distinct cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date) as month_start
+    from pipeline
+),
+
 stage_p90 as (
     select
-        stage,
-        percentile_cont(0.9) within group (order by dwell_days) as p90_dwell_days
-    from stage_history
-    where exited_at is not null and stage in ({{ open_stages() }})
-    group by stage
+        months.month_start,
+        stage_history.stage,
+        percentile_cont(0.9) within group (order by stage_history.dwell_days) as p90_dwell_days
+    from months
+    inner join stage_history
+        on cast({{ to_local('stage_history.exited_at') }} as date) < months.month_start
+    where stage_history.stage in ({{ open_stages() }})
+    group by months.month_start, stage_history.stage
 ),
 
 stage_entries as (
@@ -144,7 +156,11 @@ features as (
             and pipeline.pipeline_date >= stage_entries.entered_date
             and pipeline.pipeline_date <= stage_entries.valid_to
     inner join opportunities on pipeline.opportunity_id = opportunities.opportunity_id
-    left join stage_p90 on pipeline.stage = stage_p90.stage
+    left join stage_p90
+        on
+            pipeline.stage = stage_p90.stage
+            and cast({{ dbt.date_trunc('month', 'pipeline.pipeline_date') }} as date)
+            = stage_p90.month_start
     left join recent_activity
         on
             pipeline.pipeline_date = recent_activity.pipeline_date
