@@ -1,9 +1,10 @@
 """Changes a day's CRM export carries besides the day's new records, written into a generated
 org's export folder the way Salesforce stamps them (``SystemModstamp`` of the day, so the
 incremental load picks them up): a task logged late (it happened before the lead's first
-touch), a lead edited, a lead and a task deleted (``IsDeleted``), and a lead converted to a new
+touch), a lead edited, a lead and a task deleted (``IsDeleted``), a lead converted to a new
 contact with the lead's mobile, so the WeCom customer with that mobile resolves to the contact
-now instead of the lead."""
+now instead of the lead, and a call logged late on a deal that closed in an earlier month (the
+win model's training rows of the months after it change)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class CrmChanges:
     converted_lead: str
     new_contact: str
     wecom_contact: str
+    late_deal_task: str
+    late_deal: str
 
 
 def _stamp(t: datetime) -> str:
@@ -135,6 +138,7 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     )
     deleted_task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
     tasks.append(late_task)
+    late_deal_task, late_deal = _late_call_on_a_closed_deal(export, tasks, day, now)
 
     _write_csv(export / "Lead.csv", lead_fields, leads)
     _write_csv(export / "Contact.csv", contact_fields, contacts)
@@ -149,4 +153,64 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         converted_lead=converted["Id"],
         new_contact=new_contact["Id"],
         wecom_contact=wecom_by_mobile[converted["MobilePhone"]],
+        late_deal_task=late_deal_task,
+        late_deal=late_deal,
     )
+
+
+def _late_call_on_a_closed_deal(
+    export: Path, tasks: list[dict[str, str]], day: date, now: datetime
+) -> tuple[str, str]:
+    """Append to ``tasks`` a call logged now that happened two days before a deal closed, the
+    deal closed before ``day``'s month (the model of this month trains on it); returns the
+    task's and the deal's id."""
+    earlier = date(day.year, day.month, 1)
+    opportunities = _read_csv(export / "Opportunity.csv")[1]
+    closed = sorted(
+        (
+            o
+            for o in opportunities
+            if o["IsClosed"] == "true"
+            and o["IsDeleted"] == "false"
+            and date.fromisoformat(o["CloseDate"]) < earlier
+            and o["CreatedDate"][:10]
+            < (date.fromisoformat(o["CloseDate"]) - timedelta(2)).isoformat()
+        ),
+        key=lambda o: o["Id"],
+    )
+    template = next((t for t in tasks if t["WhatId"].startswith("006")), None)
+    if not closed or template is None:
+        raise ValueError(f"{export}: no deal closed before {earlier} to log a late call on")
+    deal = closed[0]
+    at = datetime.combine(
+        date.fromisoformat(deal["CloseDate"]) - timedelta(days=2), datetime.min.time(), UTC
+    ) + timedelta(hours=2)
+    task = {
+        **template,
+        "Id": template["Id"][:-3] + "ZZY",
+        "WhoId": "",
+        "WhatId": deal["Id"],
+        # words no other text says: the chat-risk search meets them as a new text
+        "Description": f"客户说金蝶的报价比你们低，领导还没批（{deal['Id']}）",
+        "OwnerId": deal["OwnerId"],
+        "ActivityDate": at.date().isoformat(),
+        "CreatedDate": _stamp(now),
+        "LastModifiedDate": _stamp(now),
+        "SystemModstamp": _stamp(now),
+    }
+    if "CompletedDateTime" in task:
+        task["CompletedDateTime"] = _stamp(at)
+    tasks.append(task)
+    return task["Id"], deal["Id"]
+
+
+def edit_task_description(src: Path, task_id: str, description: str, day: date) -> None:
+    """Rewrite the description of task ``task_id`` in ``src/crm_export`` as of ``day``."""
+    export = src / "crm_export"
+    now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
+    fields, tasks = _read_csv(export / "Task.csv")
+    task = next((t for t in tasks if t["Id"] == task_id), None)
+    if task is None:
+        raise ValueError(f"{export / 'Task.csv'}: no task {task_id}")
+    task.update(Description=description, LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    _write_csv(export / "Task.csv", fields, tasks)
