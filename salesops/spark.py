@@ -221,9 +221,9 @@ def _fit_win_model(spark_dir: Path, reuse: bool) -> int:
     with session(spark_dir) as spark:
         features = spark.table("`{}`.`{}`".format(*win_model.FEATURES)).toPandas()
         settings = spark.table("`{}`.`{}`".format(*win_model.SETTINGS)).toPandas()
-        fit = "`{}`.`{}`".format(win_model.FIT_SCHEMA, win_model.FIT_TABLE)
+        fit = f"`{win_model.FIT_SCHEMA}`.`{win_model.FIT_TABLE}`"
         previous = None
-        if reuse and spark.catalog.tableExists(fit):
+        if reuse and spark.catalog.tableExists(win_model.FIT_TABLE, win_model.FIT_SCHEMA):
             previous = spark.table(fit).toPandas()
         table = win_model.fit_table(features, settings, previous)
         spark.sql(f"create database if not exists `{win_model.FIT_SCHEMA}`")
