@@ -21,7 +21,7 @@ from devkit.demo.generate import append_day, generate
 from devkit.demo.serve import served_sources
 from orchestration import runner
 from tests.support.config import write_config
-from tests.support.crm_changes import edit_task_description, plant_crm_changes
+from tests.support.crm_changes import plant_crm_changes, rewrite_note
 from tests.support.rows import same_rows
 from tests.support.warehouse import query_file
 
@@ -119,11 +119,8 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 changes = plant_crm_changes(src, as_of)
                 before = planted_state(warehouse, changes)
             if day == CHANGES_DAY + 1:
-                edit_task_description(
-                    src,
-                    changes.late_deal_task,
-                    f"客户说预算不足，可能延期（{changes.late_deal}）",
-                    as_of,
+                rewrite_note(
+                    src, changes, f"客户说预算不足，可能延期（{changes.late_deal}）", as_of
                 )
             daily = runner.run(
                 write_config(tmp_path, warehouse, sections, as_of),

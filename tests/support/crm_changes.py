@@ -9,7 +9,7 @@ win model's training rows of the months after it change)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +29,8 @@ class CrmChanges:
     wecom_contact: str
     late_deal_task: str
     late_deal: str
+    # the late call's record as written (a later day's export, regenerated, no longer has it)
+    late_deal_task_record: dict[str, str] = field(compare=False, repr=False)
 
 
 def _stamp(t: datetime) -> str:
@@ -138,7 +140,7 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     )
     deleted_task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
     tasks.append(late_task)
-    late_deal_task, late_deal = _late_call_on_a_closed_deal(export, tasks, day, now)
+    late_deal_task = _late_call_on_a_closed_deal(export, tasks, day, now)
 
     _write_csv(export / "Lead.csv", lead_fields, leads)
     _write_csv(export / "Contact.csv", contact_fields, contacts)
@@ -153,17 +155,18 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         converted_lead=converted["Id"],
         new_contact=new_contact["Id"],
         wecom_contact=wecom_by_mobile[converted["MobilePhone"]],
-        late_deal_task=late_deal_task,
-        late_deal=late_deal,
+        late_deal_task=late_deal_task["Id"],
+        late_deal=late_deal_task["WhatId"],
+        late_deal_task_record=late_deal_task,
     )
 
 
 def _late_call_on_a_closed_deal(
     export: Path, tasks: list[dict[str, str]], day: date, now: datetime
-) -> tuple[str, str]:
+) -> dict[str, str]:
     """Append to ``tasks`` a call logged now that happened two days before a deal closed, the
     deal closed before ``day``'s month (the model of this month trains on it); returns the
-    task's and the deal's id."""
+    task."""
     earlier = date(day.year, day.month, 1)
     opportunities = _read_csv(export / "Opportunity.csv")[1]
     closed = sorted(
@@ -201,16 +204,18 @@ def _late_call_on_a_closed_deal(
     if "CompletedDateTime" in task:
         task["CompletedDateTime"] = _stamp(at)
     tasks.append(task)
-    return task["Id"], deal["Id"]
+    return task
 
 
-def edit_task_description(src: Path, task_id: str, description: str, day: date) -> None:
-    """Rewrite the description of task ``task_id`` in ``src/crm_export`` as of ``day``."""
+def rewrite_note(src: Path, changes: CrmChanges, description: str, day: date) -> None:
+    """The late call of ``changes`` with its description rewritten as of ``day``, written into
+    ``src/crm_export`` (in place of the record, or added again when the day's export no longer
+    carries it)."""
     export = src / "crm_export"
     now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
     fields, tasks = _read_csv(export / "Task.csv")
-    task = next((t for t in tasks if t["Id"] == task_id), None)
-    if task is None:
-        raise ValueError(f"{export / 'Task.csv'}: no task {task_id}")
-    task.update(Description=description, LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    tasks = [t for t in tasks if t["Id"] != changes.late_deal_task]
+    task = {**changes.late_deal_task_record, "Description": description}
+    task.update(LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    tasks.append({k: v for k, v in task.items() if k in fields})
     _write_csv(export / "Task.csv", fields, tasks)
