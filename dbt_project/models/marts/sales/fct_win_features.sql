@@ -1,6 +1,6 @@
 -- The win model's inputs, one row per day x open opportunity (the days of fct_pipeline_daily),
 -- each as it stood that day: the stage, days in it against the stage's p90 dwell (of the stays
--- ended before the day's month began), CRM activities on the deal in the last
+-- ended before the as-of day's month), CRM activities on the deal in the last
 -- win_model_activity_days days, whether a customer trial has been logged (an activity with an
 -- effective-action keyword of type `trial`), whether the decision chain is filled in; and the
 -- deal's outcome (won or lost, and on which day) when it has closed, which the model trains
@@ -39,24 +39,19 @@ applicability as (
     {{ metric_applicability('win_decision_chain') }}
 ),
 
--- the stage's p90 dwell as it stood when each month began: over the stays that had ended
--- before its first day, so a day never sees stays that ended after its month began (the model
--- of a month learns from rows that stay as they were, whatever later days bring)
-months as (
-    select distinct cast({{ dbt.date_trunc('month', 'pipeline_date') }} as date) as month_start
-    from pipeline
-),
-
+-- the stage's p90 dwell over the stays that ended before the as-of day's month: the same all
+-- month long, so the rows the win model learns from stay as they were from one day to the
+-- next (a month's model is fitted again only when a late or edited record reaches them)
 stage_p90 as (
     select
-        months.month_start,
-        stage_history.stage,
-        percentile_cont(0.9) within group (order by stage_history.dwell_days) as p90_dwell_days
-    from months
-    inner join stage_history
-        on cast({{ to_local('stage_history.exited_at') }} as date) < months.month_start
-    where stage_history.stage in ({{ open_stages() }})
-    group by months.month_start, stage_history.stage
+        stage,
+        percentile_cont(0.9) within group (order by dwell_days) as p90_dwell_days
+    from stage_history
+    where
+        cast({{ to_local('exited_at') }} as date)
+        < cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+        and stage in ({{ open_stages() }})
+    group by stage
 ),
 
 stage_entries as (
@@ -156,11 +151,7 @@ features as (
             and pipeline.pipeline_date >= stage_entries.entered_date
             and pipeline.pipeline_date <= stage_entries.valid_to
     inner join opportunities on pipeline.opportunity_id = opportunities.opportunity_id
-    left join stage_p90
-        on
-            pipeline.stage = stage_p90.stage
-            and cast({{ dbt.date_trunc('month', 'pipeline.pipeline_date') }} as date)
-            = stage_p90.month_start
+    left join stage_p90 on pipeline.stage = stage_p90.stage
     left join recent_activity
         on
             pipeline.pipeline_date = recent_activity.pipeline_date
