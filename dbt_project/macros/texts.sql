@@ -13,6 +13,5 @@
     {{ opportunity_id ~ ' as opportunity_id' if opportunity_id else p ~ 'opportunity_id' }},
     {{ p }}rep_id,
     {{ p }}said_text,
-    {{ p }}said_at,
-    {{ p }}text_hash
+    {{ p }}said_at
 {%- endmacro %}

@@ -4,8 +4,8 @@ and every day; floats to 1e-9 relative): the models are found in dbt's manifest,
 they are. One day also carries a task logged late, a lead edited, a lead and a task deleted,
 a lead converted so that a WeCom customer resolves to the new contact instead, and a call
 logged late on a deal closed in an earlier month (the win model's fit of the months after
-it) whose note, words no other text says, is rewritten the next day (the chat-risk search of
-new texts and the retraction of texts no longer said)."""
+it) whose note, words no other text says, is rewritten the next day (an edited note reaches
+the chat-risk signals)."""
 
 from __future__ import annotations
 

@@ -193,7 +193,7 @@ def _late_call_on_a_closed_deal(
         "Id": template["Id"][:-3] + "ZZY",
         "WhoId": "",
         "WhatId": deal["Id"],
-        # words no other text says: the chat-risk search meets them as a new text
+        # words no other text says, so its chat-risk signals are its own
         "Description": f"客户说金蝶的报价比你们低，领导还没批（{deal['Id']}）",
         "OwnerId": deal["OwnerId"],
         "ActivityDate": at.date().isoformat(),

@@ -7,8 +7,7 @@
 --                      customer's deals
 --   risk_word          any other risk word of level high or medium (a low word, such as 报价,
 --                      is said every day and counts only with a competitor)
--- Keywords match literally (strpos, int_text_keyword_hits): '%' and '_' in a keyword are
--- characters, not wildcards.
+-- Keywords match literally (strpos): '%' and '_' in a keyword are characters, not wildcards.
 with
 
 texts as (
@@ -21,12 +20,6 @@ price_mentions as (
 
 risk_words as (
     select * from {{ ref('stg_sheets__risk_words') }}
-),
-
--- which risk words each text holds (searched once per distinct text, kept across runs)
-keyword_hits as (
-    select * from {{ ref('int_text_keyword_hits') }}
-    where hit_kind = 'risk_word'
 ),
 
 opportunities as (
@@ -116,11 +109,10 @@ vague_hits as (
                 advances.opportunity_id asc
         ) as rn
     from texts
-    inner join keyword_hits on texts.text_hash = keyword_hits.text_hash
     inner join risk_words
         on
-            keyword_hits.hit = risk_words.keyword
-            and risk_words.risk_type = '含糊承诺'
+            risk_words.risk_type = '含糊承诺'
+            and {{ dbt.position('risk_words.keyword', 'texts.said_text') }} > 0
     inner join advances on texts.account_id = advances.account_id
     cross join settings
     where
@@ -149,12 +141,11 @@ risk_word as (
         risk_words.risk_level,
         risk_words.suggested_action
     from deal_texts
-    inner join keyword_hits on deal_texts.text_hash = keyword_hits.text_hash
     inner join risk_words
         on
-            keyword_hits.hit = risk_words.keyword
-            and risk_words.risk_type <> '含糊承诺'
+            risk_words.risk_type <> '含糊承诺'
             and risk_words.risk_level in ('high', 'medium')
+            and {{ dbt.position('risk_words.keyword', 'deal_texts.said_text') }} > 0
 ),
 
 unioned as (

@@ -11,10 +11,6 @@ competitors as (
     select * from {{ ref('stg_sheets__competitors') }}
 ),
 
-keyword_hits as (
-    select * from {{ ref('int_text_keyword_hits') }}
-),
-
 risk_words as (
     select * from {{ ref('stg_sheets__risk_words') }}
 ),
@@ -30,19 +26,11 @@ hits as (
             order by competitors.competitor, risk_words.keyword
         ) as rn
     from texts
-    inner join keyword_hits as competitor_hits
-        on
-            texts.text_hash = competitor_hits.text_hash
-            and competitor_hits.hit_kind = 'competitor'
-    inner join competitors on competitor_hits.hit = competitors.competitor
-    inner join keyword_hits as price_hits
-        on
-            texts.text_hash = price_hits.text_hash
-            and price_hits.hit_kind = 'risk_word'
+    inner join competitors on {{ dbt.position('competitors.competitor', 'texts.said_text') }} > 0
     inner join risk_words
         on
-            price_hits.hit = risk_words.keyword
-            and risk_words.risk_type = '价格'
+            risk_words.risk_type = '价格'
+            and {{ dbt.position('risk_words.keyword', 'texts.said_text') }} > 0
 ),
 
 mentions as (

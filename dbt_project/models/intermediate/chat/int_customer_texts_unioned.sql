@@ -35,8 +35,7 @@ customer_messages as (
         cast(null as string) as opportunity_id,
         reps.rep_id,
         messages.content as said_text,
-        messages.sent_at as said_at,
-        {{ dbt.hash('messages.content') }} as text_hash
+        messages.sent_at as said_at
     from messages
     inner join wecom_people on messages.sender_id = wecom_people.external_userid
     left join reps on messages.recipient_id = reps.wecom_userid
@@ -56,8 +55,7 @@ crm_notes as (
         opportunities.opportunity_id,
         reps.rep_id,
         activities.description as said_text,
-        activities.occurred_at as said_at,
-        {{ dbt.hash('activities.description') }} as text_hash
+        activities.occurred_at as said_at
     from activities
     left join opportunities
         on activities.what_id = opportunities.opportunity_id and not opportunities.is_deleted
