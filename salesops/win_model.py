@@ -13,9 +13,10 @@ features in a fixed order (the sums do not depend on the engine's scan order).
 A month's fit depends only on its training rows, the settings, the features the model has and
 this module: their hash is kept beside the month's coefficients (``input_hash``), and a later
 fit given the earlier table reuses a month whose hash is unchanged instead of fitting it again.
-A daily run closes few deals, and none before the current month unless a late or edited record
-reaches one: it fits the months those reach, not every month of history. A full refresh fits
-every month.
+The features' p90 dwell stays the same all month (marts.fct_win_features), and a deal closing
+today trains no month yet: within a month a daily run fits again only the months a late or
+edited record on a closed deal reaches; the first run of a month fits them all, and so does a
+full refresh.
 
 On DuckDB the fit is the dbt Python model ``win_model_fit`` (``FIT_MODEL``,
 dbt_project/models/marts/sales/win_model_fit.py) inside the run's one ``dbt build``; on Spark
