@@ -196,13 +196,14 @@ def load_raw(warehouse: Path, spark_dir: Path, tables: list[tuple[str, str]] | N
     return len(exported) + _in_child(_register, Path(spark_dir), exported, tables is None)
 
 
-def fit_win_model(spark_dir: Path) -> int:
+def fit_win_model(spark_dir: Path, reuse: bool = True) -> int:
     """The win model's fit (salesops.win_model) on Spark's features and settings, written as
-    the Parquet table ``ml.win_model_fit``; returns its rows."""
-    return _in_child(_fit_win_model, Path(spark_dir))
+    the Parquet table ``ml.win_model_fit``; returns its rows. ``reuse``: the months of the
+    table as it stands whose input is unchanged are not fitted again (not on a full refresh)."""
+    return _in_child(_fit_win_model, Path(spark_dir), reuse)
 
 
-def _fit_win_model(spark_dir: Path) -> int:
+def _fit_win_model(spark_dir: Path, reuse: bool) -> int:
     from pyspark.sql import types as T
 
     from salesops import win_model
@@ -220,7 +221,11 @@ def _fit_win_model(spark_dir: Path) -> int:
     with session(spark_dir) as spark:
         features = spark.table("`{}`.`{}`".format(*win_model.FEATURES)).toPandas()
         settings = spark.table("`{}`.`{}`".format(*win_model.SETTINGS)).toPandas()
-        table = win_model.fit_table(features, settings)
+        fit = f"`{win_model.FIT_SCHEMA}`.`{win_model.FIT_TABLE}`"
+        previous = None
+        if reuse and spark.catalog.tableExists(win_model.FIT_TABLE, win_model.FIT_SCHEMA):
+            previous = spark.table(fit).toPandas()
+        table = win_model.fit_table(features, settings, previous)
         spark.sql(f"create database if not exists `{win_model.FIT_SCHEMA}`")
         spark.createDataFrame(table.to_pylist(), schema=schema).write.mode("overwrite").format(
             "parquet"

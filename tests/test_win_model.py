@@ -51,3 +51,69 @@ def test_a_feature_with_values_stays_in_the_model():
     february = _fit(_features(lambda i: i % 2 == 0))
     assert february["is_trained"].all()
     assert "has_decision_chain" in set(february["feature"])
+
+
+def _three_months() -> pd.DataFrame:
+    """Deals closed in January and in February, and a deal open in March."""
+    january = _features(lambda i: i % 2 == 0).iloc[:12]
+    february = january.assign(
+        opportunity_id="P" + january["opportunity_id"],
+        pipeline_date=pd.Timestamp("2026-02-10"),
+        closed_date=pd.Timestamp("2026-02-20"),
+        activities_recent=january["activities_recent"] + 1,
+    )
+    march = january.iloc[:1].assign(
+        opportunity_id="Q0", pipeline_date=pd.Timestamp("2026-03-02"), closed_date=None
+    )
+    return pd.concat([january, february, march], ignore_index=True)
+
+
+def _by_month(table) -> dict[str, pd.DataFrame]:
+    fit = table.to_pandas() if hasattr(table, "to_pandas") else table
+    return {
+        f"{month:%Y-%m}": rows.sort_values(["feature", "stage"]).reset_index(drop=True)
+        for month, rows in fit.groupby("model_month")
+    }
+
+
+def test_a_month_whose_training_input_is_unchanged_is_taken_from_the_earlier_fit():
+    features = _three_months()
+    first = win_model.fit_table(features, SETTINGS).to_pandas()
+    assert first.groupby("model_month")["is_trained"].all().tolist() == [False, True, True]
+    # an earlier fit whose coefficients are recognisable: a month taken from it keeps them
+    marked = first.assign(coefficient=first["coefficient"] + 1000)
+    again = _by_month(win_model.fit_table(features, SETTINGS, marked))
+    assert (again["2026-03"]["coefficient"] > 500).all()
+    assert (again["2026-02"]["coefficient"] > 500).all()
+
+    # a deal closed in February is edited: March learns from it and is fitted again, February
+    # (trained on January's deals) and January are not
+    edited = features.copy()
+    edited.loc[edited["opportunity_id"] == "PO3", "activities_recent"] = 9.0
+    later = _by_month(win_model.fit_table(edited, SETTINGS, marked))
+    fresh = _by_month(win_model.fit_table(edited, SETTINGS))
+    assert (later["2026-02"]["coefficient"] > 500).all()
+    pd.testing.assert_frame_equal(later["2026-03"], fresh["2026-03"])
+    assert not fresh["2026-03"]["coefficient"].equals(_by_month(first)["2026-03"]["coefficient"])
+    for month in ("2026-01", "2026-02"):
+        assert (later[month]["input_hash"] == fresh[month]["input_hash"]).all()
+
+
+def test_other_settings_fit_every_month_again():
+    features = _three_months()
+    first = win_model.fit_table(features, SETTINGS).to_pandas()
+    marked = first.assign(coefficient=first["coefficient"] + 1000)
+    stronger = SETTINGS.assign(setting_value=["5", "2"])
+    again = _by_month(win_model.fit_table(features, stronger, marked))
+    fresh = _by_month(win_model.fit_table(features, stronger))
+    for month in fresh:
+        pd.testing.assert_frame_equal(again[month], fresh[month])
+
+
+def test_an_earlier_fit_without_input_hashes_is_not_reused():
+    features = _three_months()
+    first = win_model.fit_table(features, SETTINGS).to_pandas()
+    old = first.drop(columns="input_hash").assign(coefficient=first["coefficient"] + 1000)
+    again = _by_month(win_model.fit_table(features, SETTINGS, old))
+    for month, rows in _by_month(first).items():
+        pd.testing.assert_frame_equal(again[month], rows)

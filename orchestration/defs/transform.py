@@ -318,7 +318,7 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
             if inputs:
                 context.log.warning(f"win model not fitted: {inputs} did not build")
                 break
-            rows = spark.fit_win_model(cfg.spark_dir)
+            rows = spark.fit_win_model(cfg.spark_dir, reuse=not full)
             context.log.info(f"win model fitted: {rows} coefficient rows")
         target = _target_path(cfg.work_dir, context, variables, cfg.warehouse)
         invocation = dbt.cli(

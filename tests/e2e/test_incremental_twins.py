@@ -2,7 +2,10 @@
 of the same warehouse, row for row (the benchmark's twin check, for every incremental model
 and every day; floats to 1e-9 relative): the models are found in dbt's manifest, whatever
 they are. One day also carries a task logged late, a lead edited, a lead and a task deleted,
-and a lead converted so that a WeCom customer resolves to the new contact instead."""
+a lead converted so that a WeCom customer resolves to the new contact instead, and a call
+logged late on a deal closed in an earlier month (the win model's fit of the months after
+it) whose note, words no other text says, is rewritten the next day (an edited note reaches
+the chat-risk signals)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from devkit.demo.generate import append_day, generate
 from devkit.demo.serve import served_sources
 from orchestration import runner
 from tests.support.config import write_config
-from tests.support.crm_changes import plant_crm_changes
+from tests.support.crm_changes import plant_crm_changes, rewrite_note
 from tests.support.rows import same_rows
 from tests.support.warehouse import query_file
 
@@ -33,19 +36,20 @@ CHANGES_DAY = 2
 NOT_TWINS = {"fct_metric_shares"}
 
 
-def incremental_models() -> list[str]:
+def incremental_models() -> dict[str, str]:
+    """Model name -> its relation (``schema.table``)."""
     manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
+    return {
+        node["name"]: f"{node['schema']}.{node.get('alias') or node['name']}"
+        for node in sorted(manifest["nodes"].values(), key=lambda n: n["name"])
         if node["resource_type"] == "model"
         and node["config"]["materialized"] == "incremental"
         and node["name"] not in NOT_TWINS
-    )
+    }
 
 
-def rows(warehouse: Path, model: str) -> list[tuple]:
-    return query_file(warehouse, f"select * from marts.{model} order by all")
+def rows(warehouse: Path, relation: str) -> list[tuple]:
+    return query_file(warehouse, f"select * from {relation} order by all")
 
 
 def planted_state(warehouse: Path, changes) -> dict[str, object]:
@@ -70,6 +74,19 @@ def planted_state(warehouse: Path, changes) -> dict[str, object]:
         "deleted_task": one(
             "fct_activities", "is_deleted", f"where activity_id = '{changes.deleted_task}'"
         ),
+        "late_deal_signals": sorted(
+            r[0]
+            for r in query_file(
+                warehouse,
+                "select keyword from marts.rpt_chat_risk_signals "
+                f"where text_id = '{changes.late_deal_task}'",
+            )
+        ),
+        "late_deal_activities": one(
+            "fct_win_features",
+            "sum(activities_recent)",
+            f"where opportunity_id = '{changes.late_deal}'",
+        ),
     }
 
 
@@ -86,6 +103,7 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
         "fct_lead_response",
         "fct_pipeline_daily",
         "fct_stage_history",
+        "win_model_fit",
     } <= set(models)
     warehouse = tmp_path / "daily.duckdb"
     quiet = lambda _m: None  # noqa: E731
@@ -100,6 +118,10 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
             if day == CHANGES_DAY:
                 changes = plant_crm_changes(src, as_of)
                 before = planted_state(warehouse, changes)
+            if day == CHANGES_DAY + 1:
+                rewrite_note(
+                    src, changes, f"客户说预算不足，可能延期（{changes.late_deal}）", as_of
+                )
             daily = runner.run(
                 write_config(tmp_path, warehouse, sections, as_of),
                 exclude_groups=("bi",),
@@ -120,6 +142,12 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 assert before["late_first_touch"] != changes.late_task_at
                 assert after["late_first_touch"] == changes.late_task_at
                 assert (before["deleted_task"], after["deleted_task"]) == (False, True)
+                # the late call counts in the closed deal's training rows
+                assert after["late_deal_activities"] > (before["late_deal_activities"] or 0)
+                assert before["late_deal_signals"] == []
+                assert "比你们低" in after["late_deal_signals"]
+            if day == CHANGES_DAY + 1:
+                assert "预算不足" in planted_state(warehouse, changes)["late_deal_signals"]
             twin = tmp_path / f"rebuilt{day}.duckdb"
             shutil.copy(warehouse, twin)
             # the daily run has just rebuilt every table the incremental marts read: rebuilding
@@ -131,8 +159,8 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 echo=quiet,
             )
             assert rebuilt.success, rebuilt.errors
-            for model in models:
-                got, want = rows(warehouse, model), rows(twin, model)
+            for model, relation in models.items():
+                got, want = rows(warehouse, relation), rows(twin, relation)
                 assert len(got) == len(want) > 0, (day, model)
                 assert same_rows(got, want), (day, model, set(got) ^ set(want))
                 compared += 1

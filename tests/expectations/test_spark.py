@@ -68,7 +68,7 @@ def test_the_win_model_fitted_on_spark_has_duckdbs_coefficients(demo_run, spark_
     rows = spark.fit_win_model(spark_dir)
     on_spark = {
         (month, feature, stage): (coefficient, closed, won, trained)
-        for month, feature, stage, coefficient, closed, won, _rows, trained, _l2 in (
+        for month, feature, stage, coefficient, closed, won, _rows, trained, _l2, _hash in (
             spark.run_in_session(_fit_rows, spark_dir)
         )
     }

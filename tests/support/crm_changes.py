@@ -1,14 +1,15 @@
 """Changes a day's CRM export carries besides the day's new records, written into a generated
 org's export folder the way Salesforce stamps them (``SystemModstamp`` of the day, so the
 incremental load picks them up): a task logged late (it happened before the lead's first
-touch), a lead edited, a lead and a task deleted (``IsDeleted``), and a lead converted to a new
+touch), a lead edited, a lead and a task deleted (``IsDeleted``), a lead converted to a new
 contact with the lead's mobile, so the WeCom customer with that mobile resolves to the contact
-now instead of the lead."""
+now instead of the lead, and a call logged late on a deal that closed in an earlier month (the
+win model's training rows of the months after it change)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,10 @@ class CrmChanges:
     converted_lead: str
     new_contact: str
     wecom_contact: str
+    late_deal_task: str
+    late_deal: str
+    # the late call's record as written (a later day's export, regenerated, no longer has it)
+    late_deal_task_record: dict[str, str] = field(compare=False, repr=False)
 
 
 def _stamp(t: datetime) -> str:
@@ -135,6 +140,7 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
     )
     deleted_task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
     tasks.append(late_task)
+    late_deal_task = _late_call_on_a_closed_deal(export, tasks, day, now)
 
     _write_csv(export / "Lead.csv", lead_fields, leads)
     _write_csv(export / "Contact.csv", contact_fields, contacts)
@@ -149,4 +155,67 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         converted_lead=converted["Id"],
         new_contact=new_contact["Id"],
         wecom_contact=wecom_by_mobile[converted["MobilePhone"]],
+        late_deal_task=late_deal_task["Id"],
+        late_deal=late_deal_task["WhatId"],
+        late_deal_task_record=late_deal_task,
     )
+
+
+def _late_call_on_a_closed_deal(
+    export: Path, tasks: list[dict[str, str]], day: date, now: datetime
+) -> dict[str, str]:
+    """Append to ``tasks`` a call logged now that happened two days before a deal closed, the
+    deal closed before ``day``'s month (the model of this month trains on it); returns the
+    task."""
+    earlier = date(day.year, day.month, 1)
+    opportunities = _read_csv(export / "Opportunity.csv")[1]
+    closed = sorted(
+        (
+            o
+            for o in opportunities
+            if o["IsClosed"] == "true"
+            and o["IsDeleted"] == "false"
+            and date.fromisoformat(o["CloseDate"]) < earlier
+            and o["CreatedDate"][:10]
+            < (date.fromisoformat(o["CloseDate"]) - timedelta(2)).isoformat()
+        ),
+        key=lambda o: o["Id"],
+    )
+    template = next((t for t in tasks if t["WhatId"].startswith("006")), None)
+    if not closed or template is None:
+        raise ValueError(f"{export}: no deal closed before {earlier} to log a late call on")
+    deal = closed[0]
+    at = datetime.combine(
+        date.fromisoformat(deal["CloseDate"]) - timedelta(days=2), datetime.min.time(), UTC
+    ) + timedelta(hours=2)
+    task = {
+        **template,
+        "Id": template["Id"][:-3] + "ZZY",
+        "WhoId": "",
+        "WhatId": deal["Id"],
+        # words no other text says, so its chat-risk signals are its own
+        "Description": f"客户说金蝶的报价比你们低，领导还没批（{deal['Id']}）",
+        "OwnerId": deal["OwnerId"],
+        "ActivityDate": at.date().isoformat(),
+        "CreatedDate": _stamp(now),
+        "LastModifiedDate": _stamp(now),
+        "SystemModstamp": _stamp(now),
+    }
+    if "CompletedDateTime" in task:
+        task["CompletedDateTime"] = _stamp(at)
+    tasks.append(task)
+    return task
+
+
+def rewrite_note(src: Path, changes: CrmChanges, description: str, day: date) -> None:
+    """The late call of ``changes`` with its description rewritten as of ``day``, written into
+    ``src/crm_export`` (in place of the record, or added again when the day's export no longer
+    carries it)."""
+    export = src / "crm_export"
+    now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
+    fields, tasks = _read_csv(export / "Task.csv")
+    tasks = [t for t in tasks if t["Id"] != changes.late_deal_task]
+    task = {**changes.late_deal_task_record, "Description": description}
+    task.update(LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    tasks.append({k: v for k, v in task.items() if k in fields})
+    _write_csv(export / "Task.csv", fields, tasks)

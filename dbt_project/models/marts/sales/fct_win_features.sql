@@ -1,9 +1,10 @@
 -- The win model's inputs, one row per day x open opportunity (the days of fct_pipeline_daily),
--- each as it stood that day: the stage, days in it against the stage's p90 dwell, CRM
--- activities on the deal in the last win_model_activity_days days, whether a customer trial
--- has been logged (an activity with an effective-action keyword of type `trial`), whether the
--- decision chain is filled in; and the deal's outcome (won or lost, and on which day) when it
--- has closed, which the model trains on: its stage history's (int_deal_outcomes).
+-- each as it stood that day: the stage, days in it against the stage's p90 dwell (of the stays
+-- ended before the as-of day's month), CRM activities on the deal in the last
+-- win_model_activity_days days, whether a customer trial has been logged (an activity with an
+-- effective-action keyword of type `trial`), whether the decision chain is filled in; and the
+-- deal's outcome (won or lost, and on which day) when it has closed, which the model trains
+-- on: its stage history's (int_deal_outcomes).
 -- A feature whose input the sources lack is null (the model leaves it out, salesops/win_model.py),
 -- never a constant false or 0: the activity features without a CRM Task or Event object, the
 -- decision chain without Opportunity.Decision_Chain__c (rpt_metric_applicability).
@@ -38,12 +39,18 @@ applicability as (
     {{ metric_applicability('win_decision_chain') }}
 ),
 
+-- the stage's p90 dwell over the stays that ended before the as-of day's month: the same all
+-- month long, so the rows the win model learns from stay as they were from one day to the
+-- next (a month's model is fitted again only when a late or edited record reaches them)
 stage_p90 as (
     select
         stage,
         percentile_cont(0.9) within group (order by dwell_days) as p90_dwell_days
     from stage_history
-    where exited_at is not null and stage in ({{ open_stages() }})
+    where
+        cast({{ to_local('exited_at') }} as date)
+        < cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+        and stage in ({{ open_stages() }})
     group by stage
 ),
 
