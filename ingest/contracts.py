@@ -11,7 +11,10 @@ database table's columns, a sheet's header) with its declaration:
 - a missing optional column lands as nulls, a missing optional object lands empty (typed);
 - a column the declaration does not know is kept and reported;
 - a column that is there but blank in every landed row (``empty``) is found after the load,
-  from the raw table, and degrades what it would if it were missing (``empty_columns``).
+  from the raw table, and degrades what it would if it were missing (``empty_columns``); for a
+  source whose rows carry their dlt load (``Source.checks_latest_load``), in the rows of the
+  latest load that landed any, so a field an API stopped sending is caught on the day it
+  stops, not once every row sent before has been replaced.
 
 Every finding is a row of ``ops.source_contract`` (source, object, column, status, degrades,
 fix), replaced per source on each load; the run summary prints it, the BI data-quality page
@@ -207,11 +210,16 @@ class LandedObject:
 
 
 def empty_columns(
-    warehouse: str | Path, source: str, objects: Iterable[LandedObject]
+    warehouse: str | Path,
+    source: str,
+    objects: Iterable[LandedObject],
+    latest_load: bool = False,
 ) -> list[Finding]:
     """``empty`` findings of ``source``: the columns of its landed objects (``raw_<source>``)
-    that hold rows but no value in any of them. A column already found missing, an object
-    missing or landed without rows, and a raw column that is not there are not reported."""
+    that hold rows but no value in any of them (with ``latest_load``, in any row of the newest
+    ``_dlt_load_id`` of the table: rows landed before the table had one count as one load). A
+    column already found missing, an object missing or landed without rows, and a raw column
+    that is not there are not reported."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -252,9 +260,14 @@ def empty_columns(
             if not checked or (obj.name, "") in gaps:
                 continue
             counts = ", ".join(f'count("{raw}")' for raw in checked.values())
-            row = con.execute(
-                f'select count(*), {counts} from "raw_{source}"."{obj.table}"'
-            ).fetchone()
+            relation = f'"raw_{source}"."{obj.table}"'
+            where = (
+                f"where coalesce(_dlt_load_id, '') = "
+                f"(select coalesce(max(_dlt_load_id), '') from {relation})"
+                if latest_load and "_dlt_load_id" in landed
+                else ""
+            )
+            row = con.execute(f"select count(*), {counts} from {relation} {where}").fetchone()
             if not row[0]:
                 continue
             findings += [

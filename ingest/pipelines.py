@@ -57,6 +57,9 @@ def make_pipeline(
     else:
         credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_settings or {}))
         destination = dlt.destinations.duckdb(credentials)
+    if sources.BY_NAME.get(src) and sources.BY_NAME[src].checks_latest_load:
+        # dlt adds the load id to rows yielded as Arrow tables only when asked, per pipeline
+        dlt.config[f"raw_{src}.normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
         pipeline_name=f"raw_{src}",
         destination=destination,
@@ -140,7 +143,9 @@ def check_empty(
     landed = getattr(sources.module(src), "landed_objects", None)
     if landed is None:
         return []
-    findings = contracts.empty_columns(warehouse, src, landed(section))
+    findings = contracts.empty_columns(
+        warehouse, src, landed(section), sources.BY_NAME[src].checks_latest_load
+    )
     contracts.record_empty(warehouse, src, findings)
     return findings
 

@@ -42,6 +42,11 @@ class Source:
     # reading the contract is what reaches the system (a database): its failure is reported
     # as unreachable, its success as reached
     contract_reaches: bool = False
+    # its rows land with their dlt load id (``_dlt_load_id``) and its columns blank in every
+    # row are looked for in the latest load's rows only (``contracts.empty_columns``): an API
+    # answers with whatever fields it sends today, and a field it stopped sending is missing
+    # from today's figures although the rows of earlier loads still hold it
+    checks_latest_load: bool = False
 
 
 SOURCES = (
@@ -56,6 +61,7 @@ SOURCES = (
         },
         placeholder_secrets={"corp_secret": "placeholder"},
         probe="ingest.preflight:wecom",
+        checks_latest_load=True,
     ),
     Source(
         "u8",

@@ -125,6 +125,37 @@ def test_a_field_every_response_lacks_is_recorded_naming_api_and_field(org, tmp_
     assert rows > 0 and replies == 0
 
 
+def test_a_field_that_stops_coming_is_recorded_though_earlier_loads_had_it(org, tmp_path):
+    """A first load has every field; the next, from a WeCom that no longer sends contacts'
+    remark_mobiles and behaviour data's reply_percentage, rewrites only some rows (the
+    contacts, the last day's statistics): the check reads the latest load's rows, so both
+    fields are recorded as empty although the rows of the first load still hold them."""
+    from ingest import contracts
+    from ingest.pipelines import check_empty
+
+    org_dir, _ = org
+    with _standin(org_dir) as standin:
+        wh = _run(org_dir, tmp_path, standin)
+    assert check_empty("wecom", {}, wh) == []
+    omit = {
+        "externalcontact/batch/get_by_user": ("follow_info.remark_mobiles",),
+        "externalcontact/get_user_behavior_data": ("reply_percentage",),
+    }
+    with _standin(org_dir, omit_fields=omit) as standin:
+        _run(org_dir, tmp_path, standin)
+    found = check_empty("wecom", {}, wh)
+    assert sorted((f.object, f.column, f.status) for f in found) == [
+        ("externalcontact/batch/get_by_user", "follow_info.remark_mobiles", contracts.EMPTY),
+        ("externalcontact/get_user_behavior_data", "reply_percentage", contracts.EMPTY),
+    ]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        kept, loads = con.execute(
+            "select count(reply_percentage), count(distinct _dlt_load_id) "
+            "from raw_wecom.user_behavior_data"
+        ).fetchone()
+    assert kept > 0 and loads == 2  # the first load's figures are still there
+
+
 def test_faults_do_not_change_the_result(org, tmp_path):
     org_dir, _ = org
     with _standin(org_dir) as clean:
