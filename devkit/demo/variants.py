@@ -80,6 +80,32 @@ def u8_no_line_ufts(out_dir: Path, manifest: dict[str, Any]) -> None:
     }
 
 
+# U8 table -> the amount column a U8 may leave blank in every row (SPEC §3.3)
+U8_BLANK_AMOUNTS = {
+    "SaleBillVouchs": "iSum",
+    "Ap_CloseBill": "iAmount",
+    "SO_SODetails": "iSum",
+}
+
+
+@variant("u8_blank_amounts")
+def u8_blank_amounts(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """A U8 whose invoice lines, receipts and order lines have their amount column but leave it
+    blank in every row (an account set that books amounts elsewhere): the invoiced and received
+    actuals and the CRM-to-U8 amount check say 不适用 instead of summing to 0."""
+    db = out_dir / "u8" / "UFDATA_001_2026.db"
+    con = sqlite3.connect(db)
+    try:
+        for table, column in U8_BLANK_AMOUNTS.items():
+            con.execute(f"update {table} set {column} = null")
+        con.commit()
+    finally:
+        con.close()
+    manifest["variants"]["u8_blank_amounts"] = {
+        "blank_fields": [f"{t}.{c}" for t, c in U8_BLANK_AMOUNTS.items()]
+    }
+
+
 # -- CRM export variants -----------------------------------------------------------------------
 
 

@@ -47,7 +47,7 @@ FIELDS = {
     "externalcontact/batch/get_by_user": (
         "external_contacts",
         {
-            "external_contact.corp_name": "WeCom customers matched to CRM companies",
+            "external_contact.corp_name": "the company WeCom customers are named by",
             "follow_info.remark_mobiles": "WeCom customers matched to leads and contacts by mobile",
             "follow_info.add_way": "how WeCom customers were added",
             "follow_info.createtime": "when WeCom customers were added",

@@ -208,8 +208,9 @@ NO_AMOUNT = pytest.mark.xdist_group("crm_variant_opportunity_no_amount")
 @pytest.fixture(scope="module")
 def no_amount_run(tmp_path_factory):
     """An Opportunity export without Amount and Decision_Chain__c and with Objection__c blank in
-    every row, a Lead export without IsConverted, and a WeCom whose check-ins lack their place
-    and whose behaviour data lacks reply_percentage, built through the BI site."""
+    every row, a Lead export without IsConverted, and a WeCom whose check-ins lack their place,
+    whose behaviour data lacks reply_percentage and whose contacts lack their saved mobiles,
+    built through the BI site."""
     return _variant_org(
         tmp_path_factory,
         "no_amount",
@@ -218,6 +219,7 @@ def no_amount_run(tmp_path_factory):
         wecom_omit_fields={
             "checkin/getcheckindata": ("location_title",),
             "externalcontact/get_user_behavior_data": ("reply_percentage",),
+            "externalcontact/batch/get_by_user": ("follow_info.remark_mobiles",),
         },
     )
 
@@ -322,6 +324,7 @@ def test_a_wecom_field_every_response_lacks_is_recorded_and_its_rule_does_not_ap
         ).fetchone()
     assert [(o, c) for o, c, _ in empty] == [
         ("checkin/getcheckindata", "location_title"),
+        ("externalcontact/batch/get_by_user", "follow_info.remark_mobiles"),
         ("externalcontact/get_user_behavior_data", "reply_percentage"),
     ]
     assert "unverified visits" in empty[0][2]
@@ -330,6 +333,32 @@ def test_a_wecom_field_every_response_lacks_is_recorded_and_its_rule_does_not_ap
         "企业微信 checkin/getcheckindata.location_title 字段全部为空",
     )
     assert checkins > 0 and unverified == 0 and replies == 0
+
+
+@NO_AMOUNT
+def test_wecom_contacts_without_mobiles_make_their_matching_not_applicable(no_amount_run):
+    """WeCom contacts without remark_mobiles: the WeCom-contact-to-CRM-person match rate is
+    null and 不适用 with the reason (never a 0% match), and lead response via WeCom says so;
+    the other links keep their rates."""
+    reason = "企业微信 externalcontact/batch/get_by_user.follow_info.remark_mobiles 字段全部为空"
+    applicability = {
+        m: (ok, why)
+        for m, ok, why in query(
+            no_amount_run,
+            "select metric, is_applicable, reason from marts.rpt_metric_applicability",
+        )
+    }
+    rates = {
+        (e, link): (total, rate)
+        for e, link, total, rate in query(
+            no_amount_run,
+            "select entity, link, total_records, match_rate from marts.rpt_identity_match",
+        )
+    }
+    assert applicability["wecom_contact_match"] == (False, reason)
+    assert applicability["lead_response_wecom"] == (False, reason)
+    assert rates[("wecom_contact", "crm_person")] == (None, None)
+    assert rates[("rep", "crm_user")][1] > 0
 
 
 @NO_AMOUNT
@@ -348,7 +377,10 @@ def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
 
     site = no_amount_run.config.bi_out_dir
     reports = {
-        r.page: r for r in pages.inspect_pages(site, ["forecast", "process-health", "leads"])
+        r.page: r
+        for r in pages.inspect_pages(
+            site, ["forecast", "process-health", "leads", "lead-response", "data-quality"]
+        )
     }
     for report in reports.values():
         assert report.console_errors == [] and report.error_boxes == [], report
@@ -362,6 +394,8 @@ def test_forecast_and_health_pages_say_not_applicable_not_zero(no_amount_run):
     assert "商机瀑布金额：不适用" in forecast
     assert "Opportunity.Amount" in forecast
     assert "平均月误差" not in forecast  # no method is chosen on errors computed from nothing
+    assert "企业微信消息触达：不适用" in reports["lead-response"].text
+    assert "不适用：企业微信 externalcontact/batch/get_by_user" in reports["data-quality"].text
     health = reports["process-health"].text
     assert "信息完整：不适用" in health and "Opportunity.Decision_Chain__c" in health
     assert "Opportunity.Objection__c 字段全部为空" in health

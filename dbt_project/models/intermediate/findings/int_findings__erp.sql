@@ -24,6 +24,12 @@ settings as (
     select * from {{ ref('int_settings_pivoted') }}
 ),
 
+-- without U8's order amounts (SO_SODetails.iSum blank or missing) no amount is compared: the
+-- check says 不适用 (rpt_metric_applicability: erp_order_amount), it finds no mismatch
+applicability as (
+    {{ metric_applicability('erp_order_amount') }}
+),
+
 -- CRM wins against U8 sales orders of the same customer around the close date. Customers
 -- match by the account's U8 code, else by an unambiguous company name
 -- (int_accounts_matched_to_u8). A won deal of an account without a unique U8 match cannot be
@@ -129,8 +135,10 @@ erp_amount_mismatch as (
         }) }} as details
     from won_vs_orders
     cross join settings
+    cross join applicability
     where
-        won_vs_orders.orders > 0
+        applicability.is_applicable
+        and won_vs_orders.orders > 0
         and abs(won_vs_orders.order_amount - won_vs_orders.amount)
         > settings.erp_mismatch_tolerance * won_vs_orders.amount
 ),

@@ -6,7 +6,9 @@
 --              those closed (won or lost) before the month began; the configured probability
 --              until a stage has empirical_min_closed closed deals behind it.
 -- Without the amounts or close dates (rpt_metric_applicability) the forecasts and their
--- errors are null, never 0; the actuals stand.
+-- errors are null, never 0; the actuals stand. Without U8's invoice amounts (SaleBillVouchs.iSum)
+-- the invoiced actual and the errors against it are null, and without its receipt amounts
+-- (Ap_CloseBill.iAmount) the received actual: a blank U8 column is no revenue of 0.
 with
 
 pipeline as (
@@ -168,6 +170,21 @@ applicability as (
     {{ metric_applicability('forecast') }}
 ),
 
+invoiced_applicability as (
+    {{ metric_applicability('actual_invoiced') }}
+),
+
+received_applicability as (
+    {{ metric_applicability('actual_received') }}
+),
+
+-- the errors compare the forecast with the invoiced actual: they need both
+error_applicability as (
+    select applicability.is_applicable and invoiced_applicability.is_applicable as is_applicable
+    from applicability
+    cross join invoiced_applicability
+),
+
 final as (
     select
         keys.month,
@@ -175,19 +192,27 @@ final as (
         {{ applicable_amount('forecast.forecast_amount') }} as forecast_amount,
         {{ applicable_amount('forecast.empirical_forecast_amount') }} as empirical_forecast_amount,
         {{ applicable_amount('forecast.pipeline_amount') }} as pipeline_amount,
-        cast(coalesce(actuals.actual_invoiced, 0) as decimal(18, 2)) as actual_invoiced,
-        cast(coalesce(actuals.actual_received, 0) as decimal(18, 2)) as actual_received,
+        {{ applicable_amount('actuals.actual_invoiced', 'invoiced_applicability') }}
+            as actual_invoiced,
+        {{ applicable_amount('actuals.actual_received', 'received_applicability') }}
+            as actual_received,
         {{ applicable_amount(
-            'abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))'
+            'abs(coalesce(forecast.forecast_amount, 0) - coalesce(actuals.actual_invoiced, 0))',
+            'error_applicability'
         ) }} as abs_error,
-        {{ applicable_pct_error('forecast.forecast_amount', 'actuals.actual_invoiced') }}
-            as pct_error,
-        {{ applicable_pct_error('forecast.empirical_forecast_amount', 'actuals.actual_invoiced') }}
-            as empirical_pct_error,
+        {{ applicable_pct_error(
+            'forecast.forecast_amount', 'actuals.actual_invoiced', 'error_applicability'
+        ) }} as pct_error,
+        {{ applicable_pct_error(
+            'forecast.empirical_forecast_amount', 'actuals.actual_invoiced', 'error_applicability'
+        ) }} as empirical_pct_error,
         cast(region_targets.booking_target as decimal(18, 2)) as booking_target,
         cast(region_targets.collection_target as decimal(18, 2)) as collection_target
     from keys
     cross join applicability
+    cross join invoiced_applicability
+    cross join received_applicability
+    cross join error_applicability
     left join forecast on keys.region = forecast.region and keys.month = forecast.month
     left join actuals on keys.region = actuals.region and keys.month = actuals.month
     left join region_targets

@@ -1,7 +1,9 @@
 -- Whether each metric family can be computed from what the sources delivered: a metric that
 -- needs an optional column (or object) the last load lacked (ops.source_contract) is not
 -- applicable, with the reason, and its marts hold nulls instead of figures computed on nulls.
--- A column that is there but blank in every landed row (status 'empty') counts as missing.
+-- A column that is there but blank in every landed row (status 'empty') counts as missing, and
+-- so does a required column the last load lacked (that source did not load: what stands in
+-- its raw tables is an earlier load's).
 -- The pages read this to say 不适用 and why. One row per metric, applicable or not.
 with
 
@@ -23,6 +25,13 @@ requirements as (
         ('lead_conversion', '线索转化率', 'crm', 'Lead', 'IsConverted'),
         ('win_decision_chain', '赢单模型特征：决策链已填写', 'crm', 'Opportunity', 'Decision_Chain__c'),
         ('unverified_visit', '未核实拜访', 'wecom', 'checkin/getcheckindata', 'location_title'),
+        ('actual_invoiced', 'U8 实际开票金额', 'u8', 'SaleBillVouchs', 'iSum'),
+        ('actual_received', 'U8 实际回款金额', 'u8', 'Ap_CloseBill', 'iAmount'),
+        ('erp_order_amount', 'CRM 赢单与 U8 订单金额核对', 'u8', 'SO_SODetails', 'iSum'),
+        ('wecom_contact_match', '企业微信客户与 CRM 联系人/线索匹配（手机号）', 'wecom',
+            'externalcontact/batch/get_by_user', 'follow_info.remark_mobiles'),
+        ('lead_response_wecom', '线索响应：企业微信消息触达', 'wecom',
+            'externalcontact/batch/get_by_user', 'follow_info.remark_mobiles'),
     ] %}
         {{ "union all" if not loop.first }}
         select
@@ -51,7 +60,7 @@ gaps as (
             and (
                 source_contract.status = 'missing_object'
                 or (
-                    source_contract.status in ('missing_optional', 'empty')
+                    source_contract.status in ('missing_required', 'missing_optional', 'empty')
                     and lower(source_contract.column_name) = lower(requirements.column_name)
                 )
             )

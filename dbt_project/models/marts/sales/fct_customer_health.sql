@@ -5,7 +5,9 @@
 --              median of active customers (at or above the median = 1);
 --   velocity:  the slowest open deal's days in its current stage against that stage's median
 --              completed dwell (within the median = 1, twice the median = 0.5);
---   payment:   U8 receipts against the amount of the deals won before (capped at 1).
+--   payment:   U8 receipts against the amount of the deals won before (capped at 1); left
+--              out, with the received amount null, when U8's receipt amounts are blank or
+--              missing (rpt_metric_applicability: actual_received), never read as unpaid.
 with
 
 customers as (
@@ -120,6 +122,10 @@ paid as (
     group by receipts.u8_customer_code
 ),
 
+applicability as (
+    {{ metric_applicability('actual_received') }}
+),
+
 parts as (
     select
         customers.customer_id,
@@ -140,9 +146,9 @@ parts as (
         velocity.velocity_score,
         velocity.slowest_stage_days,
         won.won_amount,
-        coalesce(paid.received_amount, 0) as received_amount,
+        {{ when_applicable('coalesce(paid.received_amount, 0)') }} as received_amount,
         case
-            when won.won_amount > 0
+            when applicability.is_applicable and won.won_amount > 0
                 then least(1.0, coalesce(paid.received_amount, 0) / won.won_amount)
         end as payment_score,
         settings.health_weight_frequency as w_frequency,
@@ -154,6 +160,7 @@ parts as (
     inner join interactions on active.account_id = interactions.account_id
     cross join interaction_median
     cross join settings
+    cross join applicability
     left join last_interactions on active.account_id = last_interactions.account_id
     left join velocity on active.account_id = velocity.account_id
     left join won on active.account_id = won.account_id
