@@ -339,7 +339,8 @@ def test_a_wecom_field_every_response_lacks_is_recorded_and_its_rule_does_not_ap
 def test_wecom_contacts_without_mobiles_make_their_matching_not_applicable(no_amount_run):
     """WeCom contacts without remark_mobiles: the WeCom-contact-to-CRM-person match rate is
     null and 不适用 with the reason (never a 0% match), and lead response via WeCom says so;
-    the other links keep their rates."""
+    the contacts still count where no mobile is needed: every rep they follow has a WeCom id
+    found, and new contacts without material still alert."""
     reason = "企业微信 externalcontact/batch/get_by_user.follow_info.remark_mobiles 字段全部为空"
     applicability = {
         m: (ok, why)
@@ -359,6 +360,15 @@ def test_wecom_contacts_without_mobiles_make_their_matching_not_applicable(no_am
     assert applicability["lead_response_wecom"] == (False, reason)
     assert rates[("wecom_contact", "crm_person")] == (None, None)
     assert rates[("rep", "crm_user")][1] > 0
+    unmatched_followers, alerts = query(
+        no_amount_run,
+        "select (select count(*) from marts.fct_identity_links l "
+        "inner join marts.dim_rep r on l.record_id = r.rep_id "
+        "where l.link = 'wecom_user' and not l.is_matched "
+        "and r.wecom_userid in (select userid from raw_wecom.external_contacts)), "
+        "(select count(*) from marts.alerts where alert_type = 'new_contact_no_material')",
+    )[0]
+    assert unmatched_followers == 0 and alerts > 0
 
 
 @NO_AMOUNT

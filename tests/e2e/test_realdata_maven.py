@@ -271,6 +271,12 @@ def test_fields_the_sample_lacks_make_their_metric_not_applicable(maven_warehous
         "lead_conversion": True,
         "win_decision_chain": False,
         "unverified_visit": True,
+        # no U8 and no WeCom: nothing they would deliver is missing
+        "actual_invoiced": True,
+        "actual_received": True,
+        "erp_order_amount": True,
+        "wecom_contact_match": True,
+        "lead_response_wecom": True,
     }
     for column in ("Decision_Chain__c", "Objection__c", "NextStep", "Next_Step_Date__c"):
         assert f"Opportunity.{column}" in reason
