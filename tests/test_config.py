@@ -104,7 +104,7 @@ def test_duckdb_memory_and_threads_reach_the_loaders_connections(tmp_path):
     assert cfg.duckdb_settings == {"memory_limit": "700MB", "threads": 1}
     assert config.from_dict(yaml.safe_load(config.dump(cfg)), tmp_path).duckdb_threads == 1
     default = config.from_dict({"warehouse": {"path": "w.duckdb"}}, tmp_path)
-    assert default.duckdb_settings == {"memory_limit": "2GB", "threads": 2}
+    assert default.duckdb_settings == {"memory_limit": "1GB", "threads": 2}
     with pytest.raises(config.ConfigError, match="warehouse.threads"):
         config.from_dict({"warehouse": {"path": "w.duckdb", "threads": "many"}}, tmp_path)
 
