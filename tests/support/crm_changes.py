@@ -119,16 +119,7 @@ def plant_crm_changes(src: Path, day: date) -> CrmChanges:
         minutes=1
     )
     template = next(t for t in tasks if t["WhoId"] == late_lead["Id"] and t["IsClosed"] == "true")
-    late_task = {
-        **template,
-        "Id": template["Id"][:-3] + "ZZZ",
-        "ActivityDate": late_at.date().isoformat(),
-        "CreatedDate": _stamp(now),
-        "LastModifiedDate": _stamp(now),
-        "SystemModstamp": _stamp(now),
-    }
-    if "CompletedDateTime" in late_task:
-        late_task["CompletedDateTime"] = _stamp(late_at)
+    late_task = _task_like(template, "ZZZ", late_at, now)
     # another lead's touch is deleted
     deleted_task = next(
         t
@@ -188,14 +179,27 @@ def _late_call_on_a_closed_deal(
     at = datetime.combine(
         date.fromisoformat(deal["CloseDate"]) - timedelta(days=2), datetime.min.time(), UTC
     ) + timedelta(hours=2)
+    task = _task_like(
+        template,
+        "ZZY",
+        at,
+        now,
+        WhoId="",
+        WhatId=deal["Id"],
+        # words no other text says, so its chat-risk signals are its own
+        Description=f"客户说金蝶的报价比你们低，领导还没批（{deal['Id']}）",
+        OwnerId=deal["OwnerId"],
+    )
+    tasks.append(task)
+    return task
+
+
+def _task_like(template: dict, id_tail: str, at: datetime, now: datetime, **fields: str) -> dict:
+    """A new Task row shaped like ``template``, done at ``at`` and written to the CRM ``now``."""
     task = {
         **template,
-        "Id": template["Id"][:-3] + "ZZY",
-        "WhoId": "",
-        "WhatId": deal["Id"],
-        # words no other text says, so its chat-risk signals are its own
-        "Description": f"客户说金蝶的报价比你们低，领导还没批（{deal['Id']}）",
-        "OwnerId": deal["OwnerId"],
+        "Id": template["Id"][:-3] + id_tail,
+        **fields,
         "ActivityDate": at.date().isoformat(),
         "CreatedDate": _stamp(now),
         "LastModifiedDate": _stamp(now),
@@ -203,7 +207,6 @@ def _late_call_on_a_closed_deal(
     }
     if "CompletedDateTime" in task:
         task["CompletedDateTime"] = _stamp(at)
-    tasks.append(task)
     return task
 
 
