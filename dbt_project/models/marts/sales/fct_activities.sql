@@ -126,19 +126,25 @@ to_classify as (
     from timeline
     cross join watermark
     {% if is_incremental() -%}
-        left join {{ this }} as existing on timeline.activity_id = existing.activity_id
         left join reps as current_reps on timeline.owner_id = current_reps.crm_user_id
     {%- endif %}
     where
         watermark.reread_from is null
         {% if is_incremental() -%}
-            or existing.activity_id is null
-            -- links that resolve otherwise now, however old the record: a lead converted to a
-            -- contact, an account created for a company, a CRM user mapped to another rep
-            or existing.who_id is distinct from timeline.who_id
-            or existing.what_id is distinct from timeline.what_id
-            or existing.account_id is distinct from timeline.account_id
-            or existing.rep_id is distinct from current_reps.rep_id
+            -- not here yet, or its links resolve otherwise now, however old the record: a lead
+            -- converted to a contact, an account created for a company, a CRM user mapped to
+            -- another rep. A semi-join on the stored keys: only they are held in memory, not
+            -- the timeline's texts (a join carrying them ran DuckDB out of its 1GB at M)
+            or not exists (
+                select 1
+                from {{ this }} as existing
+                where
+                    existing.activity_id = timeline.activity_id
+                    and existing.who_id is not distinct from timeline.who_id
+                    and existing.what_id is not distinct from timeline.what_id
+                    and existing.account_id is not distinct from timeline.account_id
+                    and existing.rep_id is not distinct from current_reps.rep_id
+            )
         {%- endif %}
         or timeline.changed_at >= watermark.reread_from
         or timeline.activity_id in (select trust_changed.activity_id from trust_changed)
