@@ -48,32 +48,49 @@ reexamined as (
     where coalesce(leads.modified_at, leads.created_at) >= since.changed_since
 ),
 
+-- the span around each changed record that its burst windows reach; bounds as columns, so
+-- that the range joins below are evaluated within the join instead of filtering every pair
+-- of one owner's records after it
+changed_reach as (
+    select
+        changed.owner_id,
+        {{ dbt.dateadd(
+            'minute', '-1 * cast(settings.burst_window_minutes as integer)',
+            'changed.logged_at') }} as reach_from,
+        {{ dbt.dateadd(
+            'minute', 'cast(settings.burst_window_minutes as integer)',
+            'changed.logged_at') }} as reach_to
+    from changed
+    cross join settings
+),
+
 -- the activities whose burst windows may hold a changed record (one logged within
 -- burst_window_minutes of it, same owner) or that were flagged last time
 burst_subjects as (
     select
         live_activities.activity_id,
         live_activities.owner_id,
-        live_activities.logged_at
+        live_activities.logged_at,
+        {{ dbt.dateadd(
+            'minute', '-1 * cast(settings.burst_window_minutes as integer)',
+            'live_activities.logged_at') }} as anchors_from
     from live_activities
     cross join settings
-    inner join changed
+    inner join changed_reach
         on
-            live_activities.owner_id = changed.owner_id
-            and live_activities.logged_at
-            >= {{ dbt.dateadd(
-                'minute', '-1 * cast(settings.burst_window_minutes as integer)',
-                'changed.logged_at') }}
-            and live_activities.logged_at
-            <= {{ dbt.dateadd(
-                'minute', 'cast(settings.burst_window_minutes as integer)',
-                'changed.logged_at') }}
+            live_activities.owner_id = changed_reach.owner_id
+            and live_activities.logged_at >= changed_reach.reach_from
+            and live_activities.logged_at <= changed_reach.reach_to
     union
     select
         live_activities.activity_id,
         live_activities.owner_id,
-        live_activities.logged_at
+        live_activities.logged_at,
+        {{ dbt.dateadd(
+            'minute', '-1 * cast(settings.burst_window_minutes as integer)',
+            'live_activities.logged_at') }} as anchors_from
     from live_activities
+    cross join settings
     inner join {{ findings_previous() }} as previous
         on live_activities.activity_id = previous.record_id
 ),
@@ -95,10 +112,7 @@ burst_anchors as (
             on
                 live_activities.owner_id = burst_subjects.owner_id
                 and live_activities.logged_at <= burst_subjects.logged_at
-                and live_activities.logged_at
-                >= {{ dbt.dateadd(
-                    'minute', '-1 * cast(settings.burst_window_minutes as integer)',
-                    'burst_subjects.logged_at') }}
+                and live_activities.logged_at >= burst_subjects.anchors_from
     {%- endif %}
 ),
 
