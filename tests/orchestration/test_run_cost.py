@@ -265,9 +265,13 @@ def test_the_crm_api_is_loaded_only_when_the_org_changed(tmp_path, monkeypatch):
         landed = {}
         for name, change in (("edited", edit), ("added", add), ("deleted", delete)):
             rows = rewrite_leads(leads, change)
+            queries = len(sf.soql)
             changed = runner.run(config, asset_keys=keys)
             assert changed.success, changed.errors
             assert changed.unchanged_sources == [], name
+            # stamped once, before the run: its load step takes that stamp, not another
+            counted = [q for q in sf.soql[queries:] if q.startswith("SELECT COUNT() ")]
+            assert len(counted) == len(settings.OBJECTS), (name, counted)
             assert loads_of(changed.run_id)["crm"] == "loaded", name
             landed[name] = query_file(
                 warehouse,
