@@ -410,7 +410,7 @@ def run(
             tags: dict[str, str] = {}  # the stamps taken of the sources that load
             for number, keys in enumerate(_stages(asset_keys, whole)):
                 if number == 0 and not whole:  # the loads (and what follows, when none)
-                    keys, unchanged = _unless_unchanged(cfg, keys, echo, tags)
+                    keys, unchanged = _unless_unchanged(cfg, keys, run_id, echo, tags)
                     if not keys:
                         continue
                 if number > 0:  # the loads are done: does the rest have anything to build?
@@ -495,13 +495,14 @@ def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.Asse
 
 
 def _unless_unchanged(
-    cfg, keys: list[dg.AssetKey], echo: Callable[[str], None], tags: dict[str, str]
+    cfg, keys: list[dg.AssetKey], run_id: str, echo: Callable[[str], None], tags: dict[str, str]
 ) -> tuple[list[dg.AssetKey], list[str]]:
     """``keys`` without the loads of sources that hold nothing new since their last load
     (``ingest.unchanged_sources``: their stamp is the one taken before it), and those sources.
     Left out, such a source writes no event at all: a run that holds its load plans an output
     and a check per raw table and reports each unchanged. The stamps of the sources that load
-    go into ``tags`` (run tags): their steps take them instead of asking the sources again."""
+    go into ``tags`` (of run ``run_id``, the loads): their steps take them instead of asking
+    the sources again."""
     from orchestration.defs.ingest import ingest_assets, stamp_tags, unchanged_sources
 
     by_source = {
@@ -510,7 +511,7 @@ def _unless_unchanged(
     loading = [src for src, tables in by_source.items() if tables & set(keys)]
     taken: dict[str, str] = {}
     quiet = unchanged_sources(cfg, loading, echo, taken)
-    tags.update(stamp_tags(taken))
+    tags.update(stamp_tags(run_id, taken))
     if quiet:
         echo(f"not loaded, nothing new since their last load: {', '.join(quiet)}")
     left = set().union(*(by_source[src] for src in quiet))

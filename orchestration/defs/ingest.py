@@ -49,7 +49,8 @@ LOADED_CHECK = "loaded"
 # ops.run_state key: a source's stamp at its last load (ingest.stamps) and the tables it left
 STAMP_STATE = "source_stamp:{src}"
 # run tag: the stamp a command-line run took of the source just before it launched the loads
-# (ingest.stamps; empty: the source has none), so that its step does not ask the source again
+# (ingest.stamps), "<run id>:<stamp>" (no stamp: empty), so that its step does not ask the
+# source again; a run re-executed from it (a new run id, the tags copied) takes its own
 STAMP_TAG = "salesops/stamp_{src}"
 
 
@@ -132,16 +133,17 @@ def unchanged_sources(
     return quiet
 
 
-def stamp_tags(taken: dict[str, str]) -> dict[str, str]:
-    """The run tags that hand the stamps ``unchanged_sources`` took to the load steps."""
-    return {STAMP_TAG.format(src=src): stamp for src, stamp in taken.items()}
+def stamp_tags(run_id: str, taken: dict[str, str]) -> dict[str, str]:
+    """The tags of run ``run_id`` that hand the stamps ``unchanged_sources`` took to its load
+    steps."""
+    return {STAMP_TAG.format(src=src): f"{run_id}:{stamp}" for src, stamp in taken.items()}
 
 
 def _run_stamp(context, src: str, section: dict[str, Any]) -> str | None:
-    """``src``'s stamp: the one the run was launched with (taken just before, nothing read
+    """``src``'s stamp: the one this run was launched with (taken just before, nothing read
     since), else taken now."""
-    tagged = context.run.tags.get(STAMP_TAG.format(src=src))
-    if tagged is not None:
+    run_id, _, tagged = context.run.tags.get(STAMP_TAG.format(src=src), "").partition(":")
+    if run_id and run_id == context.run.run_id:
         return tagged or None
     return _stamp(context.log.info, src, section)
 
