@@ -407,9 +407,10 @@ def run(
             results = []
             whole = full_refresh or partitions is not None
             unchanged: list[str] = []
+            tags: dict[str, str] = {}  # the stamps taken of the sources that load
             for number, keys in enumerate(_stages(asset_keys, whole)):
                 if number == 0 and not whole:  # the loads (and what follows, when none)
-                    keys, unchanged = _unless_unchanged(cfg, keys, echo)
+                    keys, unchanged = _unless_unchanged(cfg, keys, run_id, echo, tags)
                     if not keys:
                         continue
                 if number > 0:  # the loads are done: does the rest have anything to build?
@@ -429,8 +430,11 @@ def run(
                     progress_watch(instance, run_id, echo, timings, started=begun),
                 ):
                     results.append(
-                        _execute(job, instance, run_id, keys, config_path, full_refresh, partitions)
+                        _execute(
+                            job, instance, run_id, keys, config_path, full_refresh, partitions, tags
+                        )
                     )
+                    tags = {}  # the stamps are the loads run's
     except WaitTimeout as exc:
         echo(str(exc))
         return RunOutcome(
@@ -491,19 +495,23 @@ def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.Asse
 
 
 def _unless_unchanged(
-    cfg, keys: list[dg.AssetKey], echo: Callable[[str], None]
+    cfg, keys: list[dg.AssetKey], run_id: str, echo: Callable[[str], None], tags: dict[str, str]
 ) -> tuple[list[dg.AssetKey], list[str]]:
     """``keys`` without the loads of sources that hold nothing new since their last load
     (``ingest.unchanged_sources``: their stamp is the one taken before it), and those sources.
     Left out, such a source writes no event at all: a run that holds its load plans an output
-    and a check per raw table and reports each unchanged."""
-    from orchestration.defs.ingest import ingest_assets, unchanged_sources
+    and a check per raw table and reports each unchanged. The stamps of the sources that load
+    go into ``tags`` (of run ``run_id``, the loads): their steps take them instead of asking
+    the sources again."""
+    from orchestration.defs.ingest import ingest_assets, stamp_tags, unchanged_sources
 
     by_source = {
         assets.node_def.name.removeprefix("ingest_"): set(assets.keys) for assets in ingest_assets
     }
     loading = [src for src, tables in by_source.items() if tables & set(keys)]
-    quiet = unchanged_sources(cfg, loading, echo)
+    taken: dict[str, str] = {}
+    quiet = unchanged_sources(cfg, loading, echo, taken)
+    tags.update(stamp_tags(run_id, taken))
     if quiet:
         echo(f"not loaded, nothing new since their last load: {', '.join(quiet)}")
     left = set().union(*(by_source[src] for src in quiet))
@@ -529,7 +537,7 @@ def _unless_nothing_new(
     return [k for k in keys if k not in dbt_models.keys]
 
 
-def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions):
+def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions, tags=None):
     from orchestration.defs.transform import BACKFILL_FROM_TAG, BACKFILL_TO_TAG, FULL_REFRESH_TAG
 
     return job.execute_in_process(
@@ -542,6 +550,7 @@ def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, parti
         tags={
             PROCESS_TAG: this_process(),
             "salesops/config": str(config_path),
+            **(tags or {}),
             **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
             **(
                 {

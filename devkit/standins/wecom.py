@@ -19,6 +19,7 @@ without the permission does. Faults (``devkit.standins.base.Faults``):
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import socket
@@ -98,6 +99,11 @@ class WeComStandIn(StandIn):
         self._checkins: list[dict[str, Any]] = []
 
     def start(self) -> WeComStandIn:
+        # read the folder before the first call, as WeCom's servers hold their data already:
+        # a client's first call does not wait for it (seconds at scale M); a folder that cannot
+        # be read yet answers as before, on the call
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            self._load()
         super().start()
         assert self._server is not None
         self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

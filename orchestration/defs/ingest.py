@@ -48,6 +48,10 @@ INGEST_POOL = "duckdb_write"
 LOADED_CHECK = "loaded"
 # ops.run_state key: a source's stamp at its last load (ingest.stamps) and the tables it left
 STAMP_STATE = "source_stamp:{src}"
+# run tag: the stamp a command-line run took of the source just before it launched the loads
+# (ingest.stamps), "<run id>:<stamp>" (no stamp: empty), so that its step does not ask the
+# source again; a run re-executed from it (a new run id, the tags copied) takes its own
+STAMP_TAG = "salesops/stamp_{src}"
 
 
 def _last_stamp(warehouse, src: str) -> str | None:
@@ -106,11 +110,14 @@ def _not_loaded(cfg, src: str, warn: Callable[[str], None]) -> None:
             warn(note)
 
 
-def unchanged_sources(cfg, srcs: Iterable[str], echo: Callable[[str], None]) -> list[str]:
+def unchanged_sources(
+    cfg, srcs: Iterable[str], echo: Callable[[str], None], taken: dict[str, str] | None = None
+) -> list[str]:
     """The sources of ``srcs`` whose stamp is the one taken before their last load: a run
     leaves their loads out (no step, no event per raw table), and each is recorded as the
     load step would record it. On the Spark engine none is (its raw layer, the lake, is not
-    stamped)."""
+    stamped). The stamps of the sources that load go into ``taken`` (source -> stamp, empty
+    when it has none), for the run to hand to their steps (``stamp_tags``)."""
     if cfg.engine == "spark":
         return []
     quiet = []
@@ -121,7 +128,24 @@ def unchanged_sources(cfg, srcs: Iterable[str], echo: Callable[[str], None]) -> 
         if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
             _not_loaded(cfg, src, echo)
             quiet.append(src)
+        elif taken is not None:
+            taken[src] = stamp or ""
     return quiet
+
+
+def stamp_tags(run_id: str, taken: dict[str, str]) -> dict[str, str]:
+    """The tags of run ``run_id`` that hand the stamps ``unchanged_sources`` took to its load
+    steps."""
+    return {STAMP_TAG.format(src=src): f"{run_id}:{stamp}" for src, stamp in taken.items()}
+
+
+def _run_stamp(context, src: str, section: dict[str, Any]) -> str | None:
+    """``src``'s stamp: the one this run was launched with (taken just before, nothing read
+    since), else taken now."""
+    run_id, _, tagged = context.run.tags.get(STAMP_TAG.format(src=src), "").partition(":")
+    if run_id and run_id == context.run.run_id:
+        return tagged or None
+    return _stamp(context.log.info, src, section)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -180,7 +204,7 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         done: set[dg.AssetKey] = set()
         # taken before anything is read: what arrives meanwhile gives the next run another one
         # (the lake, Spark's raw layer, is not stamped: its tables are not the warehouse's)
-        stamp = None if lake_dir else _stamp(context.log.info, src, cfg.sources[src])
+        stamp = None if lake_dir else _run_stamp(context, src, cfg.sources[src])
         try:
             if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
                 context.log.info(f"{src} holds nothing new since its last load: not loaded")

@@ -20,7 +20,11 @@ last build (``salesops.runstate``: rows, newest load, content), with the same db
 as-of day), the same dbt project files and the same models selected, dbt does not run (the
 models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). The
 command-line runner asks the same after its loads (``nothing_new``) and then does not launch
-this op at all. When a
+this op at all. When something is new and the last build was of the same vars, as-of day,
+project and models, only the models reached by what changed (their sources' descendants, the
+models missing from the warehouse, those reading the clock or querying the warehouse as they
+build) are built and tested; the rest
+stand as built and are reported unchanged. When a
 configuration sheet an incremental model reads (keywords, stages, the org) changed since the
 last build, those models are rebuilt from all history in the same build: their rows were
 classified by the old version.
@@ -30,6 +34,7 @@ import graphlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -123,12 +128,86 @@ def _relations(manifest: dict[str, Any], names: set[str] | None = None) -> dict[
     }
 
 
+# macros that read the clock when no as-of day is set (var as_of)
+CLOCK_MACROS = ("as_of_end", "as_of_date")
+CLOCK_SQL = re.compile(r"\b(current_timestamp|current_date|now\s*\(\s*\))", re.IGNORECASE)
+# a query the build itself runs (a macro reading the source contract, say): what it reads is
+# not an edge of the dbt graph
+QUERY_SQL = re.compile(r"\b(run_query|load_result)\s*\(|\bcall\s+statement\s*\(")
+
+
+def _unpinned_models(manifest: dict[str, Any], variables: dict[str, str]) -> set[str]:
+    """Models whose rows depend on more than the tables their graph says they read: the clock
+    (``current_timestamp``; the as-of macros read it only when no as-of day is set), or a query
+    the build runs (``run_query``), in their own SQL or through a macro."""
+    macros = manifest.get("macros", {})
+
+    def own(uid: str) -> bool:
+        if macros[uid].get("name") in CLOCK_MACROS:
+            return not variables.get("as_of")
+        sql = macros[uid].get("macro_sql", "")
+        return bool(CLOCK_SQL.search(sql) or QUERY_SQL.search(sql))
+
+    unpinned: dict[str, bool] = {}
+
+    def reads_more(uid: str) -> bool:
+        if uid not in macros:
+            return False
+        if uid not in unpinned:
+            unpinned[uid] = False  # a macro calling itself back
+            unpinned[uid] = own(uid) or any(
+                reads_more(m) for m in macros[uid].get("depends_on", {}).get("macros", [])
+            )
+        return unpinned[uid]
+
+    return {
+        node["name"]
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model"
+        and (
+            CLOCK_SQL.search(node.get("raw_code", ""))
+            or QUERY_SQL.search(node.get("raw_code", ""))
+            or any(reads_more(m) for m in node.get("depends_on", {}).get("macros", []))
+        )
+    }
+
+
+def reached_models(
+    manifest: dict[str, Any], changed: set[str], models: set[str], variables: dict[str, str]
+) -> set[str]:
+    """The models a build must rebuild when only the tables ``changed`` (``schema.table``,
+    dbt sources) changed since the last build of the same project, vars and as-of day: those
+    reading one of them, directly or through other models; those in ``models`` (missing from
+    the warehouse) and those reading the clock or querying the warehouse as they build
+    (``_unpinned_models``), with everything that reads them."""
+    by_table = {
+        f"{s['schema']}.{s.get('identifier') or s['name']}": uid
+        for uid, s in manifest.get("sources", {}).items()
+    }
+    nodes = manifest.get("nodes", {})
+    by_name = {n["name"]: uid for uid, n in nodes.items() if n.get("resource_type") == "model"}
+    start = [by_table[t] for t in changed if t in by_table]
+    start += [by_name[m] for m in models | _unpinned_models(manifest, variables) if m in by_name]
+    children = manifest.get("child_map", {})
+    seen, todo = set(start), list(start)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return {
+        nodes[uid]["name"] for uid in seen if nodes.get(uid, {}).get("resource_type") == "model"
+    }
+
+
 def _plan(
     selected_keys, run_id: str, cfg, variables: dict[str, str], full: bool, backfill: bool
 ) -> dict[str, Any]:
     """What a build of ``selected_keys`` must do, from what the warehouse holds now against the
     last build: ``skip`` (why nothing is built) or ``refresh`` (incremental model -> the changed
-    configuration tables it reads, to rebuild from all history), and the ``state`` to save."""
+    configuration tables it reads, to rebuild from all history), ``only`` (the models to build
+    when the last build was of the same project, vars, as-of day and models: those reached by
+    what changed; None: every model), and the ``state`` to save."""
     manifest = _manifest()
     selected = {k.path[-1] for k in selected_keys}
     con = duckdb.connect(str(cfg.warehouse))
@@ -147,7 +226,7 @@ def _plan(
         con.close()
     key = _build_key(selected_keys, cfg, variables)
     state = {"key": key, "tables": tables, "run_id": run_id}
-    plan: dict[str, Any] = {"skip": None, "refresh": {}, "state": state}
+    plan: dict[str, Any] = {"skip": None, "refresh": {}, "only": None, "state": state}
     if full or backfill or not before:
         return plan
     if cfg.engine == "spark":  # the fit's Python model is DuckDB's; Spark writes ml.* itself
@@ -164,7 +243,7 @@ def _plan(
         return plan
     why = [f"{len(changed)} tables changed ({', '.join(changed[:5])}{', …' * (len(changed) > 5)})"]
     if before.get("key") != key:
-        why.append("the as-of day, dbt vars, project files or models changed")
+        why.append("the as-of day, dbt vars, project files or models changed: every model is built")
     if missing:
         why.append(f"{', '.join(missing[:5])} missing")
     plan["why"] = "; ".join(w for w in why if not w.startswith("0 tables"))
@@ -175,6 +254,12 @@ def _plan(
     added = [n for n in changed if not n.startswith(("ops.", "raw_sheets.")) and not old.get(n)]
     added += [n for n in changed if n in old and old[n] and not old[n][0]]
     plan["refresh"] = runstate.refreshed_models(manifest, config + added, selected)
+    if before.get("key") == key and cfg.engine == "duckdb":
+        # the rest read what they read at the last build, as of the same day: as they stand
+        lost = {name for name, relation in built.items() if relation in missing}
+        reached = reached_models(manifest, set(changed), lost, variables) & set(built)
+        if reached < set(built):
+            plan["only"] = reached
     return plan
 
 
@@ -304,6 +389,21 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
             _drop(cfg, _manifest(), set(refresh))
     if full:
         args.append("--full-refresh")
+    only = plan["only"]
+    if only is not None:
+        # the models nothing reads changed for stand as built, and so do their tests
+        models = {key.path[-1]: key for key in context.selected_asset_keys}
+        unchanged = sorted(set(_relations(_manifest(), set(models))) - only)
+        context.log.info(
+            f"building the {len(only)} models reached by what changed; {len(unchanged)} "
+            "read nothing that changed since the last build and stand as built"
+        )
+        args += ["--exclude", " ".join(unchanged)]
+        for key in _in_build_order(models[name] for name in unchanged):
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={"build": "unchanged: nothing it reads changed since the last build"},
+            )
     steps: list[list[str]] = [[]]  # DuckDB: one build, the fit a Python model within it
     if cfg.engine == "spark":
         after_fit = _after_fit(json.loads(Path(dbt_project.manifest_path).read_text("utf-8")))
@@ -335,7 +435,8 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         context.log.info(f"{len(copied)} Spark tables and views copied into {cfg.warehouse}")
     if errors:
         raise errors[0]
-    note = "built" + (f" ({plan['why']})" if plan.get("why") else "")
+    note = "built" + (f" {len(only)} models reached by what changed" if only is not None else "")
+    note += f" ({plan['why']})" if plan.get("why") else ""
     if refresh:
         note += f"; rebuilt from all history after a sheet they read changed: {', '.join(refresh)}"
     _record(

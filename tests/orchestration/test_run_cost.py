@@ -265,9 +265,13 @@ def test_the_crm_api_is_loaded_only_when_the_org_changed(tmp_path, monkeypatch):
         landed = {}
         for name, change in (("edited", edit), ("added", add), ("deleted", delete)):
             rows = rewrite_leads(leads, change)
+            queries = len(sf.soql)
             changed = runner.run(config, asset_keys=keys)
             assert changed.success, changed.errors
             assert changed.unchanged_sources == [], name
+            # stamped once, before the run: its load step takes that stamp, not another
+            counted = [q for q in sf.soql[queries:] if q.startswith("SELECT COUNT() ")]
+            assert len(counted) == len(settings.OBJECTS), (name, counted)
             assert loads_of(changed.run_id)["crm"] == "loaded", name
             landed[name] = query_file(
                 warehouse,
@@ -279,3 +283,80 @@ def test_the_crm_api_is_loaded_only_when_the_org_changed(tmp_path, monkeypatch):
     assert landed["edited"] == [("改名后的公司", False)]
     assert landed["added"] == [("新客户", False)]
     assert landed["deleted"][0][1] is True
+
+
+def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
+    clean_org_run, tmp_path, monkeypatch
+):
+    """Only U8 changed since the last build (an order edited), same as-of day and models: dbt
+    builds the models that read U8's tables (and those reading the clock or querying the
+    warehouse as they build), the rest are reported unchanged and hold what a build from all
+    history gives."""
+    from orchestration.defs.transform import _manifest, _relations, reached_models
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    warehouse, sheets = copy_of(clean_org_run, tmp_path)
+    shutil.copytree(clean_org_run.sources / "u8", tmp_path / "u8")
+    u8_db = tmp_path / "u8" / "UFDATA_001_2026.db"
+    u8 = sqlite3.connect(u8_db)
+    u8.execute(
+        "update SO_SOMain set cVerifier = '复核人改', "
+        "ufts = (select max(ufts) from SO_SOMain) + 1000 where ID = (select min(ID) from SO_SOMain)"
+    )
+    u8.commit()
+    u8.close()
+    manifest = _manifest()
+    models = set(_relations(manifest))
+    reached = reached_models(manifest, {"raw_u8.so_somain"}, set(), {"as_of": AS_OF.isoformat()})
+    assert "fct_identity_links" not in reached and len(reached & models) < len(models)
+    with served_sources(clean_org_run.sources, AS_OF, crm="export") as sections:
+        sections = {**sections, "u8": {"url": f"sqlite:///{u8_db}"}}
+        config = org_config(tmp_path, warehouse, sections, sheets)
+        day = runner.run(config, exclude_groups=("bi",))
+        assert day.success, day.errors
+        assert sorted(day.unchanged_sources) == ["crm", "sheets", "wecom"]
+        assert day.build_note and " models reached by what changed" in day.build_note
+        said = {}
+        for entry in dg.DagsterInstance.get().all_logs(
+            day.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ):
+            event = entry.dagster_event
+            build = event.event_specific_data.materialization.metadata.get("build")
+            said[event.asset_key.path[-1]] = build.value if build else "built"
+        built = {m for m in models if said.get(m) == "built"}
+        unchanged = {m for m in models if str(said.get(m)).startswith("unchanged")}
+        assert built and unchanged and built | unchanged == models
+        # fct_stage_history reads the source contract as it builds: always built
+        assert {"stg_u8__sales_orders", "fct_activities", "fct_stage_history"} <= built
+        assert {"dim_customer", "fct_identity_links", "rpt_identity_match"} <= unchanged
+
+        twin = tmp_path / "twin"
+        twin.mkdir()
+        shutil.copy(warehouse, twin / "twin.duckdb")
+        full = runner.run(
+            org_config(twin, twin / "twin.duckdb", sections, sheets),
+            exclude_groups=("bi",),
+            full_refresh=True,
+        )
+        assert full.success, full.errors
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in query_file(
+            warehouse,
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE'",
+        )
+    }
+    # the twin loaded every source again: what reads when each was last loaded or checked
+    # (ops.source_loads, ops.source_contract) holds other times there
+    when = reached_models(
+        manifest, {"ops.source_loads", "ops.source_contract"}, set(), {"as_of": AS_OF.isoformat()}
+    )
+    compared = 0
+    for model, relation in sorted(_relations(manifest, unchanged - when).items()):
+        if relation in tables:
+            sql = f"select * from {relation} order by all"
+            assert query_file(warehouse, sql) == query_file(twin / "twin.duckdb", sql), model
+            compared += 1
+    assert compared >= 3
