@@ -36,21 +36,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
-import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
 import sqlglot
-from great_expectations.data_context.types.base import ProgressBarsConfig
 from sqlglot import exp
 
 from expectations import suites as suites_pkg
 from ingest.sheets import default_settings
 from salesops import spark as spark_engine
 from salesops.config import DEFAULT_TIMEZONE
+
+# GX takes seconds to import: it is imported where a suite is built or validated, so a run that
+# finds nothing new (and the definitions, which read only the suites' names and targets) never
+# pays for it
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 SHOWN = 20  # sample records kept per failed expectation
@@ -112,6 +116,9 @@ _context = None
 
 def get_context():
     """The process's ephemeral GX context (GX needs one before a suite can be built)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     global _context
     if _context is None:
         _context = gx.get_context(mode="ephemeral")
@@ -427,6 +434,9 @@ def validate_all(
 def _validate_with_docs(work, limits, docs_dir: Path) -> list[ValidationSummary]:
     """Each suite through a checkpoint of a file context in ``docs_dir`` (its result is kept
     there), then the Data Docs of this run's results rebuilt once."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

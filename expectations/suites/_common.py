@@ -3,8 +3,10 @@ a table's records beside their findings, and a suite keyed by ``record_id``."""
 
 from __future__ import annotations
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 
 def findings_pivot(rules: list[str], source_tables: list[str]) -> str:
@@ -51,6 +53,9 @@ left join flags on flags.record_id = {alias}.{key}
 
 def keyed_suite(name: str, not_null: tuple[str, ...] = ()) -> gx.ExpectationSuite:
     """A suite whose ``record_id`` is unique and whose ``not_null`` columns are set."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     suite = gx.ExpectationSuite(name=name)
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="record_id"))
     for column in not_null:
@@ -60,6 +65,8 @@ def keyed_suite(name: str, not_null: tuple[str, ...] = ()) -> gx.ExpectationSuit
 
 def expect_no_findings(suite: gx.ExpectationSuite, rules: list[str]) -> None:
     """One expectation per rule: no record of the table is flagged by it."""
+    import great_expectations.expectations as gxe
+
     for rule in rules:
         suite.add_expectation(
             gxe.ExpectColumnValuesToBeNull(

@@ -1,8 +1,12 @@
 """CRM activities (tasks and events): backfill bursts, short and unverified visits, future
 times, activities before their lead, duplicates (SPEC §6). Findings are data: the check warns."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._common import expect_no_findings, findings_pivot
 
@@ -50,6 +54,9 @@ left join flags using (source_table, record_id)
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     suite = gx.ExpectationSuite(name="activities")
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="record_id"))
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="logged_at"))

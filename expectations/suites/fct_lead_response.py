@@ -1,7 +1,11 @@
 """fct_lead_response: one row per lead with a consistent response measurement."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 BANDS = ["green", "yellow", "red", "pending", "unassigned"]
 
@@ -12,6 +16,9 @@ QUERY = "select * from {fct_lead_response}"
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     suite = gx.ExpectationSuite(name="fct_lead_response")
     for column in ("lead_id", "created_at", "response_band"):
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))

@@ -3,7 +3,12 @@ assigned although leads have user owners (owner history unreadable: names instea
 no LeadHistory); no lead with a first touch although tasks or events sit on leads (the
 activity times did not land). Blocking: the pages would show every lead red or unassigned."""
 
-import great_expectations as gx
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._plausibility import expect_plausible
 
@@ -51,6 +56,8 @@ from leads, response, on_leads
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name="lead_plausibility")
     expect_plausible(suite, CHECKS)
     return suite

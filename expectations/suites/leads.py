@@ -1,7 +1,11 @@
 """CRM leads: keys, creation times, and leads keyed in twice (SPEC §6)."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._common import expect_no_findings, flagged_records, keyed_suite
 
@@ -26,6 +30,8 @@ QUERY = flagged_records(
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
     suite = keyed_suite("leads", not_null=("record_id", "owner_id", "created_at"))
     suite.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(

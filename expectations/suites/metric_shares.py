@@ -4,7 +4,12 @@ leads with a first touch, accounts matched to U8. A move beyond the settings she
 columns) than a change in how the team works. Blocking on the data-quality report, so the BI
 site keeps its last good build until someone looks."""
 
-import great_expectations as gx
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._plausibility import expect_plausible
 
@@ -57,6 +62,8 @@ def frame(con, settings, as_of):
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name="metric_shares")
     expect_plausible(
         suite,

@@ -2,11 +2,15 @@
 of each ``raw_<source>`` dataset is younger than its limit in the settings sheet
 (``freshness_max_hours``; ``freshness_max_hours_<source>`` overrides it per source)."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import great_expectations as gx
-import great_expectations.expectations as gxe
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 import pandas as pd
 
 GUARDS = "dq_findings"
@@ -45,6 +49,9 @@ def frame(con: duckdb.DuckDBPyConnection, settings: dict[str, float], as_of) -> 
 
 
 def build_suite(settings: dict[str, float], name: str = "source_freshness") -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     suite = gx.ExpectationSuite(name=name)
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="last_loaded_at"))
     suite.add_expectation(

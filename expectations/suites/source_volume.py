@@ -4,8 +4,12 @@ partial export or a broken filter shows as a drop before it shows in the metrics
 Compares each table's newest row count in ``ops.table_volumes`` (written after every load)
 with its last count from an earlier day; a table seen on one day only passes."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 import pandas as pd
 
 GUARDS = "dq_findings"
@@ -48,6 +52,9 @@ def frame(con, settings, as_of) -> pd.DataFrame:
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
     suite = gx.ExpectationSuite(name="source_volume")
     suite.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(

@@ -1,7 +1,11 @@
 """Stage history: every stage entered in order and with its evidence (SPEC §6)."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._common import expect_no_findings, flagged_records, keyed_suite
 
@@ -31,6 +35,8 @@ QUERY = flagged_records(
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
     suite = keyed_suite("stage_history", not_null=("opportunity_id", "stage", "entered_at"))
     suite.add_expectation(
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(

@@ -2,7 +2,12 @@
 BI site keeps its last good build rather than publish forecast vs revenue on stale ERP data.
 Without U8 configured there is nothing to check (not applicable)."""
 
-import great_expectations as gx
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites import source_freshness
 

@@ -3,7 +3,12 @@ orders (so there is revenue to verify wins against) and not one account matches,
 or the company names are not what the matching reads, and every CRM win would be unverifiable.
 Blocking: forecast against revenue would be built on no revenue."""
 
-import great_expectations as gx
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._plausibility import expect_plausible
 
@@ -34,6 +39,8 @@ from counts
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name="u8_match_plausibility")
     expect_plausible(suite, CHECKS)
     return suite

@@ -1,7 +1,11 @@
 """Won opportunities against U8: each has a sales order of the same amount (SPEC §6)."""
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 from expectations.suites._common import expect_no_findings, flagged_records, keyed_suite
 
@@ -26,6 +30,8 @@ QUERY = flagged_records(
 
 
 def build_suite(settings: dict[str, float]) -> gx.ExpectationSuite:
+    import great_expectations.expectations as gxe
+
     suite = keyed_suite("won_deals", not_null=("amount",))
     suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0))
     expect_no_findings(suite, RULES)

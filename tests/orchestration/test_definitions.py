@@ -74,3 +74,13 @@ def test_selection_follows_the_configured_sources(tmp_path):
     assert not any(k.startswith(("u8/", "wecom/")) for k in keys)
     # the sheets always run: without a folder they land the shipped defaults
     assert "sheets/settings" in keys
+
+
+def test_the_definitions_load_without_great_expectations():
+    """GX takes seconds to import; a run that finds nothing new must not pay for it: the
+    definitions read only the suites' names and targets, GX comes in when a suite is built."""
+    import subprocess
+    import sys
+
+    code = "import sys, orchestration.definitions; sys.exit('great_expectations' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
