@@ -5,7 +5,8 @@ they are. One day also carries a task logged late, a lead edited, a lead and a t
 a lead converted so that a WeCom customer resolves to the new contact instead, and a call
 logged late on a deal closed in an earlier month (the win model's fit of the months after
 it) whose note, words no other text says, is rewritten the next day (an edited note reaches
-the chat-risk signals)."""
+the chat-risk signals), when another note holding a keyword is deleted (its keywords and
+signals go). The days' new WeCom messages bring keywords the scan of new texts finds."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from devkit.demo.generate import append_day, generate
 from devkit.demo.serve import served_sources
 from orchestration import runner
 from tests.support.config import write_config
-from tests.support.crm_changes import plant_crm_changes, rewrite_note
+from tests.support.crm_changes import delete_note, plant_crm_changes, rewrite_note
 from tests.support.rows import same_rows
 from tests.support.warehouse import query_file
 
@@ -90,6 +91,27 @@ def planted_state(warehouse: Path, changes) -> dict[str, object]:
     }
 
 
+def text_keywords(warehouse: Path, where: str) -> list[tuple]:
+    """Rows of the scan of texts for dictionary keywords: (text_source, text_id, keyword)."""
+    return query_file(
+        warehouse,
+        "select text_source, text_id, keyword from intermediate.int_customer_text_keywords "
+        f"where {where} order by all",
+    )
+
+
+def a_note_with_a_signal(warehouse: Path, besides: str) -> str:
+    """A CRM task note (not ``besides``) holding a keyword the chat-risk page shows."""
+    found = query_file(
+        warehouse,
+        "select min(text_id) from marts.rpt_chat_risk_signals "
+        "where text_source = 'crm_note' and text_id like '00T%' and text_id <> ?",
+        (besides,),
+    )
+    assert found[0][0], "no CRM task note with a chat-risk signal to delete"
+    return found[0][0]
+
+
 def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
@@ -112,9 +134,14 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
         outcome = runner.run(first, exclude_groups=("bi",), echo=quiet)
         assert outcome.success, outcome.errors
         compared = 0
+        new_wecom_keywords = 0
         for day in range(1, DAYS + 1):
             append_day(src)
             as_of = through + timedelta(days=day)
+            scanned_seq = query_file(
+                warehouse,
+                "select coalesce(max(text_seq), 0) from intermediate.int_customer_text_keywords",
+            )[0][0]
             if day == CHANGES_DAY:
                 changes = plant_crm_changes(src, as_of)
                 before = planted_state(warehouse, changes)
@@ -122,12 +149,18 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 rewrite_note(
                     src, changes, f"客户说预算不足，可能延期（{changes.late_deal}）", as_of
                 )
+                deleted_note = a_note_with_a_signal(warehouse, changes.late_deal_task)
+                assert text_keywords(warehouse, f"text_id = '{deleted_note}'")
+                delete_note(src, deleted_note, as_of)
             daily = runner.run(
                 write_config(tmp_path, warehouse, sections, as_of),
                 exclude_groups=("bi",),
                 echo=quiet,
             )
             assert daily.success, daily.errors
+            new_wecom_keywords += len(
+                text_keywords(warehouse, f"text_source = 'wecom' and text_seq > {scanned_seq}")
+            )
             if day == CHANGES_DAY:
                 # the changes reached the marts the daily run updated
                 after = planted_state(warehouse, changes)
@@ -147,7 +180,19 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 assert before["late_deal_signals"] == []
                 assert "比你们低" in after["late_deal_signals"]
             if day == CHANGES_DAY + 1:
-                assert "预算不足" in planted_state(warehouse, changes)["late_deal_signals"]
+                # the edited note's words are found, those it no longer says are gone
+                signals = planted_state(warehouse, changes)["late_deal_signals"]
+                assert "预算不足" in signals and "比你们低" not in signals
+                assert [
+                    k for *_, k in text_keywords(warehouse, f"text_id = '{changes.late_deal_task}'")
+                ] == ["可能", "延期", "预算不足"]
+                # the deleted note's keywords and signals are gone
+                assert text_keywords(warehouse, f"text_id = '{deleted_note}'") == []
+                assert not query_file(
+                    warehouse,
+                    "select 1 from marts.rpt_chat_risk_signals where text_id = ?",
+                    (deleted_note,),
+                )
             twin = tmp_path / f"rebuilt{day}.duckdb"
             shutil.copy(warehouse, twin)
             # the daily run has just rebuilt every table the incremental marts read: rebuilding
@@ -165,3 +210,5 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 assert same_rows(got, want), (day, model, set(got) ^ set(want))
                 compared += 1
     assert compared == DAYS * len(models)
+    # the days' new WeCom messages held keywords, found by scanning only them
+    assert new_wecom_keywords > 0

@@ -222,3 +222,14 @@ def rewrite_note(src: Path, changes: CrmChanges, description: str, day: date) ->
     task.update(LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
     tasks.append({k: v for k, v in task.items() if k in fields})
     _write_csv(export / "Task.csv", fields, tasks)
+
+
+def delete_note(src: Path, task_id: str, day: date) -> None:
+    """Mark the task ``task_id`` deleted in ``src/crm_export`` as of ``day`` (``IsDeleted``,
+    stamped that day)."""
+    export = src / "crm_export"
+    now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
+    fields, tasks = _read_csv(export / "Task.csv")
+    task = next(t for t in tasks if t["Id"] == task_id)
+    task.update(IsDeleted="true", LastModifiedDate=_stamp(now), SystemModstamp=_stamp(now))
+    _write_csv(export / "Task.csv", fields, tasks)

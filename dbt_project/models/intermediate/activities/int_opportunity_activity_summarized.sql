@@ -2,7 +2,10 @@
 -- every live activity since the deal was created, on the deal itself or with its account and
 -- tied to no deal (WeCom messages and check-ins reach the account, not the deal). Also the
 -- last substantive, trusted activity (progress) and how many contacts were worked. Null when
--- the deal has had no activity at all.
+-- the deal has had no activity at all. A table: the alerts and the open-pipeline page both read
+-- it, and inlined each ran the join of every deal to every activity.
+{{ config(materialized='table') }}
+
 with
 
 opportunities as (

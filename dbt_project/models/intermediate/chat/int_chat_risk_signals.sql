@@ -7,7 +7,11 @@
 --                      customer's deals
 --   risk_word          any other risk word of level high or medium (a low word, such as 报价,
 --                      is said every day and counts only with a competitor)
--- Keywords match literally (strpos): '%' and '_' in a keyword are characters, not wildcards.
+-- Keywords match literally (strpos, once per text: int_customer_text_keywords): '%' and '_'
+-- in a keyword are characters, not wildcards. A table: the alerts and the chat-risk page both
+-- read it.
+{{ config(materialized='table') }}
+
 with
 
 texts as (
@@ -16,6 +20,10 @@ texts as (
 
 price_mentions as (
     select * from {{ ref('int_competitor_price_mentions') }}
+),
+
+keywords as (
+    select * from {{ ref('int_customer_text_keywords') }}
 ),
 
 risk_words as (
@@ -109,10 +117,13 @@ vague_hits as (
                 advances.opportunity_id asc
         ) as rn
     from texts
-    inner join risk_words
+    inner join keywords
         on
-            risk_words.risk_type = '含糊承诺'
-            and {{ dbt.position('risk_words.keyword', 'texts.said_text') }} > 0
+            texts.text_source = keywords.text_source
+            and texts.text_id = keywords.text_id
+            and keywords.keyword_list = 'risk_word'
+    inner join risk_words
+        on keywords.keyword = risk_words.keyword and risk_words.risk_type = '含糊承诺'
     inner join advances on texts.account_id = advances.account_id
     cross join settings
     where
@@ -141,11 +152,16 @@ risk_word as (
         risk_words.risk_level,
         risk_words.suggested_action
     from deal_texts
+    inner join keywords
+        on
+            deal_texts.text_source = keywords.text_source
+            and deal_texts.text_id = keywords.text_id
+            and keywords.keyword_list = 'risk_word'
     inner join risk_words
         on
-            risk_words.risk_type <> '含糊承诺'
+            keywords.keyword = risk_words.keyword
+            and risk_words.risk_type <> '含糊承诺'
             and risk_words.risk_level in ('high', 'medium')
-            and {{ dbt.position('risk_words.keyword', 'deal_texts.said_text') }} > 0
 ),
 
 unioned as (

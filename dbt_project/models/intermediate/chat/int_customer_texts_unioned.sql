@@ -1,8 +1,12 @@
--- What customers said, one row per text: WeCom archived messages a customer sent (with the
--- CRM account or lead the customer is, the company the contact named and the rep written to)
--- and CRM activity notes (the descriptions of live tasks and events, with the deal, account and
--- rep they belong to; a deal the CRM deleted is none), so the chat-risk rules run on the CRM
--- alone where WeCom is missing.
+-- What customers said that holds a dictionary keyword (int_customer_text_keywords), one row
+-- per text: WeCom archived messages a customer sent (with the CRM account or lead the customer
+-- is, the company the contact named and the rep written to) and CRM activity notes (the
+-- descriptions of live tasks and events, with the deal, account and rep they belong to; a deal
+-- the CRM deleted is none), so the chat-risk rules run on the CRM alone where WeCom is missing.
+-- Who said it, to whom and about which deal are read afresh each run: they change while the
+-- words do not. A table: the competitor mentions and the chat-risk signals both read it.
+{{ config(materialized='table') }}
+
 with
 
 messages as (
@@ -25,6 +29,17 @@ reps as (
     select * from {{ ref('dim_rep') }}
 ),
 
+keywords as (
+    select * from {{ ref('int_customer_text_keywords') }}
+),
+
+keyword_texts as (
+    select distinct
+        text_source,
+        text_id
+    from keywords
+),
+
 customer_messages as (
     select
         messages.message_id as text_id,
@@ -37,6 +52,8 @@ customer_messages as (
         messages.content as said_text,
         messages.sent_at as said_at
     from messages
+    inner join keyword_texts
+        on keyword_texts.text_source = 'wecom' and messages.message_id = keyword_texts.text_id
     inner join wecom_people on messages.sender_id = wecom_people.external_userid
     left join reps on messages.recipient_id = reps.wecom_userid
     where
@@ -57,6 +74,10 @@ crm_notes as (
         activities.description as said_text,
         activities.occurred_at as said_at
     from activities
+    inner join keyword_texts
+        on
+            keyword_texts.text_source = 'crm_note'
+            and activities.activity_id = keyword_texts.text_id
     left join opportunities
         on activities.what_id = opportunities.opportunity_id and not opportunities.is_deleted
     left join reps on activities.owner_id = reps.crm_user_id

@@ -3,6 +3,9 @@
 -- files attached to the opportunity and the files reps sent on WeCom to the account while the
 -- deal was open; actions are the CRM tasks and events on the opportunity and the WeCom
 -- messages reps sent to the account while it was open. Nothing after the close counts.
+-- A table: the behaviours (int_deal_behaviors) and the win paths (rpt_win_paths) both read it.
+{{ config(materialized='table') }}
+
 with
 
 deals as (
