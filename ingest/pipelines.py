@@ -35,17 +35,21 @@ class _MergeReadFromTheLake(logging.Filter):
 _LAKE_LOG_FILTER = _MergeReadFromTheLake()
 
 
-class _HardDeleteOnAppend(logging.Filter):
+class _MergeHintsOnAppend(logging.Filter):
     """A first load appends (``append_first_loads``), and dlt warns for each table that its
-    hard-delete column is ignored: it is, by design (an empty table has nothing to delete),
-    and the merges that follow apply it."""
+    hard-delete and dedup-sort columns are ignored: they are, by design (an empty table has
+    nothing to delete; a repeated key is settled after the load), and the merges that follow
+    apply them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not ('"hard_delete" column hint' in message and 'disposition "append"' in message)
+        return not (
+            ('"hard_delete" column hint' in message or '"dedup_sort" column hint' in message)
+            and 'disposition "append"' in message
+        )
 
 
-_APPEND_LOG_FILTER = _HardDeleteOnAppend()
+_APPEND_LOG_FILTER = _MergeHintsOnAppend()
 logger = logging.getLogger(__name__)
 
 
