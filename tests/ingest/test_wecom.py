@@ -97,9 +97,7 @@ def test_full_load_equals_the_org_and_a_rerun_adds_nothing(org, tmp_path):
         assert _tables(wh) == first
 
 
-def test_a_first_load_appends_with_calls_side_by_side_and_equals_one_call_at_a_time(
-    org, tmp_path
-):
+def test_a_first_load_appends_with_calls_side_by_side_and_equals_one_call_at_a_time(org, tmp_path):
     org_dir, _ = org
     with _standin(org_dir) as standin:
         one_at_a_time = _tables(_run(org_dir, tmp_path / "serial", standin, parallel_requests=1))
