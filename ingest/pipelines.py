@@ -9,6 +9,7 @@ from typing import Any
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from ingest import contracts, sources
@@ -32,6 +33,24 @@ class _MergeReadFromTheLake(logging.Filter):
 
 
 _LAKE_LOG_FILTER = _MergeReadFromTheLake()
+
+
+class _MergeHintsOnAppend(logging.Filter):
+    """A first load appends (``append_first_loads``), and dlt warns for each table that its
+    hard-delete and dedup-sort columns are ignored: they are, by design (an empty table has
+    nothing to delete; a repeated key is settled after the load), and the merges that follow
+    apply them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            ('"hard_delete" column hint' in message or '"dedup_sort" column hint' in message)
+            and 'disposition "append"' in message
+        )
+
+
+_APPEND_LOG_FILTER = _MergeHintsOnAppend()
+logger = logging.getLogger(__name__)
 
 
 def make_pipeline(
@@ -274,5 +293,151 @@ def record_source_load(warehouse: str | Path, src: str, error: str | None = None
         return dict(
             zip(("source", "status", "attempted_at", "last_success_at", "error"), row, strict=True)
         )
+    finally:
+        con.close()
+
+
+# ops.run_state key: the tables a load of a source is appending to as their first load, until
+# their rows are settled (``settle_first_loads``)
+FIRST_LOAD_STATE = "first_load:{src}"
+
+
+def _merge_tables(source: DltSource) -> dict[str, DltResource]:
+    """The source's selected resources that merge, by the table they land in."""
+    return {
+        str(r.table_name): r
+        for r in source.selected_resources.values()
+        if r.write_disposition == "merge" and isinstance(r.table_name, str)
+    }
+
+
+def _dedup_order(resource: DltResource) -> str | None:
+    """The column (and direction) dlt's merge keeps the first of when a key repeats in a load."""
+    columns = resource.columns if isinstance(resource.columns, dict) else {}
+    for name, hints in columns.items():
+        order = hints.get("dedup_sort")
+        if order:
+            return f'"{name}" {"desc" if order == "desc" else "asc"}'
+    return None
+
+
+def append_first_loads(src: str, source: DltSource, warehouse: str | Path) -> list[str]:
+    """A merge on the primary key into an empty table stages every row, then deletes and
+    inserts it per key: on a table not landed yet (or empty) the load appends instead, and
+    merges from the next load on. Returns the tables this load appends to; a key repeated in
+    the load is settled after it (``settle_first_loads``) as the merge would have kept it.
+    Tables an earlier first load left unsettled (the process died in between) are settled
+    first."""
+    import duckdb
+
+    schema = f"raw_{src}"
+    merging = _merge_tables(source)
+    if not merging:
+        return []
+    con = duckdb.connect(str(warehouse))
+    try:
+        from salesops import runstate
+
+        pending = runstate.read(con, FIRST_LOAD_STATE.format(src=src))
+        if pending:
+            _settle(con, schema, pending["tables"])
+        landed = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
+        first = []
+        for table in sorted(merging):
+            if table in landed:
+                empty = not con.execute(f'select 1 from "{schema}"."{table}" limit 1').fetchone()
+                if not empty:
+                    continue
+            first.append(table)
+        if first:
+            runstate.write(
+                con,
+                FIRST_LOAD_STATE.format(src=src),
+                {
+                    "tables": {
+                        t: {
+                            "key": _key_columns(merging[t]),
+                            "order": _dedup_order(merging[t]),
+                        }
+                        for t in first
+                    }
+                },
+            )
+    finally:
+        con.close()
+    if first:
+        logging.getLogger("dlt").addFilter(_APPEND_LOG_FILTER)  # once: the same object
+    for table in first:
+        merging[table].apply_hints(write_disposition="append")
+    return first
+
+
+def _key_columns(resource: DltResource) -> list[str]:
+    key = resource._hints.get("primary_key")  # the hint as the resource was given it
+    return [key] if isinstance(key, str) else list(key or ())
+
+
+def _settle(con, schema: str, tables: dict[str, dict[str, Any]]) -> None:
+    """Keep one row per key in ``tables`` (appended by a first load), the one dlt's merge keeps:
+    the first by the dedup order, else any."""
+    present = {
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()
+    }
+    for table, how in tables.items():
+        if table not in present or not how["key"]:
+            continue
+        qualified = f'"{schema}"."{table}"'
+        key = ", ".join(f'"{c}"' for c in how["key"])
+        repeated = con.execute(
+            f"select count(*) from (select 1 from {qualified} group by {key} having count(*) > 1)"
+        ).fetchone()[0]
+        if not repeated:
+            continue
+        on = " and ".join(f't."{c}" is not distinct from r."{c}"' for c in how["key"])
+        order = how["order"] or "t.rowid"
+        con.execute(
+            f"""
+            delete from {qualified} where rowid in (
+                select rowid from (
+                    select t.rowid, row_number() over (partition by {key} order by {order}) as n
+                    from {qualified} as t
+                    semi join (
+                        select {key} from {qualified} group by {key} having count(*) > 1
+                    ) as r on {on}
+                ) where n > 1
+            )
+            """
+        )
+        logger.info(
+            "%s.%s: %d key(s) came more than once; one row kept each", schema, table, repeated
+        )
+
+
+def settle_first_loads(src: str, warehouse: str | Path) -> None:
+    """After a load that appended to tables as their first load (``append_first_loads``): a key
+    that came more than once keeps the row dlt's merge would have kept."""
+    import duckdb
+
+    from salesops import runstate
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        pending = runstate.read(con, FIRST_LOAD_STATE.format(src=src))
+        if pending:
+            con.execute("begin")
+            _settle(con, f"raw_{src}", pending["tables"])
+            con.execute(
+                "delete from ops.run_state where key = ?", [FIRST_LOAD_STATE.format(src=src)]
+            )
+            con.execute("commit")
     finally:
         con.close()

@@ -34,7 +34,7 @@ from dlt.extract.source import DltResource, DltSource
 from ingest import contracts, sources, stamps
 from ingest.wecom.archive import read_columns
 from ingest.wecom.contacts import DELETED, ContactLoader
-from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError
+from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError, parallel_map
 from ingest.wecom.settings import (
     CHECKIN_FIELD_VISITS,
     CONTACTS_FULL_EVERY_DAYS,
@@ -43,7 +43,9 @@ from ingest.wecom.settings import (
     HISTORY_DAYS,
     MAX_USERS_PER_CALL,
     MAX_WINDOW_DAYS,
+    PARALLEL_REQUESTS,
     REFETCH_DAYS,
+    ROWS_PER_TABLE,
 )
 
 __all__ = ["WeComError", "source_from_config", "wecom_source"]
@@ -60,6 +62,7 @@ _CONFIG_KEYS = (
     "chat_archive_dir",
     "contact_events_dir",
     "contacts_full_every_days",
+    "parallel_requests",
     "start_date",
     "end_date",
     "userids",
@@ -106,6 +109,7 @@ def wecom_source(
     chat_archive_dir: str | None = None,
     contact_events_dir: str | None = None,
     contacts_full_every_days: int = CONTACTS_FULL_EVERY_DAYS,
+    parallel_requests: int = PARALLEL_REQUESTS,
     retry_attempts: int = 6,
     retry_base_seconds: float = 0.5,
 ) -> list[DltResource]:
@@ -119,7 +123,13 @@ def wecom_source(
 
     ``contact_events_dir`` holds the contact change events the callback receiver stored
     (``ingest.wecom.contacts``): with it, contacts are read again only where an event says they
-    changed, and paged through in full every ``contacts_full_every_days`` days."""
+    changed, and paged through in full every ``contacts_full_every_days`` days.
+
+    ``parallel_requests`` calls are made at once (per-rep statistics, contact pages,
+    check-ins; 1: one after the other); what lands does not depend on it."""
+    if int(parallel_requests) < 1:
+        raise ValueError(f"WeCom parallel_requests must be 1 or more, not {parallel_requests}")
+    parallel = int(parallel_requests)
     end = _as_date(end_date, datetime.now(TZ).date())
     start = _as_date(start_date, end - timedelta(days=HISTORY_DAYS - 1))
     client = WeComClient(
@@ -169,6 +179,7 @@ def wecom_source(
             Path(contact_events_dir) if contact_events_dir else None,
             int(contacts_full_every_days),
             end,
+            parallel,
         )
         yield from loader.run(dlt.current.resource_state())
 
@@ -182,7 +193,7 @@ def wecom_source(
         todo = span(state, end - timedelta(days=HISTORY_DAYS - 1))
         if todo is None:
             return
-        yield from behaviour_tables(client, reps(), *todo)
+        yield from behaviour_tables(client, reps(), *todo, parallel)
         state["last_day"] = todo[1].isoformat()
 
     @dlt.resource(
@@ -195,7 +206,7 @@ def wecom_source(
         todo = span(state, date(1970, 1, 2))
         if todo is None:
             return
-        yield from checkin_tables(client, reps(), *todo)
+        yield from checkin_tables(client, reps(), *todo, parallel)
         state["last_day"] = todo[1].isoformat()
 
     resources = [follow_users, external_contacts, user_behavior_data, checkins]
@@ -204,40 +215,73 @@ def wecom_source(
     return resources
 
 
-def behaviour_tables(
-    client: WeComClient, users: list[str], first_day: date, last_day: date
+def gathered(
+    answers: Iterator[list[dict[str, Any]]], schema: pa.Schema, rows: int = ROWS_PER_TABLE
 ) -> Iterator[pa.Table]:
-    """Each rep's daily statistics for ``first_day``..``last_day``, in ≤30-day windows."""
-    for user in users:
-        for first, last in windows(first_day, last_day):
-            # one userid a call: several give one aggregated total
-            data = client.post(
-                "externalcontact/get_user_behavior_data",
-                {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)},
-            )
-            rows = [_behaviour_row(user, r) for r in data.get("behavior_data", [])]
-            if rows:
-                yield pa.Table.from_pylist(rows, schema=BEHAVIOUR_SCHEMA)
+    """The rows of many small answers as tables of about ``rows`` rows: each table handed on
+    costs the load a fixed amount, whatever its size."""
+    pending: list[dict[str, Any]] = []
+    for answer in answers:
+        pending += answer
+        if len(pending) >= rows:
+            yield pa.Table.from_pylist(pending, schema=schema)
+            pending = []
+    if pending:
+        yield pa.Table.from_pylist(pending, schema=schema)
+
+
+def behaviour_tables(
+    client: WeComClient,
+    users: list[str],
+    first_day: date,
+    last_day: date,
+    parallel: int = PARALLEL_REQUESTS,
+) -> Iterator[pa.Table]:
+    """Each rep's daily statistics for ``first_day``..``last_day``, in ≤30-day windows,
+    ``parallel`` calls at once."""
+
+    def ask(call: tuple[str, date, date]) -> list[dict[str, Any]]:
+        user, first, last = call
+        # one userid a call: several give one aggregated total
+        data = client.post(
+            "externalcontact/get_user_behavior_data",
+            {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)},
+        )
+        return [_behaviour_row(user, r) for r in data.get("behavior_data", [])]
+
+    calls = [(u, *w) for u in users for w in windows(first_day, last_day)]
+    yield from gathered(parallel_map(ask, calls, parallel), BEHAVIOUR_SCHEMA)
 
 
 def checkin_tables(
-    client: WeComClient, users: list[str], first_day: date, last_day: date
+    client: WeComClient,
+    users: list[str],
+    first_day: date,
+    last_day: date,
+    parallel: int = PARALLEL_REQUESTS,
 ) -> Iterator[pa.Table]:
-    """The reps' field check-ins on ``first_day``..``last_day``, ≤100 reps and ≤30 days a call."""
-    for first, last in windows(first_day, last_day):
-        for i in range(0, len(users), MAX_USERS_PER_CALL):
-            data = client.post(
-                "checkin/getcheckindata",
-                {
-                    "opencheckindatatype": CHECKIN_FIELD_VISITS,
-                    "starttime": _midnight(first),
-                    "endtime": _midnight(last + timedelta(days=1)) - 1,
-                    "useridlist": users[i : i + MAX_USERS_PER_CALL],
-                },
-            )
-            rows = [_checkin_row(r) for r in data.get("checkindata", [])]
-            if rows:
-                yield pa.Table.from_pylist(rows, schema=CHECKIN_SCHEMA)
+    """The reps' field check-ins on ``first_day``..``last_day``, ≤100 reps and ≤30 days a call,
+    ``parallel`` calls at once."""
+
+    def ask(call: tuple[date, date, int]) -> list[dict[str, Any]]:
+        first, last, i = call
+        data = client.post(
+            "checkin/getcheckindata",
+            {
+                "opencheckindatatype": CHECKIN_FIELD_VISITS,
+                "starttime": _midnight(first),
+                "endtime": _midnight(last + timedelta(days=1)) - 1,
+                "useridlist": users[i : i + MAX_USERS_PER_CALL],
+            },
+        )
+        return [_checkin_row(r) for r in data.get("checkindata", [])]
+
+    calls = [
+        (*w, i)
+        for w in windows(first_day, last_day)
+        for i in range(0, len(users), MAX_USERS_PER_CALL)
+    ]
+    yield from gathered(parallel_map(ask, calls, parallel), CHECKIN_SCHEMA)
 
 
 def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
@@ -266,6 +310,7 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
         section.get("userids") or client.get("externalcontact/get_follow_user_list")["follow_user"]
     )
     first = end - timedelta(days=REFETCH_DAYS - 1)
+    parallel = int(section.get("parallel_requests") or PARALLEL_REQUESTS)
     archive = section.get("chat_archive_dir")
     return {
         "settings": stamps.settings(section, "base_url", "chat_archive_dir", "contact_events_dir"),
@@ -273,8 +318,8 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
         "users": users,
         "archive": stamps.file_stats(archive, "*.jsonl") if archive else None,
         "events": stamps.file_stats(section["contact_events_dir"], "*.jsonl"),
-        "behaviour": [t.to_pylist() for t in behaviour_tables(client, users, first, end)],
-        "checkins": [t.to_pylist() for t in checkin_tables(client, users, first, end)],
+        "behaviour": [t.to_pylist() for t in behaviour_tables(client, users, first, end, parallel)],
+        "checkins": [t.to_pylist() for t in checkin_tables(client, users, first, end, parallel)],
     }
 
 

@@ -31,8 +31,14 @@ from typing import Any
 import pyarrow as pa
 
 from ingest import pipelines
-from ingest.wecom.helpers import WeComClient, WeComError
-from ingest.wecom.settings import CHANGED_SHARE_FOR_FULL_READ, MAX_USERS_PER_CALL, PAGE_LIMIT
+from ingest.wecom.helpers import WeComClient, WeComError, parallel_map
+from ingest.wecom.settings import (
+    CHANGED_SHARE_FOR_FULL_READ,
+    MAX_USERS_PER_CALL,
+    PAGE_LIMIT,
+    PARALLEL_REQUESTS,
+    ROWS_PER_TABLE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +157,7 @@ class ContactLoader:
         events_dir: Path | None,
         full_every_days: int,
         today: date,
+        parallel: int = PARALLEL_REQUESTS,
     ) -> None:
         self.client = client
         self.reps = reps
@@ -159,6 +166,7 @@ class ContactLoader:
         self.events_dir = events_dir
         self.full_every_days = full_every_days
         self.today = today
+        self.parallel = parallel
         self._landed: set[tuple[str, str]] | None = None
 
     def landed(self) -> set[tuple[str, str]]:
@@ -195,27 +203,42 @@ class ContactLoader:
     def _full(self) -> Iterator[pa.Table]:
         users = self.reps()
         seen: set[tuple[str, str]] = set()
-        for i in range(0, len(users), MAX_USERS_PER_CALL):
-            batch = users[i : i + MAX_USERS_PER_CALL]
+
+        def page_through(batch: list[str]) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
             cursor = ""
             while True:
                 page = self.client.post(
                     "externalcontact/batch/get_by_user",
                     {"userid_list": batch, "cursor": cursor, "limit": PAGE_LIMIT},
                 )
-                items = page.get("external_contact_list") or []
-                if items:
-                    table = self.rows(items)
-                    seen.update(zip(*(table[k].to_pylist() for k in KEY), strict=True))
-                    yield table
+                items += page.get("external_contact_list") or []
                 cursor = page.get("next_cursor") or ""
                 if not cursor:
-                    break
+                    return items
+
+        batches = [
+            users[i : i + MAX_USERS_PER_CALL] for i in range(0, len(users), MAX_USERS_PER_CALL)
+        ]
+        pending: list[dict[str, Any]] = []
+        # each batch of reps paged through in turn, several batches at once
+        for items in parallel_map(page_through, batches, self.parallel):
+            pending += items
+            if len(pending) >= ROWS_PER_TABLE:
+                yield self._seen(self.rows(pending), seen)
+                pending = []
+        if pending:
+            yield self._seen(self.rows(pending), seen)
         following = set(users)
         gone = sorted(p for p in self.landed() - seen if p[1] in following)
         if gone:
             logger.info("WeCom contacts: %d no longer followed since the last run", len(gone))
             yield tombstones(self.schema, gone)
+
+    @staticmethod
+    def _seen(table: pa.Table, seen: set[tuple[str, str]]) -> pa.Table:
+        seen.update(zip(*(table[k].to_pylist() for k in KEY), strict=True))
+        return table
 
     def _apply(self, refetch: set[str], deleted: set[tuple[str, str]]) -> Iterator[pa.Table]:
         following = set(self.reps())
@@ -224,8 +247,11 @@ class ContactLoader:
             landed.setdefault(pair[0], set()).add(pair)
         gone = {p for p in deleted if p in landed.get(p[0], ())}
         items: list[dict[str, Any]] = []
-        for ext in sorted(refetch):
-            found = detail_items(self.client, ext)
+        customers = sorted(refetch)
+        found_all = parallel_map(
+            lambda ext: detail_items(self.client, ext), customers, self.parallel
+        )
+        for ext, found in zip(customers, found_all, strict=True):
             now = {
                 (ext, item["follow_info"].get("userid")): item
                 for item in found or []

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -21,6 +24,8 @@ from ingest.wecom.settings import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class WeComError(Exception):
@@ -72,12 +77,25 @@ class WeComClient:
         self._secrets = dict(secrets)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
-        self.session = requests.Session()
+        self._local = threading.local()  # a connection pool per thread: calls run side by side
+        self._token_lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self._tokens: dict[str, str] = {}
         self.calls = 0
         self.retries = 0
 
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
     def _token_value(self, app: str, endpoint: str) -> str:
+        with self._token_lock:  # one gettoken per app, however many calls wait for it
+            return self._token_held(app, endpoint)
+
+    def _token_held(self, app: str, endpoint: str) -> str:
         if app not in self._tokens:
             secret = self._secrets.get(app)
             if not secret:
@@ -112,11 +130,13 @@ class WeComClient:
         last = "no attempt"
         for attempt in range(self.retry.attempts):
             if attempt:
-                self.retries += 1
+                with self._count_lock:
+                    self.retries += 1
             query = dict(params)
             if auth:
                 query["access_token"] = self._token_value(app, endpoint)
-            self.calls += 1
+            with self._count_lock:
+                self.calls += 1
             try:
                 resp = self.session.request(
                     method, self.base_url + endpoint, params=query, json=body, timeout=self.timeout
@@ -140,7 +160,9 @@ class WeComClient:
                 return payload
             message = payload.get("errmsg", "")
             if code in TOKEN_ERRCODES and auth:
-                self._tokens.pop(app, None)  # refresh and retry at once
+                with self._token_lock:  # refresh and retry at once (unless another call did)
+                    if self._tokens.get(app) == query["access_token"]:
+                        del self._tokens[app]
                 last = f"errcode {code} {message}"
                 continue
             if code in RETRY_ERRCODES or code in BACKOFF_ERRCODES:
@@ -155,3 +177,18 @@ class WeComClient:
                 endpoint, code, f"errcode {code} {message}" + (f": {hint}" if hint else "")
             )
         raise WeComError(endpoint, None, f"gave up after {self.retry.attempts} attempts: {last}")
+
+
+def parallel_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``fn`` over ``items`` with at most ``workers`` calls at once, the results in the order of
+    ``items``. The first call that fails raises here, and the calls not yet started are
+    dropped."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wecom")
+    try:
+        yield from pool.map(fn, items)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

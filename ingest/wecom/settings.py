@@ -12,6 +12,11 @@ CONTACTS_FULL_EVERY_DAYS = 7
 # ... and sooner when more customers changed than this share of the contacts: one
 # externalcontact/get a changed customer then costs more than paging through
 CHANGED_SHARE_FOR_FULL_READ = 0.1
+# calls made at once (per-rep statistics, contact pages, check-ins): WeCom limits each API's
+# calls per minute per corp and per app, and answers 45009/45033 (backed off) beyond it
+PARALLEL_REQUESTS = 4
+# rows gathered from many small answers before they are handed on as one table
+ROWS_PER_TABLE = 50_000
 REFETCH_DAYS = 1  # an incremental run asks again for the last complete day(s)
 # opencheckindatatype: 1 上下班 (start/end of work), 2 外出 (field check-ins), 3 全部 (all):
 # only a field check-in verifies a visit (SPEC §6), so only those are asked for

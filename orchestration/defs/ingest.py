@@ -32,11 +32,13 @@ from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 from ingest import sources, stamps
 from ingest.pipelines import (
     LAKE_RUN,
+    append_first_loads,
     check_contract,
     check_empty,
     make_pipeline,
     record_source_load,
     record_volumes,
+    settle_first_loads,
     source_from_config,
 )
 from orchestration.resources import ROOT, SalesopsConfig
@@ -232,14 +234,21 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             pipeline = make_pipeline(
                 src, cfg.warehouse, cfg.pipelines_dir, cfg.duckdb_settings, lake=lake_dir
             )
+            source = source_from_config(src, cfg.sources[src])
+            # a table not landed yet is appended to, not merged into (the lake only appends)
+            first = [] if lake_dir else append_first_loads(src, source, cfg.warehouse)
+            if first:
+                context.log.info(f"first load of raw_{src}: {', '.join(first)} appended")
             for result in dlt.run(
                 context=context,
-                dlt_source=source_from_config(src, cfg.sources[src]),
+                dlt_source=source,
                 dlt_pipeline=pipeline,
                 **(LAKE_RUN if lake_dir else {}),
             ):
                 done.add(result.asset_key)
                 yield result
+            if first:
+                settle_first_loads(src, cfg.warehouse)
             if lake_dir:  # what the ops steps read in the warehouse: the lake's tables, merged
                 lake.attach_duckdb(cfg.warehouse, lake_dir, f"raw_{src}")
         except Exception as exc:  # one source failing must not stop the others' marts

@@ -4,6 +4,7 @@ on 127.0.0.1), incremental merges, faults, a killed load, and bad export files."
 from __future__ import annotations
 
 import copy
+import csv
 import importlib.util
 import logging
 import os
@@ -26,7 +27,7 @@ from devkit.standins.base import Faults, Request, Response, StandIn
 from devkit.standins.salesforce import SalesforceStandIn
 from ingest.crm import CrmApiError, crm_source, source_from_config
 from ingest.crm.helpers import RetryPolicy, SalesforceClient, object_specs, read_export_file
-from ingest.pipelines import make_pipeline
+from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
 
 
 def _load_fixture_module():
@@ -235,6 +236,54 @@ def test_export_rerun_adds_nothing_and_a_newer_export_merges_only_changes(clean,
         ).fetchall()[0][0]
     assert name == "changed 08:00"
     assert loaded_rows(run(crm_source(export_dir=str(org.export_dir)), wh)) == {}
+
+
+def _first_load(export_dir: Path, warehouse: Path):
+    """A load as a run makes it: tables not landed yet appended to, then settled."""
+    source = crm_source(export_dir=str(export_dir))
+    appended = append_first_loads("crm", source, warehouse)
+    pipeline = run(source, warehouse)
+    settle_first_loads("crm", warehouse)
+    return appended, pipeline
+
+
+def test_a_first_load_appends_keeps_the_row_a_merge_keeps_and_the_next_load_merges(
+    clean, org, tmp_path
+):
+    # a task exported twice: the newer copy first, an older one after it (the merge keeps the
+    # newer, by SystemModstamp)
+    tasks = org.export_dir / "Task.csv"
+    with tasks.open(newline="", encoding="utf-8") as fh:
+        first_row = next(csv.DictReader(fh))
+    older = {**first_row, "Subject": "an older copy", "SystemModstamp": "2020-01-01T00:00:00.000Z"}
+    with tasks.open("a", newline="", encoding="utf-8") as fh:
+        csv.DictWriter(fh, fieldnames=list(first_row), quoting=csv.QUOTE_ALL).writerow(older)
+
+    wh = tmp_path / "first.duckdb"
+    appended, pipeline = _first_load(org.export_dir, wh)
+    assert set(appended) == set(TABLES)
+    assert loaded_rows(pipeline)["tasks"] == clean.loaded["tasks"] + 1
+    assert_no_duplicate_ids(wh)
+    assert snapshot(wh) == clean.snapshot  # what one merge of the same export leaves
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert not con.execute(
+            "select 1 from ops.run_state where key like 'first_load:%'"
+        ).fetchall()
+
+    # the next load merges: changed records replace their rows, a rerun adds nothing
+    changes = crm_org.change_org(org, now=datetime(2026, 3, 3, 8, 0, 0, 123000, tzinfo=UTC))
+    appended, newer = _first_load(org.export_dir, wh)
+    assert appended == []
+    assert loaded_rows(newer)["users"] == len(changes["users"]["changed"]) + len(
+        changes["users"]["added"]
+    )
+    assert counts(snapshot(wh)) == org.counts()
+    assert_no_duplicate_ids(wh)
+    (tmp_path / "merged").mkdir()
+    merged_only = clone_warehouse(clean, tmp_path / "merged")
+    run(crm_source(export_dir=str(org.export_dir)), merged_only)
+    assert snapshot(wh) == snapshot(merged_only)
+    assert loaded_rows(_first_load(org.export_dir, wh)[1]) == {}
 
 
 def test_an_export_file_unchanged_since_its_last_read_is_not_read_again(clean, org, tmp_path):

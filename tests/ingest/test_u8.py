@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from devkit.demo.generate import generate
-from ingest.pipelines import make_pipeline
+from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
 from ingest.u8 import U8Error, source_from_config, u8_source
 from ingest.u8.settings import TABLES
 from tests.support.rows import same_rows
@@ -77,6 +77,40 @@ def test_rerun_loads_nothing_and_changes_merge(u8_db, tmp_path):
     assert con.execute("select count(*) from raw_u8.so_somain").fetchone()[0] == before
     assert con.execute("select istatus from raw_u8.so_somain where id = 1").fetchone()[0] == 2
     con.close()
+
+
+def _load_as_a_run(db, tmp_path) -> list[str]:
+    """A load as a run makes it: tables not landed yet appended to, then settled."""
+    wh = tmp_path / "w.duckdb"
+    source = u8_source(url=f"sqlite:///{db}")
+    appended = append_first_loads("u8", source, wh)
+    make_pipeline("u8", wh, pipelines_dir=tmp_path / "p").run(source)
+    settle_first_loads("u8", wh)
+    return appended
+
+
+def test_a_first_load_appends_and_the_next_merges_changes_and_deletes(u8_db, tmp_path):
+    assert set(_load_as_a_run(u8_db, tmp_path)) == {t.lower() for t in TABLES}
+    wh = tmp_path / "w.duckdb"
+    src = sqlite3.connect(u8_db)
+    in_u8 = {t: src.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}
+    assert {t: _count(wh, t.lower()) for t in TABLES} == in_u8
+    # then a document changes and another is deleted in U8: the next load merges both
+    top = src.execute("select max(ufts) from SO_SOMain").fetchone()[0]
+    src.execute("update SO_SOMain set iStatus = 2, ufts = ? where ID = 1", (top + 100,))
+    src.execute("delete from SO_SOMain where ID = 2")
+    src.commit()
+    assert _load_as_a_run(u8_db, tmp_path) == []
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        rows = con.execute("select id, istatus from raw_u8.so_somain order by id").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == len({r[0] for r in rows}) == in_u8["SO_SOMain"] - 1
+    assert dict(rows)[1] == 2 and 2 not in dict(rows)
+    assert _load_as_a_run(u8_db, tmp_path) == []
+    assert _count(wh, "so_somain") == in_u8["SO_SOMain"] - 1
+    src.close()
 
 
 def test_missing_table_names_database_and_table(u8_db, tmp_path):

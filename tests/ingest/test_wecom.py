@@ -16,7 +16,7 @@ import ingest.wecom as wecom
 from devkit.demo.generate import generate
 from devkit.standins.base import Faults
 from devkit.standins.wecom import WeComStandIn, store_contact_event
-from ingest.pipelines import make_pipeline
+from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
 from ingest.wecom.helpers import WeComClient
@@ -39,7 +39,9 @@ def _standin(org_dir: Path, **kw) -> WeComStandIn:
     return WeComStandIn(org_dir / "wecom", app_secrets=APP_SECRETS, **kw)
 
 
-def _run(org_dir: Path, base: Path, standin: WeComStandIn, **kw) -> Path:
+def _run(org_dir: Path, base: Path, standin: WeComStandIn, as_a_run=False, **kw) -> Path:
+    """One load; ``as_a_run``: as a run makes it, tables not landed yet appended to, then
+    settled."""
     pipeline = make_pipeline("wecom", base / "w.duckdb", pipelines_dir=base / "p")
     source = wecom_source(
         corp_id="wwstandin",
@@ -50,7 +52,11 @@ def _run(org_dir: Path, base: Path, standin: WeComStandIn, **kw) -> Path:
         retry_base_seconds=0.01,
         **(SECRET_ARGS | kw),
     )
+    appended = append_first_loads("wecom", source, base / "w.duckdb") if as_a_run else []
     pipeline.run(source)
+    if as_a_run:
+        settle_first_loads("wecom", base / "w.duckdb")
+        _run.appended = appended
     return base / "w.duckdb"
 
 
@@ -89,6 +95,24 @@ def test_full_load_equals_the_org_and_a_rerun_adds_nothing(org, tmp_path):
         assert asked and {b["opencheckindatatype"] for b in asked} == {2}
         _run(org_dir, tmp_path, standin)
         assert _tables(wh) == first
+
+
+def test_a_first_load_appends_with_calls_side_by_side_and_equals_one_call_at_a_time(org, tmp_path):
+    org_dir, _ = org
+    with _standin(org_dir) as standin:
+        one_at_a_time = _tables(_run(org_dir, tmp_path / "serial", standin, parallel_requests=1))
+        wh = _run(org_dir, tmp_path / "run", standin, as_a_run=True, parallel_requests=4)
+        assert set(_run.appended) == {
+            "external_contacts",
+            "user_behavior_data",
+            "checkins",
+            "chat_messages",
+        }
+        assert _tables(wh) == one_at_a_time
+        # the next load merges: what it asks again replaces its rows, nothing is doubled
+        _run(org_dir, tmp_path / "run", standin, as_a_run=True, parallel_requests=4)
+        assert _run.appended == []
+        assert _tables(wh) == one_at_a_time
 
 
 def test_a_field_every_response_lacks_is_recorded_naming_api_and_field(org, tmp_path):
