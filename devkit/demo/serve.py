@@ -42,9 +42,6 @@ def served_sources(
                 omit_fields=wecom_omit_fields,
             )
         )
-        # WeCom's servers hold their data before anyone asks: the stand-in reads its files now,
-        # not on the first call (at scale M that read is ~12 s, which is no loader's time)
-        wecom._load()
         if crm == "api":
             sf = stack.enter_context(
                 SalesforceStandIn(
