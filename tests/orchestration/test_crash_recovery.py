@@ -3,7 +3,8 @@ container does) blocks no later run: the next ``salesops run`` marks it failed, 
 slot it held, and ends with the raw tables and marts a clean run gives.
 
 Real ``salesops run`` processes are killed at the phase their progress lines announce: during
-the CRM load (a dlt load package being written into DuckDB) and during the dbt build.
+the CRM load (a dlt load package normalized and being written into DuckDB) and during the dbt
+build.
 """
 
 from __future__ import annotations
@@ -89,12 +90,14 @@ def _step_line(word: str, step: str):
 
 
 def _loading(pipelines: Path, src: str) -> bool:
-    """A load package of ``src`` is being written into the warehouse (jobs started or done)."""
+    """A load package of ``src`` is normalized and not yet loaded: its jobs wait to be written
+    into the warehouse, are being written or are written (a first load appends, and at this
+    size its writing alone lasts a few milliseconds: the window is from normalized to loaded)."""
     packages = pipelines / f"raw_{src}" / "load" / "normalized"
     return any(
         any((package / jobs).glob("*"))
         for package in packages.glob("*")
-        for jobs in ("started_jobs", "completed_jobs")
+        for jobs in ("new_jobs", "started_jobs", "completed_jobs")
     )
 
 
