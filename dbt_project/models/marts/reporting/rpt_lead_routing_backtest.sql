@@ -56,29 +56,41 @@ rep_industry_figures as (
     group by rep_id, industry
 ),
 
-candidates as (
+-- the rep routing recommends depends on the lead's region and industry alone: ranked once per
+-- pair, not once per lead
+region_industries as (
+    select distinct
+        region,
+        industry
+    from closed_leads
+),
+
+recommended as (
     select
-        closed_leads.lead_id,
+        region_industries.region,
+        region_industries.industry,
         reps.rep_id,
         row_number() over (
-            partition by closed_leads.lead_id
+            partition by region_industries.region, region_industries.industry
             order by
                 coalesce(industry_wins.track_record, 0) desc,
                 coalesce(industry_wins.won_deals, 0) desc,
                 reps.rep_id
         ) as candidate_rank
-    from closed_leads
-    inner join reps on closed_leads.region = reps.region and reps.rep_role = 'rep'
+    from region_industries
+    inner join reps on region_industries.region = reps.region and reps.rep_role = 'rep'
     inner join rep_figures on reps.rep_id = rep_figures.rep_id
     left join industry_wins
-        on reps.rep_id = industry_wins.rep_id and closed_leads.industry = industry_wins.industry
+        on
+            reps.rep_id = industry_wins.rep_id
+            and region_industries.industry = industry_wins.industry
 ),
 
 paired as (
     select
         closed_leads.lead_id,
         closed_leads.region,
-        candidates.rep_id <> closed_leads.rep_id as is_moved,
+        recommended.rep_id <> closed_leads.rep_id as is_moved,
         actual.mean_response_hours as actual_hours,
         routed.mean_response_hours as routed_hours,
         actual.followup_rate as actual_followup,
@@ -86,14 +98,17 @@ paired as (
         {{ when_applicable('coalesce(actual_conv.conversion_rate, 0)') }} as actual_conversion,
         {{ when_applicable('coalesce(routed_conv.conversion_rate, 0)') }} as routed_conversion
     from closed_leads
-    inner join candidates
-        on closed_leads.lead_id = candidates.lead_id and candidates.candidate_rank = 1
+    inner join recommended
+        on
+            closed_leads.region = recommended.region
+            and closed_leads.industry = recommended.industry
+            and recommended.candidate_rank = 1
     inner join rep_figures as actual on closed_leads.rep_id = actual.rep_id
-    inner join rep_figures as routed on candidates.rep_id = routed.rep_id
+    inner join rep_figures as routed on recommended.rep_id = routed.rep_id
     left join rep_industry_figures as actual_conv
         on closed_leads.rep_id = actual_conv.rep_id and closed_leads.industry = actual_conv.industry
     left join rep_industry_figures as routed_conv
-        on candidates.rep_id = routed_conv.rep_id and closed_leads.industry = routed_conv.industry
+        on recommended.rep_id = routed_conv.rep_id and closed_leads.industry = routed_conv.industry
     cross join applicability
 ),
 
