@@ -124,6 +124,40 @@ def a_note_with_a_signal(warehouse: Path, besides: str) -> str:
     return found[0][0]
 
 
+def open_leads_without(
+    warehouse: Path,
+    behavior: str,
+    now: datetime,
+    order: str = "asc",
+    besides: tuple[str, ...] = (),
+    without_wecom: bool = False,
+) -> list[str]:
+    """Open, unconverted leads created two days before ``now`` or earlier that do not show
+    ``behavior`` (fct_lead_behaviors), but ``besides``; with ``without_wecom``, only those whose
+    mobile no WeCom customer was saved with. Ordered by lead id (``order``)."""
+    conditions = [
+        "not leads.is_deleted",
+        "not leads.is_converted",
+        f"leads.created_at < timestamptz '{now - timedelta(days=2):%Y-%m-%d %H:%M:%S}+00'",
+        "leads.lead_id not in (select behaviors.lead_id from marts.fct_lead_behaviors as "
+        f"behaviors where behaviors.behavior = '{behavior}')",
+    ]
+    if besides:
+        conditions.append(f"leads.lead_id not in ({', '.join(repr(b) for b in besides)})")
+    if without_wecom:
+        conditions.append(
+            "leads.mobile_phone_hash not in (select contacts.mobile_phone_hash from "
+            "staging.stg_wecom__external_contacts as contacts "
+            "where contacts.mobile_phone_hash is not null)"
+        )
+    sql = (
+        "select leads.lead_id from staging.stg_crm__leads as leads where "
+        + " and ".join(conditions)
+        + f" order by 1 {order}"
+    )
+    return [row[0] for row in query_file(warehouse, sql)]
+
+
 def plant_scored_task(src: Path, warehouse: Path, day: date) -> dict[str, str]:
     """A task logged ``day`` (dated the day before) whose subject holds the keyword of the
     scoring sheet's first CRM-activity behaviour, on an open lead without that behaviour;
@@ -134,24 +168,7 @@ def plant_scored_task(src: Path, warehouse: Path, day: date) -> dict[str, str]:
         "select behavior, match_value from staging.stg_sheets__scoring_behaviors "
         "where signal_type = 'crm_activity' order by behavior limit 1",
     )[0]
-    lead = query_file(
-        warehouse,
-        f"""
-        select leads.lead_id
-        from staging.stg_crm__leads as leads
-        where
-            not leads.is_deleted
-            and not leads.is_converted
-            and leads.created_at < timestamptz '{now - timedelta(days=2):%Y-%m-%d %H:%M:%S}+00'
-            and leads.lead_id not in (
-                select behaviors.lead_id
-                from marts.fct_lead_behaviors as behaviors
-                where behaviors.behavior = '{behavior}'
-            )
-        order by 1 desc
-        limit 1
-        """,
-    )[0][0]
+    lead = open_leads_without(warehouse, behavior, now, order="desc")[0]
     export = src / "crm_export"
     fields, tasks = _read_csv(export / "Task.csv")
     template = next(t for t in tasks if t["WhoId"].startswith("00Q") and t["IsClosed"] == "true")
@@ -186,32 +203,13 @@ def plant_behavior_changes(
         """,
     )[0]
     # open leads no WeCom customer resolves to, without the scored task's behaviour
-    candidates = [
-        r[0]
-        for r in query_file(
-            warehouse,
-            f"""
-            select leads.lead_id
-            from staging.stg_crm__leads as leads
-            where
-                not leads.is_deleted
-                and not leads.is_converted
-                and leads.created_at < timestamptz '{now - timedelta(days=2):%Y-%m-%d %H:%M:%S}+00'
-                and leads.lead_id not in ('{replied_lead}', '{scored_task["WhoId"]}')
-                and leads.mobile_phone_hash not in (
-                    select contacts.mobile_phone_hash
-                    from staging.stg_wecom__external_contacts as contacts
-                    where contacts.mobile_phone_hash is not null
-                )
-                and leads.lead_id not in (
-                    select behaviors.lead_id
-                    from marts.fct_lead_behaviors as behaviors
-                    where behaviors.behavior = '{scored_task["behavior"]}'
-                )
-            order by 1
-            """,
-        )
-    ]
+    candidates = open_leads_without(
+        warehouse,
+        scored_task["behavior"],
+        now,
+        besides=(replied_lead, scored_task["WhoId"]),
+        without_wecom=True,
+    )
     export = src / "crm_export"
     mobiles = {lead["Id"]: lead["MobilePhone"] for lead in _read_csv(export / "Lead.csv")[1]}
     new_lead = next(lead_id for lead_id in candidates if mobiles.get(lead_id))
