@@ -115,15 +115,21 @@ top_lines as (
     where line_rank = 1
 ),
 
+-- the recommendation depends on the lead's industry and its candidates alone (its region's
+-- reps, or every region's for a queued lead): ranked once per such key, not once per lead
+routing_keys as (
+    select distinct
+        current_rep_id is null as is_queued,
+        case when current_rep_id is not null then region end as lead_region,
+        industry
+    from to_route
+),
+
 pairs as (
     select
-        to_route.lead_id,
-        to_route.region as lead_region,
-        to_route.industry,
-        to_route.grade,
-        to_route.score,
-        to_route.routing_reason,
-        to_route.current_rep_id,
+        routing_keys.is_queued,
+        routing_keys.lead_region,
+        routing_keys.industry,
         candidates.rep_id,
         candidates.rep_name,
         candidates.region,
@@ -137,14 +143,16 @@ pairs as (
         coalesce(industry_wins.industry_rank <= settings.routing_top_industries, false)
             as is_top_industry,
         top_lines.inventory_code as last_month_product
-    from to_route
+    from routing_keys
     inner join candidates
-        on to_route.region = candidates.region or to_route.current_rep_id is null
+        on routing_keys.lead_region = candidates.region or routing_keys.is_queued
     inner join loads on candidates.rep_id = loads.rep_id
     cross join settings
     cross join applicability
     left join industry_wins
-        on candidates.rep_id = industry_wins.rep_id and to_route.industry = industry_wins.industry
+        on
+            candidates.rep_id = industry_wins.rep_id
+            and routing_keys.industry = industry_wins.industry
     left join top_lines on candidates.rep_id = top_lines.rep_id
 ),
 
@@ -152,7 +160,7 @@ ranked as (
     select
         pairs.*,
         row_number() over (
-            partition by pairs.lead_id
+            partition by pairs.is_queued, pairs.lead_region, pairs.industry
             order by
                 pairs.is_available desc,
                 pairs.track_record desc,
@@ -160,42 +168,54 @@ ranked as (
                 pairs.recent_visits asc,
                 pairs.rep_id asc
         ) as candidate_rank,
-        count(*) over (partition by pairs.lead_id) as candidates
+        count(*) over (
+            partition by pairs.is_queued, pairs.lead_region, pairs.industry
+        ) as candidates
     from pairs
+),
+
+best as (
+    select * from ranked
+    where candidate_rank = 1
 ),
 
 recommended as (
     select
-        lead_id,
-        region,
-        rep_id,
-        rep_name,
-        current_rep_id,
-        industry,
-        grade,
-        routing_reason,
-        last_month_product,
+        to_route.lead_id,
+        best.region,
+        best.rep_id,
+        best.rep_name,
+        to_route.current_rep_id,
+        to_route.industry,
+        to_route.grade,
+        to_route.routing_reason,
+        best.last_month_product,
         {{ dbt.concat([
-            "'近期有效拜访 '", dbt.safe_cast('recent_visits', api.Column.translate_type('string')),
-            "case when is_available then '（有空）' else '（繁忙）' end",
-            "case when is_top_industry then '；' || coalesce(industry, '') || ' 是其赢单前列行业（'"
-            ~ " || coalesce('转化 ' || "
-            ~ dbt.safe_cast('industry_converted_leads', api.Column.translate_type('string'))
+            "'近期有效拜访 '",
+            dbt.safe_cast('best.recent_visits', api.Column.translate_type('string')),
+            "case when best.is_available then '（有空）' else '（繁忙）' end",
+            "case when best.is_top_industry then '；' || coalesce(best.industry, '') || "
+            ~ "' 是其赢单前列行业（' || coalesce('转化 ' || "
+            ~ dbt.safe_cast('best.industry_converted_leads', api.Column.translate_type('string'))
             ~ " || ' 条，', '') || '赢单 ' || "
-            ~ dbt.safe_cast('industry_won_deals', api.Column.translate_type('string'))
+            ~ dbt.safe_cast('best.industry_won_deals', api.Column.translate_type('string'))
             ~ " || ' 单）' else '；该行业不在其赢单前列' end",
-            "case when last_month_product is not null then '；上月主销 ' || last_month_product"
-            ~ " else '；上月无销售订单' end",
+            "case when best.last_month_product is not null then '；上月主销 ' || "
+            ~ "best.last_month_product else '；上月无销售订单' end",
         ]) }} as reason,
-        cast(score as integer) as score,
-        cast(recent_visits as integer) as recent_visits,
-        cast(industry_converted_leads as integer) as industry_converted_leads,
-        cast(industry_won_deals as integer) as industry_won_deals,
-        cast(candidates as integer) as candidates,
-        is_available,
-        is_top_industry
-    from ranked
-    where candidate_rank = 1
+        cast(to_route.score as integer) as score,
+        cast(best.recent_visits as integer) as recent_visits,
+        cast(best.industry_converted_leads as integer) as industry_converted_leads,
+        cast(best.industry_won_deals as integer) as industry_won_deals,
+        cast(best.candidates as integer) as candidates,
+        best.is_available,
+        best.is_top_industry
+    from to_route
+    inner join best
+        on
+            (to_route.current_rep_id is null) = best.is_queued
+            and (best.is_queued or to_route.region = best.lead_region)
+            and to_route.industry is not distinct from best.industry
 )
 
 select * from recommended
