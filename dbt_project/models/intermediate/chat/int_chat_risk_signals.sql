@@ -51,29 +51,59 @@ live_deals as (
     where not is_deleted
 ),
 
--- the deal a text is about: the note's own deal, else the customer's latest deal by then
-texts_with_deal as (
+-- the texts a competitor-price or risk-word signal is raised on: only they need their deal
+flagged_texts as (
     select
-        {{ said_text_columns(
-            'texts', 'coalesce(texts.opportunity_id, live_deals.opportunity_id)'
-        ) }},
+        text_source,
+        text_id
+    from price_mentions
+    union
+    select
+        keywords.text_source,
+        keywords.text_id
+    from keywords
+    inner join risk_words
+        on
+            keywords.keyword = risk_words.keyword
+            and risk_words.risk_type <> '含糊承诺'
+            and risk_words.risk_level in ('high', 'medium')
+    where keywords.keyword_list = 'risk_word'
+),
+
+-- the deal a text is about: the note's own deal, else the customer's latest deal by then
+-- (ranked on the texts' keys alone: the texts themselves join back once)
+latest_deals as (
+    select
+        texts.text_source,
+        texts.text_id,
+        live_deals.opportunity_id,
         row_number() over (
             partition by texts.text_source, texts.text_id
             order by live_deals.created_at desc, live_deals.opportunity_id asc
         ) as rn
     from texts
-    left join live_deals
+    inner join flagged_texts
+        on texts.text_source = flagged_texts.text_source and texts.text_id = flagged_texts.text_id
+    inner join live_deals
         on
             texts.account_id = live_deals.account_id
             and texts.said_at >= live_deals.created_at
-            and texts.opportunity_id is null
+    where texts.opportunity_id is null
 ),
 
 deal_texts as (
     select
-        {{ said_text_columns() }}
-    from texts_with_deal
-    where rn = 1
+        {{ said_text_columns(
+            'texts', 'coalesce(texts.opportunity_id, latest_deals.opportunity_id)'
+        ) }}
+    from texts
+    inner join flagged_texts
+        on texts.text_source = flagged_texts.text_source and texts.text_id = flagged_texts.text_id
+    left join latest_deals
+        on
+            texts.text_source = latest_deals.text_source
+            and texts.text_id = latest_deals.text_id
+            and latest_deals.rn = 1
 ),
 
 competitor_price as (
