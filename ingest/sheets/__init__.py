@@ -10,13 +10,15 @@ project's default in ``defaults/`` (settings, stage map for Salesforce's standar
 scoring, dictionaries) or lands empty (org, targets, competitors, legacy visits); the settings
 sheet takes the default of each setting it leaves out.
 
-A load reads only the sheets whose file changed since that sheet was last read (its bytes, or
-which file it is read from: a workbook deleted is a change, back to the default or empty), or
-all of them when the shipped defaults or this code changed (:func:`sheet_digests`). The digest
-of what each sheet was read from is kept in the source's dlt state with the load's id: dlt
-commits the state with the load package, and a digest counts only when that load completed in
-the warehouse, so a failed or interrupted load, a new warehouse or a dropped state reads the
-sheets again. The other tables are left as they are (no new load id, the same rows). A full
+A load reads only the sheets whose file changed since that sheet was last read (its content,
+``helpers.file_digest``: a workbook saved again with the same cells is no change; which file
+it is read from: a workbook deleted is a change, back to the default or empty), or all of them
+when the shipped defaults or this code changed (:func:`sheet_digests`). The digest of what each
+sheet was read from is kept in the source's dlt state with the load's id: dlt commits the state
+with the load package, and a digest counts only when that load completed in the warehouse and
+the table is there, so a failed or interrupted load, a new or restored warehouse or a dropped
+state reads the sheets again. The other tables are left as they are (no new load id, the same
+rows; their rows carry the load that wrote them, ``Source.load_id_on_rows``). A full
 refresh (``reread``) reads every sheet.
 
 Each sheet read appends one ``sheet_load_report`` row (rows read = loaded + quarantined; rows
@@ -40,7 +42,13 @@ import dlt
 from dlt.extract.source import DltResource, DltSource
 
 from ingest import contracts
-from ingest.sheets.helpers import SheetResult, find_file, read_sheet, unknown_files
+from ingest.sheets.helpers import (
+    SheetResult,
+    file_digest,
+    find_file,
+    read_sheet,
+    unknown_files,
+)
 from ingest.sheets.settings import SHEETS, Sheet
 
 logger = logging.getLogger(__name__)
@@ -158,7 +166,8 @@ def sheets_source(dir: str | None = None, reread: bool = False) -> list[DltResou
 
 def files_digest(section: dict[str, Any]) -> str:
     """A hash of everything a load of the sheets reads: the files in the configured folder
-    (names and bytes), the shipped defaults and the code that reads them. The same digest as
+    (names and content: ``helpers.file_digest``), the shipped defaults and the code that reads
+    them. The same digest as
     at the last load: nothing to load again."""
     digest = hashlib.sha256()
     folder = Path(section["dir"]) if section.get("dir") else None
@@ -173,7 +182,7 @@ def files_digest(section: dict[str, Any]) -> str:
     for part, paths in parts:
         for path in paths:
             digest.update(f"{part}/{path.name}\0".encode())
-            digest.update(path.read_bytes())
+            digest.update(file_digest(path).encode() if part == "folder" else path.read_bytes())
     return digest.hexdigest()
 
 
@@ -196,8 +205,9 @@ UNKNOWN_STATE = "unknown_files"
 
 def sheet_digests(folder: Path | None) -> dict[str, str]:
     """Per sheet table, a hash of what reading it depends on: the file it is read from (name and
-    bytes; none when absent, so a deleted workbook is a change), the shipped defaults and the
-    code that reads them (a change there is a change of every sheet)."""
+    content, ``helpers.file_digest``; none when absent, so a deleted workbook is a change), the
+    shipped defaults and the code that reads them (a change there is a change of every
+    sheet)."""
     here = Path(__file__).parent
     base = hashlib.sha256()
     code = sorted(here.glob("*.py")) + [here.parent / "contracts.py"]
@@ -208,15 +218,14 @@ def sheet_digests(folder: Path | None) -> dict[str, str]:
         for path in paths:
             base.update(f"{part}/{path.name}\0".encode())
             base.update(path.read_bytes())
-    files: dict[Path | None, bytes] = {None: b""}
+    files: dict[Path | None, str] = {None: ""}
     out = {}
     for sheet in SHEETS:
         path = find_file(folder, sheet) if folder is not None else None
         if path not in files:
-            files[path] = path.read_bytes()
+            files[path] = file_digest(path)
         digest = base.copy()
-        digest.update(f"{sheet.table}\0{path.name if path else ''}\0".encode())
-        digest.update(files[path])
+        digest.update(f"{sheet.table}\0{path.name if path else ''}\0{files[path]}".encode())
         out[sheet.table] = digest.hexdigest()
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
-from ingest.sheets import DEFAULTS_DIR, load_notes, sheets_source
+from ingest.sheets import DEFAULTS_DIR, files_digest, load_notes, sheets_source
 from ingest.sheets.helpers import read_sheet
 from ingest.sheets.settings import SHEETS
 
@@ -32,8 +32,10 @@ def _load(folder: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(tmp_path / "w.duckdb"))
 
 
-def _write(path: Path, sheet: str, rows: list[list]) -> None:
+def _write(path: Path, sheet: str, rows: list[list], saved_at: datetime | None = None) -> None:
     wb = Workbook()
+    if saved_at is not None:  # the time the workbook says it was saved (else now)
+        wb.properties.modified = saved_at
     ws = wb.active
     ws.title = sheet
     for row in rows:
@@ -234,7 +236,12 @@ def test_a_load_reads_only_the_sheets_whose_workbook_changed(demo_sheets, tmp_pa
     assert _latest_report(con) == {"targets": "loaded"}
     con.close()
 
-    # nothing changed: nothing read, no table written
+    # nothing changed (a workbook saved again, its cells the same): nothing read or written
+    stamp = files_digest({"dir": str(folder)})
+    before = (folder / "targets.xlsx").read_bytes()
+    _write(folder / "targets.xlsx", "月度目标", NEW_TARGETS, saved_at=datetime(2030, 1, 2))
+    assert (folder / "targets.xlsx").read_bytes() != before
+    assert files_digest({"dir": str(folder)}) == stamp
     con = _load(folder, tmp_path)
     assert _sheet_tables(con) == second
     con.close()
