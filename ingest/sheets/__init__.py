@@ -167,8 +167,7 @@ def sheets_source(dir: str | None = None, reread: bool = False) -> list[DltResou
 def files_digest(section: dict[str, Any]) -> str:
     """A hash of everything a load of the sheets reads: the files in the configured folder
     (names and content: ``helpers.file_digest``), the shipped defaults and the code that reads
-    them. The same digest as
-    at the last load: nothing to load again."""
+    them. The same digest as at the last load: nothing to load again."""
     digest = hashlib.sha256()
     folder = Path(section["dir"]) if section.get("dir") else None
     here = Path(__file__).parent
