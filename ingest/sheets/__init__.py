@@ -76,14 +76,18 @@ def sheets_source(dir: str | None = None, reread: bool = False) -> list[DltResou
         return sheet_digests(folder)
 
     @cache
+    def selected() -> set[str]:
+        """The resources this load extracts (all, unless Dagster materialises a subset)."""
+        return set(dlt.current.source().selected_resources)
+
+    @cache
     def results() -> dict[str, SheetResult]:
         """The sheets this load reads (of those it extracts): changed since they were read."""
         now = digests()
-        selected = set(dlt.current.source().selected_resources)
         kept = {} if reread else kept_digests()
         out = {}
         for sheet in SHEETS:
-            if sheet.table not in selected or kept.get(sheet.table) == now[sheet.table]:
+            if sheet.table not in selected() or kept.get(sheet.table) == now[sheet.table]:
                 continue
             result = read_sheet(folder, sheet) if folder is not None else None
             if result is None:
@@ -114,10 +118,12 @@ def sheets_source(dir: str | None = None, reread: bool = False) -> list[DltResou
             result = results().get(sheet.table)
             if result is None:
                 return  # not changed since it was read: the table stays as it is
-            # what it was read from, kept with this load (committed with its package)
-            load_id = dlt.current.load_package_state()["load_id"]
-            state = dlt.current.source_state().setdefault(DIGESTS_STATE, {})
-            state[sheet.table] = [digests()[sheet.table], load_id]
+            # what it was read from, kept with this load (committed with its package) when the
+            # load reports it too; else the next load reads it again, and reports it
+            if {"sheet_load_report", "sheet_quarantine"} <= selected():
+                load_id = dlt.current.load_package_state()["load_id"]
+                state = dlt.current.source_state().setdefault(DIGESTS_STATE, {})
+                state[sheet.table] = [digests()[sheet.table], load_id]
             if result.status in LANDED:
                 # replaced: declared append, so a sheet that yields nothing leaves its table be
                 yield dlt.mark.with_hints(

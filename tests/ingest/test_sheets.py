@@ -563,3 +563,16 @@ def test_a_date_cell_holding_excels_serial_number_reads_as_that_day():
     assert to_value(45000, "month") == date(2023, 3, 1)
     with pytest.raises(CellError, match="not a date"):
         to_value(12, "date")
+
+
+def test_a_sheet_loaded_without_its_report_is_read_again_by_the_next_load(demo_sheets, tmp_path):
+    """A load of some tables only (Dagster materialising a subset) without the report: the
+    digests are not kept, so the next load reads those sheets again and reports them."""
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.run(sheets_source(dir=str(demo_sheets)).with_resources("targets", "org_reps"))
+    con = _load(demo_sheets, tmp_path)
+    assert set(_latest_report(con)) == set(SHEET_TABLES)
+    con.close()
+    con = _load(demo_sheets, tmp_path)  # nothing changed since: nothing read, nothing reported
+    assert con.execute("select count(*) from raw_sheets.sheet_load_report").fetchone()[0] == 12
+    con.close()
