@@ -14,12 +14,12 @@ A load reads only the sheets whose file changed since that sheet was last read (
 ``helpers.file_digest``: a workbook saved again with the same cells is no change; which file
 it is read from: a workbook deleted is a change, back to the default or empty), or all of them
 when the shipped defaults or this code changed (:func:`sheet_digests`). The digest of what each
-sheet was read from is kept in the source's dlt state with the load's id: dlt commits the state
-with the load package, and a digest counts only when that load completed in the warehouse and
-the table is there, so a failed or interrupted load, a new or restored warehouse or a dropped
-state reads the sheets again. The other tables are left as they are (no new load id, the same
-rows; their rows carry the load that wrote them, ``Source.load_id_on_rows``). A full
-refresh (``reread``) reads every sheet.
+sheet was read from is kept in the source's dlt state with the load's id, by a load that also
+reports the sheet: dlt commits the state with the load package, and a digest counts only when
+that load completed in the warehouse and the table is there, so a failed or interrupted load, a
+new or restored warehouse or a dropped state reads the sheets again. The other tables are left
+as they are (no new load id, the same rows; their rows carry the load that wrote them,
+``Source.load_id_on_rows``). A full refresh (``reread``) reads every sheet.
 
 Each sheet read appends one ``sheet_load_report`` row (rows read = loaded + quarantined; rows
 taken from the defaults apart) and its quarantined rows to ``sheet_quarantine``; a sheet not
