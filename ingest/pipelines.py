@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from pathlib import Path
@@ -76,7 +77,8 @@ def make_pipeline(
     else:
         credentials = DuckDbCredentials(str(warehouse), global_config=dict(duckdb_settings or {}))
         destination = dlt.destinations.duckdb(credentials)
-    if sources.BY_NAME.get(src) and sources.BY_NAME[src].checks_latest_load:
+    entry = sources.BY_NAME.get(src)
+    if entry and (entry.checks_latest_load or entry.load_id_on_rows):
         # dlt adds the load id to rows yielded as Arrow tables only when asked, per pipeline
         dlt.config[f"raw_{src}.normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
@@ -124,9 +126,18 @@ def _lake_keys(pipeline: dlt.Pipeline, table: str, columns: tuple[str, ...]) -> 
     return {r[0] for r in rows} if len(columns) == 1 else {tuple(r) for r in rows}
 
 
-def source_from_config(src: str, section: dict[str, Any]) -> DltSource:
-    """Build source ``src`` from its section of the run configuration (``salesops.config``)."""
-    return sources.module(src).source_from_config(section)
+def source_from_config(src: str, section: dict[str, Any], reread: bool = False) -> DltSource:
+    """Build source ``src`` from its section of the run configuration (``salesops.config``);
+    ``reread`` (a full refresh): one that reads only what changed since its last load
+    (:func:`rereads`) reads everything."""
+    build = sources.module(src).source_from_config
+    return build(section, reread=True) if reread and rereads(src) else build(section)
+
+
+def rereads(src: str) -> bool:
+    """Whether source ``src`` reads only what changed since its last load and can be told to
+    read everything instead (its ``source_from_config`` takes ``reread``: the sheets)."""
+    return "reread" in inspect.signature(sources.module(src).source_from_config).parameters
 
 
 def contract_findings(src: str, section: dict[str, Any]) -> list[contracts.Finding]:

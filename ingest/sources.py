@@ -47,6 +47,9 @@ class Source:
     # answers with whatever fields it sends today, and a field it stopped sending is missing
     # from today's figures although the rows of earlier loads still hold it
     checks_latest_load: bool = False
+    # its rows land with their dlt load id though its columns are looked for in every row: a
+    # table a load leaves as it is keeps the id of the load that wrote it (the sheets)
+    load_id_on_rows: bool = False
 
 
 SOURCES = (
@@ -77,6 +80,7 @@ SOURCES = (
         {"dir": str(ROOT)},
         fails_on_missing_required=False,
         probe="ingest.preflight:sheets",
+        load_id_on_rows=True,
     ),
 )
 NAMES = tuple(source.name for source in SOURCES)

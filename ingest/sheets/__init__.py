@@ -8,9 +8,24 @@ still load; a sheet that cannot load at all (missing required column, missing sh
 previous snapshot. A sheet whose file is absent (or every sheet, without a folder) takes the
 project's default in ``defaults/`` (settings, stage map for Salesforce's standard stages,
 scoring, dictionaries) or lands empty (org, targets, competitors, legacy visits); the settings
-sheet takes the default of each setting it leaves out. Every load appends one
-``sheet_load_report`` row per sheet (rows read = loaded + quarantined; rows taken from the
-defaults apart) and one per file in the folder that matches no sheet (``unknown_file``).
+sheet takes the default of each setting it leaves out.
+
+A load reads only the sheets whose file changed since that sheet was last read (its content,
+``helpers.file_digest``: a workbook saved again with the same cells is no change; which file
+it is read from: a workbook deleted is a change, back to the default or empty), or all of them
+when the shipped defaults or this code changed (:func:`sheet_digests`). The digest of what each
+sheet was read from is kept in the source's dlt state with the load's id, by a load that also
+reports the sheet: dlt commits the state with the load package, and a digest counts only when
+that load completed in the warehouse and the table is there, so a failed or interrupted load, a
+new or restored warehouse or a dropped state reads the sheets again. The other tables are left
+as they are (no new load id, the same rows; their rows carry the load that wrote them,
+``Source.load_id_on_rows``). A full refresh (``reread``) reads every sheet.
+
+Each sheet read appends one ``sheet_load_report`` row (rows read = loaded + quarantined; rows
+taken from the defaults apart) and its quarantined rows to ``sheet_quarantine``; a sheet not
+read again appends neither, so the newest report row of a sheet is the one of the load that
+read what its table holds. Every load appends one report row per file in the folder that
+matches no sheet (``unknown_file``).
 """
 
 from __future__ import annotations
@@ -24,11 +39,16 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import pyarrow as pa
 from dlt.extract.source import DltResource, DltSource
 
 from ingest import contracts
-from ingest.sheets.helpers import SheetResult, read_sheet, unknown_files
+from ingest.sheets.helpers import (
+    SheetResult,
+    file_digest,
+    find_file,
+    read_sheet,
+    unknown_files,
+)
 from ingest.sheets.settings import SHEETS, Sheet
 
 logger = logging.getLogger(__name__)
@@ -42,18 +62,33 @@ DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
 
 @dlt.source(name="sheets")
-def sheets_source(dir: str | None = None) -> list[DltResource]:
+def sheets_source(dir: str | None = None, reread: bool = False) -> list[DltResource]:
     """One resource per sheet plus ``sheet_quarantine`` and ``sheet_load_report``. Without
-    ``dir`` (a company with no spreadsheets) every sheet is its shipped default or empty."""
+    ``dir`` (a company with no spreadsheets) every sheet is its shipped default or empty.
+    ``reread``: every sheet is read, whatever the digests kept of the last loads say."""
     folder = Path(dir) if dir else None
     loaded_at = datetime.now(UTC)
 
     @cache
-    def results() -> dict[str, SheetResult]:
+    def digests() -> dict[str, str]:
         if folder is not None and not folder.is_dir():
             raise SheetsError(f"spreadsheets folder not found: {folder}")
+        return sheet_digests(folder)
+
+    @cache
+    def selected() -> set[str]:
+        """The resources this load extracts (all, unless Dagster materialises a subset)."""
+        return set(dlt.current.source().selected_resources)
+
+    @cache
+    def results() -> dict[str, SheetResult]:
+        """The sheets this load reads (of those it extracts): changed since they were read."""
+        now = digests()
+        kept = {} if reread else kept_digests()
         out = {}
         for sheet in SHEETS:
+            if sheet.table not in selected() or kept.get(sheet.table) == now[sheet.table]:
+                continue
             result = read_sheet(folder, sheet) if folder is not None else None
             if result is None:
                 logger.info("no %s workbook in %s: %s from the defaults", sheet.workbook,
@@ -79,19 +114,24 @@ def sheets_source(dir: str | None = None) -> list[DltResource]:
         return rows
 
     def data(sheet: Sheet) -> DltResource:
-        def rows() -> Iterator[pa.Table]:
+        def rows() -> Iterator[Any]:
             result = results().get(sheet.table)
-            if result is not None and result.status in LANDED:
-                yield result.table()
+            if result is None:
+                return  # not changed since it was read: the table stays as it is
+            # what it was read from, kept with this load (committed with its package) when the
+            # load reports it too; else the next load reads it again, and reports it
+            if {"sheet_load_report", "sheet_quarantine"} <= selected():
+                load_id = dlt.current.load_package_state()["load_id"]
+                state = dlt.current.source_state().setdefault(DIGESTS_STATE, {})
+                state[sheet.table] = [digests()[sheet.table], load_id]
+            if result.status in LANDED:
+                # replaced: declared append, so a sheet that yields nothing leaves its table be
+                yield dlt.mark.with_hints(
+                    result.table(), dlt.mark.make_hints(write_disposition="replace")
+                )
 
         rows.__name__ = rows.__qualname__ = f"sheet_{sheet.table}"
-        resource = dlt.resource(rows, name=sheet.table, write_disposition="replace")
-        if folder is None or folder.is_dir():
-            result = results().get(sheet.table)
-            if result is None or result.status not in LANDED:
-                # nothing to load: append nothing rather than replace with nothing
-                resource.apply_hints(write_disposition="append")
-        return resource
+        return dlt.resource(rows, name=sheet.table, write_disposition="append")
 
     @dlt.resource(
         name="sheet_quarantine",
@@ -120,15 +160,20 @@ def sheets_source(dir: str | None = None) -> list[DltResource]:
         columns={"reason": {"data_type": "text"}, "rows_defaulted": {"data_type": "bigint"}},
     )
     def sheet_load_report() -> Iterator[list[dict[str, Any]]]:
-        yield [r.report(loaded_at) for r in results().values()] + unknown()
+        # kept with the load: files that stop or start matching no sheet make a load of their
+        # own even when no sheet is read again, so the latest load's rows name them all
+        dlt.current.source_state()[UNKNOWN_STATE] = [r["file"] for r in unknown()]
+        rows = [r.report(loaded_at) for r in results().values()] + unknown()
+        if rows:
+            yield rows
 
     return [data(s) for s in SHEETS] + [sheet_quarantine, sheet_load_report]
 
 
 def files_digest(section: dict[str, Any]) -> str:
     """A hash of everything a load of the sheets reads: the files in the configured folder
-    (names and bytes), the shipped defaults and the code that reads them. The same digest as
-    at the last load: nothing to load again."""
+    (names and content: ``helpers.file_digest``), the shipped defaults and the code that reads
+    them. The same digest as at the last load: nothing to load again."""
     digest = hashlib.sha256()
     folder = Path(section["dir"]) if section.get("dir") else None
     here = Path(__file__).parent
@@ -142,7 +187,7 @@ def files_digest(section: dict[str, Any]) -> str:
     for part, paths in parts:
         for path in paths:
             digest.update(f"{part}/{path.name}\0".encode())
-            digest.update(path.read_bytes())
+            digest.update(file_digest(path).encode() if part == "folder" else path.read_bytes())
     return digest.hexdigest()
 
 
@@ -151,9 +196,78 @@ def stamp(section: dict[str, Any]) -> str:
     return files_digest(section)
 
 
-def source_from_config(section: dict[str, Any]) -> DltSource:
-    """The sheets source from its run-configuration section (``dir``)."""
-    return sheets_source(dir=str(section["dir"]) if section.get("dir") else None)
+def source_from_config(section: dict[str, Any], reread: bool = False) -> DltSource:
+    """The sheets source from its run-configuration section (``dir``); ``reread`` (a full
+    refresh) reads every sheet, changed or not."""
+    return sheets_source(dir=str(section["dir"]) if section.get("dir") else None, reread=reread)
+
+
+# source state key: table -> [digest of what the sheet was last read from, that load's id]
+DIGESTS_STATE = "sheet_digests"
+# source state key: the files in the folder that match no sheet, as the latest load found them
+UNKNOWN_STATE = "unknown_files"
+
+
+def sheet_digests(folder: Path | None) -> dict[str, str]:
+    """Per sheet table, a hash of what reading it depends on: the file it is read from (name and
+    content, ``helpers.file_digest``; none when absent, so a deleted workbook is a change), the
+    shipped defaults and the code that reads them (a change there is a change of every
+    sheet)."""
+    here = Path(__file__).parent
+    base = hashlib.sha256()
+    code = sorted(here.glob("*.py")) + [here.parent / "contracts.py"]
+    for part, paths in (
+        ("code", code),
+        ("defaults", sorted(p for p in DEFAULTS_DIR.rglob("*") if p.is_file())),
+    ):
+        for path in paths:
+            base.update(f"{part}/{path.name}\0".encode())
+            base.update(path.read_bytes())
+    files: dict[Path | None, str] = {None: ""}
+    out = {}
+    for sheet in SHEETS:
+        path = find_file(folder, sheet) if folder is not None else None
+        if path not in files:
+            files[path] = file_digest(path)
+        digest = base.copy()
+        digest.update(f"{sheet.table}\0{path.name if path else ''}\0{files[path]}".encode())
+        out[sheet.table] = digest.hexdigest()
+    return out
+
+
+def kept_digests() -> dict[str, str]:
+    """Per sheet table, the digest of what it was last read from, from the running pipeline's
+    source state: only those whose load completed in the destination and whose table is
+    there (the state a load left behind on this machine can be ahead of the warehouse: a load
+    that failed or was cut short, a new warehouse file). None on a destination other than
+    SQL (the lake): every sheet is read."""
+    kept = dlt.current.source_state().get(DIGESTS_STATE, {})
+    pipeline = dlt.current.pipeline()
+    if not kept or pipeline.destination.destination_name == "filesystem":
+        return {}
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return {}
+        loads = client.make_qualified_table_name("_dlt_loads")
+        try:
+            rows = client.execute_sql(f"select load_id from {loads} where status = 0")
+            done = {r[0] for r in rows}
+        except Exception as exc:  # no load completed yet
+            if client.is_dbapi_exception(exc) and "exist" in str(exc).lower():
+                return {}
+            raise
+        tables = {
+            r[0]
+            for r in client.execute_sql(
+                "select table_name from information_schema.tables where table_schema = %s",
+                client.dataset_name,
+            )
+        }
+    return {
+        table: digest
+        for table, (digest, load_id) in kept.items()
+        if load_id in done and table in tables
+    }
 
 
 # scoring signals whose 匹配 is a number of days
@@ -210,15 +324,21 @@ def with_defaults(sheet: Sheet, result: SheetResult | None) -> SheetResult:
 
 
 def load_notes(warehouse: str | Path) -> list[str]:
-    """What the run summary says about the latest sheets load: files that match no sheet, and
-    the sheets taken from the defaults or left empty."""
+    """What the run summary says about the sheets as loaded: files that matched no sheet at the
+    latest load, and the sheets whose table holds their default or nothing (each sheet's newest
+    report row: that of the load that last read it)."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
             "select file, table_name, status, reason from raw_sheets.sheet_load_report "
-            "where _dlt_load_id = (select max(_dlt_load_id) from raw_sheets.sheet_load_report) "
+            "where status = 'unknown_file' and _dlt_load_id = "
+            "(select max(load_id) from raw_sheets._dlt_loads where status = 0) "
+            "union all "
+            "select file, table_name, status, reason from raw_sheets.sheet_load_report "
+            "where status <> 'unknown_file' "
+            "qualify _dlt_load_id = max(_dlt_load_id) over (partition by table_name) "
             "order by file, table_name"
         ).fetchall()
     except duckdb.CatalogException:
@@ -228,7 +348,7 @@ def load_notes(warehouse: str | Path) -> list[str]:
     notes = [f"sheets: {file} {reason}" for file, _, status, reason in rows
              if status == "unknown_file"]  # fmt: skip
     for status, what in (("default", "from the project's defaults"), ("absent", "empty")):
-        tables = [t for _, t, s, _ in rows if s == status]
+        tables = sorted(t for _, t, s, _ in rows if s == status)
         if tables:
             notes.append(f"sheets: no workbook for {', '.join(tables)}: {what}")
     if any(t == "org_reps" and s == "absent" for _, t, s, _ in rows):

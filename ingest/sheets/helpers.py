@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import re
@@ -187,6 +188,26 @@ def unknown_files(folder: Path, sheets: tuple[Sheet, ...]) -> list[str]:
         and not p.name.startswith(("~$", "."))
         and p.name not in known
     )
+
+
+def file_digest(path: Path) -> str:
+    """A hash of what a load reads from the file: its bytes, but of a workbook (.xlsx) only the
+    parts that hold its sheets, their cells and styles. Left out are the document properties
+    (``docProps/``: author, the time it was saved), which every save rewrites: a workbook saved
+    again, or written again by a program, with the same cells has the same digest."""
+    digest = hashlib.sha256()
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                for name in sorted(zf.namelist()):
+                    if not name.startswith("docProps/"):
+                        digest.update(name.encode() + b"\0")
+                        digest.update(zf.read(name))
+            return digest.hexdigest()
+        except zipfile.BadZipFile:
+            digest = hashlib.sha256()  # not a workbook: its bytes (openpyxl names the problem)
+    digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 UNCACHED_FORMULA = (

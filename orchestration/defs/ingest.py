@@ -18,7 +18,9 @@ dlt pipeline starts, and its tables are reported as they are (materialisation me
 ``load: unchanged``). The stamp is kept in ``ops.run_state`` once a load of every table of the
 source succeeded. A command-line run asks first (``unchanged_sources``) and leaves such a
 source out of its loads run altogether: no step, and no planned output, check or event per raw
-table.
+table. A full refresh (run tag ``salesops/full_refresh``) loads a source that reads only what
+changed since its last load (the sheets: ``ingest.pipelines.rereads``) whatever its stamp, and
+it reads everything.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -38,9 +40,11 @@ from ingest.pipelines import (
     make_pipeline,
     record_source_load,
     record_volumes,
+    rereads,
     settle_first_loads,
     source_from_config,
 )
+from orchestration.defs.transform import FULL_REFRESH_TAG
 from orchestration.resources import ROOT, SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
 from salesops import lake, runstate
@@ -207,8 +211,11 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         # taken before anything is read: what arrives meanwhile gives the next run another one
         # (the lake, Spark's raw layer, is not stamped: its tables are not the warehouse's)
         stamp = None if lake_dir else _run_stamp(context, src, cfg.sources[src])
+        # a full refresh reads whole a source that reads only what changed since its last load
+        # (the sheets): its stamp is not asked, nor what it kept of that load
+        reread = context.run.tags.get(FULL_REFRESH_TAG) == "true" and rereads(src)
         try:
-            if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
+            if stamp is not None and not reread and stamp == _last_stamp(cfg.warehouse, src):
                 context.log.info(f"{src} holds nothing new since its last load: not loaded")
                 _not_loaded(cfg, src, context.log.warning)
                 # what reads the tables in this run needs their outputs (else Dagster skips it)
@@ -234,7 +241,7 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             pipeline = make_pipeline(
                 src, cfg.warehouse, cfg.pipelines_dir, cfg.duckdb_settings, lake=lake_dir
             )
-            source = source_from_config(src, cfg.sources[src])
+            source = source_from_config(src, cfg.sources[src], reread=reread)
             # a table not landed yet is appended to, not merged into (the lake only appends)
             first = [] if lake_dir else append_first_loads(src, source, cfg.warehouse)
             if first:

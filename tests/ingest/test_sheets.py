@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
 from openpyxl import Workbook
 
 from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
-from ingest.sheets import load_notes, sheets_source
+from ingest.sheets import DEFAULTS_DIR, files_digest, load_notes, sheets_source
+from ingest.sheets.helpers import read_sheet
+from ingest.sheets.settings import SHEETS
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +32,10 @@ def _load(folder: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(tmp_path / "w.duckdb"))
 
 
-def _write(path: Path, sheet: str, rows: list[list]) -> None:
+def _write(path: Path, sheet: str, rows: list[list], saved_at: datetime | None = None) -> None:
     wb = Workbook()
+    if saved_at is not None:  # the time the workbook says it was saved (else now)
+        wb.properties.modified = saved_at
     ws = wb.active
     ws.title = sheet
     for row in rows:
@@ -181,6 +186,142 @@ def test_rerun_does_not_duplicate(demo_sheets, tmp_path):
     assert con.execute("select count(*) from raw_sheets.org_reps").fetchone()[0] == before
 
 
+# -- a load reads only the workbooks that changed ------------------------------------------------
+SHEET_TABLES = tuple(s.table for s in SHEETS)
+
+
+def _sheet_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, list[tuple]]]:
+    """Per sheet table: the load that wrote it and its rows (dlt's columns left out)."""
+    out = {}
+    for table in SHEET_TABLES:
+        columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = "
+            "'raw_sheets' and table_name = ? and not starts_with(column_name, '_dlt') "
+            "order by ordinal_position", [table]
+        ).fetchall()]  # fmt: skip
+        relation = f"raw_sheets.{table}"
+        load = con.execute(f"select max(_dlt_load_id) from {relation}").fetchone()[0]
+        rows = con.execute(f"select {', '.join(columns)} from {relation} order by all").fetchall()
+        out[table] = (load, rows)
+    return out
+
+
+def _latest_report(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute(
+        "select coalesce(table_name, file), status from raw_sheets.sheet_load_report "
+        "where _dlt_load_id = (select max(_dlt_load_id) from raw_sheets.sheet_load_report)"
+    ).fetchall())  # fmt: skip
+
+
+NEW_TARGETS = [["月份", "区域", "签约目标"], ["2026-12", "华东", 100], ["2026-12", "华南", 80]]
+NEW_ORG = [["员工编号", "姓名", "区域", "角色"], ["R900", "张三", "华东", "rep"]]
+
+
+def test_a_load_reads_only_the_sheets_whose_workbook_changed(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    first = _sheet_tables(_load(folder, tmp_path))
+    assert all(load is not None for load, _ in first.values())
+
+    _write(folder / "targets.xlsx", "月度目标", NEW_TARGETS)
+    con = _load(folder, tmp_path)
+    second = _sheet_tables(con)
+    # the changed sheet has a new load and the new content; the others kept load and rows
+    assert second["targets"][0] != first["targets"][0]
+    assert [r[:2] for r in second["targets"][1]] == [(date(2026, 12, 1), "华东"),
+                                                      (date(2026, 12, 1), "华南")]  # fmt: skip
+    assert {t: v for t, v in second.items() if t != "targets"} == {
+        t: v for t, v in first.items() if t != "targets"
+    }
+    assert _latest_report(con) == {"targets": "loaded"}
+    con.close()
+
+    # nothing changed (a workbook saved again, its cells the same): nothing read or written
+    stamp = files_digest({"dir": str(folder)})
+    before = (folder / "targets.xlsx").read_bytes()
+    _write(folder / "targets.xlsx", "月度目标", NEW_TARGETS, saved_at=datetime(2030, 1, 2))
+    assert (folder / "targets.xlsx").read_bytes() != before
+    assert files_digest({"dir": str(folder)}) == stamp
+    con = _load(folder, tmp_path)
+    assert _sheet_tables(con) == second
+    con.close()
+
+    # a workbook deleted is a change: its sheets go back to the default, or empty
+    (folder / "org.xlsx").unlink()
+    (folder / "dictionary.xlsx").unlink()
+    con = _load(folder, tmp_path)
+    third = _sheet_tables(con)
+    dictionary = ("dict_risk_words", "dict_competitors", "dict_effective_actions",
+                  "dict_filler_patterns")  # fmt: skip
+    assert _latest_report(con) == {
+        "org_reps": "absent", "dict_risk_words": "default", "dict_competitors": "absent",
+        "dict_effective_actions": "default", "dict_filler_patterns": "default",
+    }  # fmt: skip
+    assert third["org_reps"][1] == [] and third["dict_competitors"][1] == []
+    words = next(s for s in SHEETS if s.table == "dict_risk_words")
+    assert len(third["dict_risk_words"][1]) == len(read_sheet(DEFAULTS_DIR, words).rows)
+    assert all(third[t][0] not in (None, second[t][0]) for t in dictionary if third[t][1])
+    unchanged = [t for t in SHEET_TABLES if t != "org_reps" and t not in dictionary]
+    assert {t: third[t] for t in unchanged} == {t: second[t] for t in unchanged}
+    con.close()
+    notes = load_notes(tmp_path / "w.duckdb")
+    assert "sheets: no org sheet: the reps are the CRM users, their region unknown" in notes
+    assert "sheets: no workbook for dict_competitors, org_reps: empty" in notes
+
+    # a full refresh reads every sheet again
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.run(sheets_source(dir=str(folder), reread=True))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fourth = _sheet_tables(con)
+    assert set(_latest_report(con)) == set(SHEET_TABLES)
+    assert {t: v[1] for t, v in fourth.items()} == {t: v[1] for t, v in third.items()}
+    assert all(fourth[t][0] not in (None, third[t][0]) for t in SHEET_TABLES if fourth[t][1])
+    con.close()
+
+
+def test_a_failed_load_or_an_older_warehouse_reads_the_sheets_again(demo_sheets, tmp_path):
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    con = _load(folder, tmp_path)
+    first = _sheet_tables(con)
+    con.close()
+    shutil.copy(tmp_path / "w.duckdb", tmp_path / "backup.duckdb")
+
+    # the org changes and the targets workbook breaks: the load fails, nothing of it lands
+    _write(folder / "org.xlsx", "销售团队", NEW_ORG)
+    (folder / "targets.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(PipelineStepFailed):
+        _load(folder, tmp_path)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert _sheet_tables(con) == first
+    con.close()
+
+    # extracted but never loaded (the process stopped, its package dropped)
+    _write(folder / "targets.xlsx", "月度目标", NEW_TARGETS)
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.extract(sheets_source(dir=str(folder)))
+    pipeline.normalize()
+    pipeline.abort_packages()
+
+    # the next load reads both again and lands them; the rest stands
+    con = _load(folder, tmp_path)
+    after = _sheet_tables(con)
+    assert _latest_report(con) == {"org_reps": "loaded", "targets": "loaded"}
+    assert [r[:4] for r in after["org_reps"][1]] == [("R900", "张三", "华东", None)]
+    assert len(after["targets"][1]) == 2
+    rest = [t for t in SHEET_TABLES if t not in ("org_reps", "targets")]
+    assert {t: after[t] for t in rest} == {t: first[t] for t in rest}
+    con.close()
+
+    # the warehouse put back as it was after the first load (a backup), the pipeline's state
+    # on this machine kept: what changed since is read again
+    shutil.copy(tmp_path / "backup.duckdb", tmp_path / "w.duckdb")
+    con = _load(folder, tmp_path)
+    assert _latest_report(con) == {"org_reps": "loaded", "targets": "loaded"}
+    assert _sheet_tables(con)["org_reps"][1] == after["org_reps"][1]
+    con.close()
+
+
 # -- malformed workbooks: each names its problem and loses no good row ---------------------------
 def _targets(con) -> list[tuple]:
     return con.execute(
@@ -253,13 +394,18 @@ def test_an_empty_sheet_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
     assert _targets(con) == before
     assert _reason(con, "targets")[:2] == ("targets.xlsx", "月度目标")
     assert _reason(con, "targets")[5] == "the sheet is empty"
-    # the other workbooks loaded as usual
+    # only the changed workbook was read again: the others stand as the first load left them
     statuses = dict(con.execute(
         "select table_name, status from raw_sheets.sheet_load_report "
         "where loaded_at = (select max(loaded_at) from raw_sheets.sheet_load_report)"
     ).fetchall())  # fmt: skip
-    assert statuses.pop("targets") == "empty"
-    assert set(statuses.values()) == {"loaded"}
+    assert statuses == {"targets": "empty"}
+    newest = dict(con.execute(
+        "select table_name, status from raw_sheets.sheet_load_report "
+        "qualify loaded_at = max(loaded_at) over (partition by table_name)"
+    ).fetchall())  # fmt: skip
+    assert newest.pop("targets") == "empty"
+    assert set(newest.values()) == {"loaded"}
 
 
 def test_a_renamed_column_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
@@ -417,3 +563,16 @@ def test_a_date_cell_holding_excels_serial_number_reads_as_that_day():
     assert to_value(45000, "month") == date(2023, 3, 1)
     with pytest.raises(CellError, match="not a date"):
         to_value(12, "date")
+
+
+def test_a_sheet_loaded_without_its_report_is_read_again_by_the_next_load(demo_sheets, tmp_path):
+    """A load of some tables only (Dagster materialising a subset) without the report: the
+    digests are not kept, so the next load reads those sheets again and reports them."""
+    pipeline = make_pipeline("sheets", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+    pipeline.run(sheets_source(dir=str(demo_sheets)).with_resources("targets", "org_reps"))
+    con = _load(demo_sheets, tmp_path)
+    assert set(_latest_report(con)) == set(SHEET_TABLES)
+    con.close()
+    con = _load(demo_sheets, tmp_path)  # nothing changed since: nothing read, nothing reported
+    assert con.execute("select count(*) from raw_sheets.sheet_load_report").fetchone()[0] == 12
+    con.close()

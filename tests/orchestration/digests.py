@@ -8,8 +8,9 @@ import duckdb
 
 from tests.support.warehouse import data_columns, raw_tables
 
-# append-only load logs (one row per sheet per load, stamped): their last load is compared
-LOAD_LOGS = {"raw_sheets.sheet_load_report": "loaded_at"}
+# append-only load logs (a row per sheet each time a load reads it, stamped; a row per unknown
+# file each load): each sheet's (or file's) newest row, what its table holds, is compared
+LOAD_LOGS = {"raw_sheets.sheet_load_report": ("loaded_at", "coalesce(table_name, file)")}
 
 
 def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
@@ -23,11 +24,12 @@ def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
         out = {}
         for schema, table in raw_tables(con) + marts:
             columns = sorted(data_columns(con, schema, table))
-            stamp = LOAD_LOGS.get(f"{schema}.{table}")
+            log = LOAD_LOGS.get(f"{schema}.{table}")
             where = ""
-            if stamp:
+            if log:
+                stamp, key = log
                 columns.remove(stamp)
-                where = f'where "{stamp}" = (select max("{stamp}") from "{schema}"."{table}")'
+                where = f'qualify "{stamp}" = max("{stamp}") over (partition by {key})'
             floats = {
                 name
                 for name, kind in con.execute(
@@ -41,7 +43,7 @@ def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
             row = ", ".join(f'round("{c}", 9)' if c in floats else f'"{c}"' for c in columns)
             out[f"{schema}.{table}"] = con.execute(
                 f"select count(*), coalesce(sum(hash({row})::hugeint), 0)::varchar "
-                f'from "{schema}"."{table}" {where}'
+                f'from (select * from "{schema}"."{table}" {where}) as t'
             ).fetchone()
         return out
     finally:

@@ -360,3 +360,49 @@ def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
             assert query_file(warehouse, sql) == query_file(twin / "twin.duckdb", sql), model
             compared += 1
     assert compared >= 3
+
+
+def test_a_sheets_load_replaces_only_the_changed_sheets_and_a_full_refresh_reads_all(
+    tmp_path, monkeypatch
+):
+    """Through the run: a workbook whose cells changed is the only sheet read and replaced (the
+    other raw_sheets tables keep the load that wrote them); a full refresh reads every sheet,
+    its stamp unchanged."""
+    from devkit.demo.generate import generate
+    from orchestration.defs.ingest import ingest_assets
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    src = tmp_path / "sources"
+    generate(src, seed=21, scale="XS", as_of=AS_OF, anomaly_rate=0.0)
+    warehouse = tmp_path / "warehouse.duckdb"
+    config = write_config(tmp_path, warehouse, {"sheets": {"dir": str(src / "sheets")}}, AS_OF)
+    sheets = next(a for a in ingest_assets if a.node_def.name == "ingest_sheets")
+    keys = sorted(sheets.keys, key=str)
+    tables = ("org_reps", "targets", "stage_config", "settings", "legacy_visits")
+    newest = " union all ".join(
+        f"select '{t}', max(_dlt_load_id) from raw_sheets.{t}" for t in tables
+    )
+    first = runner.run(config, asset_keys=keys)
+    assert first.success, first.errors
+    before = dict(query_file(warehouse, newest))
+
+    workbook = openpyxl.load_workbook(src / "sheets" / "targets.xlsx")
+    sheet = workbook["月度目标"]
+    sheet.append(["2027-01", "华东", None, 1000, 800])
+    workbook.save(src / "sheets" / "targets.xlsx")
+    changed = runner.run(config, asset_keys=keys)
+    assert changed.success, changed.errors
+    after = dict(query_file(warehouse, newest))
+    assert after["targets"] != before["targets"]
+    assert {t: after[t] for t in tables if t != "targets"} == {
+        t: before[t] for t in tables if t != "targets"
+    }
+    assert query_file(
+        warehouse, "select count(*) from raw_sheets.targets where month = date '2027-01-01'"
+    ) == [(1,)]
+
+    full = runner.run(config, asset_keys=keys, full_refresh=True)
+    assert full.success, full.errors
+    again = dict(query_file(warehouse, newest))
+    assert all(again[t] != after[t] for t in tables)

@@ -1,4 +1,5 @@
--- One row per sheet per load: rows read, loaded and quarantined (read = loaded + quarantined).
+-- One row per sheet each time a load reads it (only sheets whose workbook changed): rows read,
+-- loaded and quarantined (read = loaded + quarantined).
 with
 
 source as (
