@@ -155,3 +155,22 @@
     {%- endif -%}
     array_join({{ collected }}, {{ delimiter_text }})
 {%- endmacro %}
+
+{#- On DuckDB an ordered string_agg sorts within each group, slowly when there are many groups
+  (fct_lead_scores' 160k leads: 2.0 s against 1.1 s for this). This one collects structs of the
+  order keys and the value and sorts each group's list, as spark__listagg does; null values are
+  left out, as string_agg leaves them out; ascending keys, as every caller here uses. #}
+{% macro duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if order_by_clause and not limit_num -%}
+        {%- set keys = order_by_clause | trim | replace('order by', '', 1) | trim -%}
+        {%- set fields = [] -%}
+        {%- for key in keys.split(',') -%}
+            {%- do fields.append('k' ~ loop.index ~ ' := ' ~ key | trim) -%}
+        {%- endfor -%}
+        array_to_string(list_transform(list_sort(
+            list(struct_pack({{ fields | join(', ') }}, v := {{ measure }}))
+            filter (where ({{ measure }}) is not null)), lambda x: x.v), {{ delimiter_text }})
+    {%- else -%}
+        {{ dbt_duckdb.duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) }}
+    {%- endif -%}
+{%- endmacro %}
