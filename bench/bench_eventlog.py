@@ -1,0 +1,127 @@
+"""Dagster's per-run event file with and without a disk sync per event (orchestration/eventlog.py).
+
+One asset with ``checks`` asset checks (200 by default, about a dbt build's tests), executed in
+process against a persistent instance (``DAGSTER_HOME`` in a temporary folder, SQLite, as the
+project's), in two fresh processes: Dagster's default (``synchronous=FULL`` on every file) and
+the project's rule (``relax_run_event_files``: the run's own event file without a sync per
+event). The two sides take turns, ``repeats`` processes each (a neighbour's load falls on both);
+the best time of each side is compared.
+``--disk-load`` keeps a writer syncing a file to the same disk meanwhile, as other work on a
+shared machine does: the case the rule is for.
+
+    python bench/bench_eventlog.py [checks] [repeats] [--disk-load]
+
+Prints one JSON object: seconds per side, the ratio relaxed ÷ default, and the events written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child(checks: int, relaxed: bool) -> dict[str, float]:
+    """In a process of its own: run the job once; its seconds and events."""
+    import dagster as dg
+
+    if relaxed:
+        from orchestration.eventlog import relax_run_event_files
+
+        relax_run_event_files()
+
+    specs = [dg.AssetCheckSpec(f"check_{i:03d}", asset="measured") for i in range(checks)]
+
+    @dg.multi_asset(specs=[dg.AssetSpec("measured")], check_specs=specs)
+    def measured():
+        yield dg.MaterializeResult(asset_key="measured")
+        for spec in specs:
+            yield dg.AssetCheckResult(asset_key="measured", check_name=spec.name, passed=True)
+
+    job = dg.define_asset_job("eventlog_bench", selection=[measured])
+    defs = dg.Definitions(assets=[measured], jobs=[job])
+    resolved = defs.resolve_job_def("eventlog_bench")
+    with dg.DagsterInstance.get() as instance:
+        started = time.perf_counter()
+        result = resolved.execute_in_process(instance=instance, raise_on_error=True)
+        seconds = time.perf_counter() - started
+        return {"seconds": seconds, "events": len(instance.all_logs(result.run_id))}
+
+
+def disk_writer(folder: Path, stop: threading.Event) -> None:
+    """Write and sync 1 MB at a time until ``stop``: a neighbour keeping the disk busy."""
+    block = os.urandom(1 << 20)
+    path = folder / "neighbour.bin"
+    with open(path, "wb") as fh:
+        while not stop.is_set():
+            fh.write(block)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if fh.tell() > 256 << 20:
+                fh.seek(0)
+    path.unlink(missing_ok=True)
+
+
+def side(checks: int, relaxed: bool, work: Path) -> dict[str, float]:
+    home = work / ("relaxed" if relaxed else "default")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    code = (
+        "import json, sys; sys.path.insert(0, 'bench'); import bench_eventlog as b; "
+        f"print(json.dumps(b.child({checks}, {relaxed})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    checks = int(args[0]) if args else 200
+    repeats = int(args[1]) if len(args) > 1 else 3
+    with tempfile.TemporaryDirectory(prefix="bench-eventlog-", dir=ROOT / "build") as tmp:
+        work = Path(tmp)
+        stop = threading.Event()
+        writer = None
+        if "--disk-load" in sys.argv:
+            writer = threading.Thread(target=disk_writer, args=(work, stop), daemon=True)
+            writer.start()
+        try:
+            runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+            for _ in range(repeats):
+                for relaxed in (False, True):
+                    runs[relaxed].append(side(checks, relaxed, work))
+            default = min(runs[False], key=lambda r: r["seconds"])
+            relaxed = min(runs[True], key=lambda r: r["seconds"])
+        finally:
+            stop.set()
+            if writer is not None:
+                writer.join()
+    print(
+        json.dumps(
+            {
+                "checks": checks,
+                "repeats": repeats,
+                "disk_load": writer is not None,
+                "events_per_run": relaxed["events"],
+                "default_seconds": round(default["seconds"], 2),
+                "relaxed_seconds": round(relaxed["seconds"], 2),
+                "relaxed_over_default": round(relaxed["seconds"] / default["seconds"], 3),
+                "default_all": [round(r["seconds"], 2) for r in runs[False]],
+                "relaxed_all": [round(r["seconds"], 2) for r in runs[True]],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
