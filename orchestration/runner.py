@@ -451,6 +451,10 @@ def run(
                         )
                     )
                     tags = {}  # the stamps are the loads run's, the plan the build's
+            # read while the warehouse is still this run's: a run waiting for it in another
+            # thread opens it to write, which DuckDB refuses while this process reads it
+            last = results[-1].run_id if results else run_id
+            note = build_note(cfg.warehouse, last, *(r.run_id for r in results))
     except WaitTimeout as exc:
         echo(str(exc))
         return RunOutcome(
@@ -474,7 +478,7 @@ def run(
             f"{key}: skipped: an asset it reads was not reported by the step that builds it"
             for key in outcome.skipped_steps
         )
-    outcome.build_note = build_note(cfg.warehouse, outcome.run_id, *(r.run_id for r in results))
+    outcome.build_note = note
     if outcome.failed_sources:
         outcome.success = False
         outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
