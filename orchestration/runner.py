@@ -4,11 +4,16 @@ The same definitions that ``dagster dev`` serves run here through ``execute_in_p
 command-line run and a scheduled run share every code path. The full Dagster event log goes
 to the instance (``DAGSTER_HOME`` when set, else one in memory), and the progress, one line per
 step, is read back from it as the run stores it. A plain run is two Dagster runs: the loads,
-then the rest, which leaves out dbt and its checks when the loads brought nothing new since the
-last build (a run that holds them writes an event for every model and check, planned and
-unchanged, before and after it finds so). The loads leave out each source whose stamp says it
-holds nothing new since its last load (``ingest.stamps``), for the same reason: a run with
-nothing new anywhere launches no Dagster run at all.
+then the rest. Between the two the build is decided, once (``transform.decide``, from the
+tables dbt reads, read then): the rest leaves out dbt and its checks when the loads brought
+nothing new since the last build, and, when what they brought reaches only some models, every
+other model and its dbt tests (a run that holds them writes an event for every model and
+check, planned and unchanged, before and after it finds so; the GX suites run as they would).
+The plan goes to the dbt step through a run tag (``transform.PLAN_TAG``), which takes it
+instead of deciding again: this process holds the warehouse's lock from the loads to the end
+of the build. The loads leave out each source whose stamp says it holds nothing new since its
+last load (``ingest.stamps``), for the same reason: a run with nothing new anywhere launches no
+Dagster run at all.
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -413,17 +418,20 @@ def run(
                     keys, unchanged = _unless_unchanged(cfg, keys, run_id, echo, tags)
                     if not keys:
                         continue
-                if number > 0:  # the loads are done: does the rest have anything to build?
+                checks = None  # those of the assets run
+                if number > 0:  # the loads are done: what has the rest to build?
                     if results and not results[-1].success:  # what reads a failed step does not run
                         break
-                    # the build's decision is recorded as the loads run's (this run's, if none)
-                    keys = _unless_nothing_new(
-                        cfg, keys, results[-1].run_id if results else run_id, echo
-                    )
-                    if not keys:
-                        break
+                    # decided once, here: a decision to build nothing is recorded as the loads
+                    # run's (this run's, if none); a plan to build goes to the next run's step
+                    loads_run_id = results[-1].run_id if results else run_id
                     if results:
                         run_id = str(uuid.uuid4())
+                    keys, left = _unless_nothing_new(cfg, keys, loads_run_id, run_id, echo, tags)
+                    if not keys:
+                        break
+                    if left:
+                        keys, checks = _narrowed(job, keys, left)
                     _release_memory()
                 with (
                     pool_watch(instance, run_id, echo),
@@ -431,10 +439,22 @@ def run(
                 ):
                     results.append(
                         _execute(
-                            job, instance, run_id, keys, config_path, full_refresh, partitions, tags
+                            job,
+                            instance,
+                            run_id,
+                            keys,
+                            config_path,
+                            full_refresh,
+                            partitions,
+                            tags,
+                            checks,
                         )
                     )
-                    tags = {}  # the stamps are the loads run's
+                    tags = {}  # the stamps are the loads run's, the plan the build's
+            # read while the warehouse is still this run's: a run waiting for it in another
+            # thread opens it to write, which DuckDB refuses while this process reads it
+            last = results[-1].run_id if results else run_id
+            note = build_note(cfg.warehouse, last, *(r.run_id for r in results))
     except WaitTimeout as exc:
         echo(str(exc))
         return RunOutcome(
@@ -458,7 +478,7 @@ def run(
             f"{key}: skipped: an asset it reads was not reported by the step that builds it"
             for key in outcome.skipped_steps
         )
-    outcome.build_note = build_note(cfg.warehouse, outcome.run_id, *(r.run_id for r in results))
+    outcome.build_note = note
     if outcome.failed_sources:
         outcome.success = False
         outcome.errors[:0] = [f"ingest_{s}: {e}" for s, e in outcome.failed_sources.items()]
@@ -519,31 +539,87 @@ def _unless_unchanged(
 
 
 def _unless_nothing_new(
-    cfg, keys: list[dg.AssetKey], loads_run_id: str, echo: Callable[[str], None]
-) -> list[dg.AssetKey]:
-    """``keys`` (what follows the loads), without the dbt models and their checks when a build
-    of them would find nothing new since the last one (``transform.nothing_new``: its decision
-    is recorded as the loads run's): a run that holds them records a planned output for every
-    model and check before it starts, and reports every model unchanged."""
-    from orchestration.defs.transform import dbt_models, nothing_new
+    cfg,
+    keys: list[dg.AssetKey],
+    loads_run_id: str,
+    run_id: str,
+    echo: Callable[[str], None],
+    tags: dict[str, str],
+) -> tuple[list[dg.AssetKey], set[dg.AssetKey]]:
+    """``keys`` (what follows the loads, to run as ``run_id``) as the build is decided, once,
+    now (``transform.decide``), and the dbt models left out. Without the dbt models and their
+    checks when a build of them would find nothing new since the last one (the decision is
+    recorded as the loads run's): a run that holds them records a planned output for every
+    model and check before it starts, and reports every model unchanged. Without the models
+    nothing that changed reaches when only some are, nor their dbt tests: they stand as built,
+    and a run that holds them plans and reports each. The plan goes into ``tags``: the dbt step
+    takes it instead of reading every table dbt reads again (and it keeps the whole
+    selection's key, so the next run compares against the whole)."""
+    from orchestration.defs.transform import PLAN_TAG, dbt_models, decide
 
     models = [k for k in keys if k in dbt_models.keys]
     if not models:
-        return keys
-    why = nothing_new(cfg, models, loads_run_id)
-    if why is None:
-        return keys
-    echo(f"dbt not launched: {why}")
-    return [k for k in keys if k not in dbt_models.keys]
+        return keys, set()
+    plan = decide(cfg, models, loads_run_id, run_id)
+    if plan is None:  # a full build is due: the step decides
+        return keys, set()
+    if plan["skip"]:
+        echo(f"dbt not launched: {plan['skip']}")
+        return [k for k in keys if k not in dbt_models.keys], set()
+    tags[PLAN_TAG] = run_id
+    if plan.get("reached") is None:
+        return keys, set()
+    # the models whose configuration sheet changed are among those reached; kept all the same
+    wanted = set(plan["reached"]) | set(plan["refresh"])
+    left = {k for k in models if k.path[-1] not in wanted}
+    echo(
+        f"dbt builds the {len(plan['only'])} models reached by what changed; "
+        f"{len(plan['unchanged'])} stand as built"
+    )
+    return [k for k in keys if k not in left], left
 
 
-def _execute(job, instance, run_id, asset_keys, config_path, full_refresh, partitions, tags=None):
+def _narrowed(
+    job, keys: list[dg.AssetKey], left: set[dg.AssetKey]
+) -> tuple[list[dg.AssetKey], set[dg.AssetCheckKey]]:
+    """A run of ``keys`` whose dbt models ``left`` are left out: its assets, and the checks a
+    run of both would hold but the dbt tests of the models left out. The GX suites run as
+    they would: one that blocks makes what reads its model wait for it (the BI hand-off does
+    not publish past it). A model left out whose blocking suite a model of the run reads would
+    split the dbt step in two around that suite: it stays in the run (reported unchanged, as
+    the dbt step reports it) without its dbt tests, and so do those it reads alike."""
+    from orchestration.defs.transform import dbt_models
+
+    graph = job.asset_layer.asset_graph
+    checks = {check for check in graph.asset_check_keys if check.asset_key in set(keys) | left}
+    checks -= {check for check in dbt_models.check_keys if check.asset_key in left}
+    blocked = {check.asset_key for check in checks if graph.get(check).blocking}
+    kept = set(keys)
+    while back := {
+        parent
+        for key in kept
+        if key in dbt_models.keys
+        for parent in graph.get(key).parent_keys
+        if parent in left and parent in blocked and parent not in kept
+    }:
+        kept |= back
+    return [k for k in [*keys, *left] if k in kept], checks
+
+
+def _execute(
+    job, instance, run_id, asset_keys, config_path, full_refresh, partitions, tags=None, checks=None
+):
+    """Run ``asset_keys`` as run ``run_id``, with their checks or (a set) ``checks``."""
     from orchestration.defs.transform import BACKFILL_FROM_TAG, BACKFILL_TO_TAG, FULL_REFRESH_TAG
 
+    selection: dict = {"asset_selection": list(asset_keys)}
+    if checks is not None:
+        job = job.get_subset(asset_selection=set(asset_keys), asset_check_selection=checks)
+        selection = {}
     return job.execute_in_process(
         instance=instance,
         run_id=run_id,
-        asset_selection=list(asset_keys),
+        **selection,
         raise_on_error=False,
         # progress is printed from the event log (progress_watch), not by Dagster's console
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},

@@ -18,16 +18,20 @@ The manifest is prepared at install (``make``) and, under ``dagster dev``, by
 A run with nothing new builds nothing: when the tables dbt reads hold what they held at the
 last build (``salesops.runstate``: rows, newest load, content), with the same dbt vars (the
 as-of day), the same dbt project files and the same models selected, dbt does not run (the
-models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). The
-command-line runner asks the same after its loads (``nothing_new``) and then does not launch
-this op at all. When something is new and the last build was of the same vars, as-of day,
-project and models, only the models reached by what changed (their sources' descendants, the
-models missing from the warehouse, those reading the clock or querying the warehouse as they
-build) are built and tested; the rest
-stand as built and are reported unchanged. When a
-configuration sheet an incremental model reads (keywords, stages, the org) changed since the
-last build, those models are rebuilt from all history in the same build: their rows were
-classified by the old version.
+models are reported unchanged), nor do the checks; the run says so (``ops.run_state``). When
+something is new and the last build was of the same vars, as-of day, project and models, only
+the models reached by what changed (their sources' descendants, the models missing from the
+warehouse, those reading the clock or querying the warehouse as they build) are built and
+tested; the rest stand as built and are reported unchanged. When a configuration sheet an
+incremental model reads (keywords, stages, the org) changed since the last build, those models
+are rebuilt from all history in the same build: their rows were classified by the old version.
+
+The command-line runner decides this once, after its loads (``decide``): it does not launch
+this op at all when nothing is new, and otherwise launches it with only the models reached,
+the plan kept in ``ops.run_state`` for the run tagged ``PLAN_TAG``. The op takes that plan
+instead of reading every table dbt reads again, and saves the state the plan holds: the key of
+the whole selection, so that the next run, whole again, compares against it. A run launched
+otherwise (the Dagster UI, a schedule, a re-execution) decides in the op, as it starts.
 """
 
 import graphlib
@@ -98,9 +102,15 @@ def _parse_name(variables: dict[str, str], warehouse: Path) -> str:
     return f"parse-{hashlib.sha1(key).hexdigest()[:12]}.msgpack"
 
 
-# ops.run_state keys: what the last build started from; what the last run decided
+# ops.run_state keys: what the last build started from; what the last run decided; the plan
+# a command-line run decided for its build before launching it (``decide``)
 BUILD_STATE = "dbt_build"
 DECISION_STATE = "last_decision"
+HANDED_PLAN = "handed_plan"
+# run tag: the id of the run the plan kept under HANDED_PLAN is for, so that its dbt step takes
+# that plan instead of reading every table dbt reads again; a run re-executed from it (a new
+# run id, the tags copied) decides for itself
+PLAN_TAG = "salesops/build_plan"
 
 
 def _manifest() -> dict[str, Any]:
@@ -257,9 +267,12 @@ def _plan(
     if before.get("key") == key and cfg.engine == "duckdb":
         # the rest read what they read at the last build, as of the same day: as they stand
         lost = {name for name, relation in built.items() if relation in missing}
-        reached = reached_models(manifest, set(changed), lost, variables) & set(built)
-        if reached < set(built):
-            plan["only"] = reached
+        reached = reached_models(manifest, set(changed), lost, variables) & selected
+        if reached & set(built) < set(built):
+            plan["only"] = reached & set(built)
+            plan["unchanged"] = sorted(set(built) - reached)
+            # with the ephemeral models reached: a run may leave out every other model
+            plan["reached"] = reached
     return plan
 
 
@@ -325,19 +338,79 @@ def full_build_due(cfg, now: datetime) -> bool:
     return last is not None and last <= now - timedelta(days=cfg.models_full_every_days)
 
 
-def nothing_new(cfg, selected_keys, run_id: str) -> str | None:
-    """Why a plain build of ``selected_keys`` (dbt models) would build nothing now (nothing new
-    since the last build, the last full build not due), recorded as run ``run_id``'s decision;
-    None when it would build. A run that loads first asks this before it launches dbt at all
-    (``orchestration.runner``): the build it leaves out would only report every model
-    unchanged."""
+def decide(cfg, selected_keys, loads_run_id: str, run_id: str) -> dict[str, Any] | None:
+    """What a plain build of ``selected_keys`` (dbt models) would do now, decided once by a run
+    that loads first (``orchestration.runner``), after its loads and before it launches the
+    rest as run ``run_id``: None when the last full build is due (the step decides then);
+    else the plan, whose ``skip`` says why nothing would be built (recorded as run
+    ``loads_run_id``'s decision: the build is not launched at all, it would only report every
+    model unchanged). A plan that builds is kept for run ``run_id``'s dbt step (``PLAN_TAG``),
+    which takes it instead of reading every table dbt reads again; its ``reached`` models
+    (None: every model) are all the run needs to hold, and the state it saves keeps the key of
+    ``selected_keys``, so the next run compares against the whole selection."""
     if full_build_due(cfg, datetime.now(UTC)):
         return None
     variables = dbt_vars(cfg.as_of, cfg.timezone)
     plan = _plan(selected_keys, run_id, cfg, variables, full=False, backfill=False)
     if plan["skip"]:
-        _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
-    return plan["skip"]
+        _record(cfg, {"run_id": loads_run_id, "built": False, "note": plan["skip"]})
+        return plan
+    handed = {
+        **plan,
+        "run_id": run_id,
+        "loads_run_id": loads_run_id,
+        "made_at": datetime.now(UTC).isoformat(),
+        "only": None if plan["only"] is None else sorted(plan["only"]),
+        "reached": None if plan.get("reached") is None else sorted(plan["reached"]),
+    }
+    con = duckdb.connect(str(cfg.warehouse))
+    try:
+        runstate.write(con, HANDED_PLAN, handed)
+    finally:
+        con.close()
+    return plan
+
+
+def _handed_plan(context, cfg) -> dict[str, Any] | None:
+    """The plan this run was launched with (``decide``), when nothing can have written the
+    warehouse since it was made: the command-line runner holds the warehouse's lock from its
+    loads to the end of the build, and no other run of this instance (one the Dagster daemon
+    launched, say) was under way or ended since. None: the step decides itself."""
+    run_id = context.run.run_id
+    if context.run.tags.get(PLAN_TAG) != run_id:
+        return None
+    con = duckdb.connect(str(cfg.warehouse))
+    try:
+        plan = runstate.read(con, HANDED_PLAN)
+    finally:
+        con.close()
+    if not plan or plan.get("run_id") != run_id:
+        return None
+    ours = {run_id, plan.get("loads_run_id")}
+    made = datetime.fromisoformat(plan["made_at"])
+    instance = context.instance
+    others = [
+        run.run_id
+        for run in [
+            *instance.get_runs(filters=dg.RunsFilter(updated_after=made)),
+            *instance.get_runs(
+                filters=dg.RunsFilter(
+                    statuses=[
+                        dg.DagsterRunStatus.STARTING,
+                        dg.DagsterRunStatus.STARTED,
+                        dg.DagsterRunStatus.CANCELING,
+                    ]
+                )
+            ),
+        ]
+        if run.run_id not in ours
+    ]
+    if others:
+        context.log.info(
+            f"run {others[0]} ran since this build was planned: deciding again from the tables"
+        )
+        return None
+    return {**plan, "only": None if plan["only"] is None else set(plan["only"])}
 
 
 def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str) -> Iterator[Any]:
@@ -369,7 +442,15 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         )
         full = True
     run_id = context.run.run_id
-    plan = _plan(context.selected_asset_keys, run_id, cfg, variables, full, bool(extra))
+    handed = None if full or extra else _handed_plan(context, cfg)
+    if handed is not None:
+        plan = handed
+        context.log.info(
+            "the build as planned when this run was launched (the tables dbt reads, read then): "
+            f"{plan.get('why') or 'every model built'}"
+        )
+    else:
+        plan = _plan(context.selected_asset_keys, run_id, cfg, variables, full, bool(extra))
     if plan["skip"]:
         context.log.info(plan["skip"])
         _record(cfg, {"run_id": run_id, "built": False, "note": plan["skip"]})
@@ -391,15 +472,16 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         args.append("--full-refresh")
     only = plan["only"]
     if only is not None:
-        # the models nothing reads changed for stand as built, and so do their tests
+        # the models nothing reads changed for stand as built, and so do their tests (a run
+        # launched with the plan holds none of them: nothing to report)
         models = {key.path[-1]: key for key in context.selected_asset_keys}
-        unchanged = sorted(set(_relations(_manifest(), set(models))) - only)
+        unchanged = plan["unchanged"]
         context.log.info(
             f"building the {len(only)} models reached by what changed; {len(unchanged)} "
             "read nothing that changed since the last build and stand as built"
         )
         args += ["--exclude", " ".join(unchanged)]
-        for key in _in_build_order(models[name] for name in unchanged):
+        for key in _in_build_order(models[name] for name in unchanged if name in models):
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={"build": "unchanged: nothing it reads changed since the last build"},
@@ -439,11 +521,10 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
     note += f" ({plan['why']})" if plan.get("why") else ""
     if refresh:
         note += f"; rebuilt from all history after a sheet they read changed: {', '.join(refresh)}"
-    _record(
-        cfg,
-        {"run_id": run_id, "built": True, "refreshed": sorted(refresh), "note": note},
-        None if extra else plan["state"],
-    )
+    decision = {"run_id": run_id, "built": True, "refreshed": sorted(refresh), "note": note}
+    # planned when the run was launched (the tables read once), or by this step
+    decision["planned"] = "at launch" if handed is not None else "by the build"
+    _record(cfg, decision, None if extra else plan["state"])
     if full or last_full_build(cfg.warehouse) is None:
         save_full_build(cfg.warehouse, now)
 

@@ -95,3 +95,46 @@ def test_scheduled_runs_select_only_configured_sources(tmp_path):
     assert "u8/so_somain" in keys
     assert not any(k.startswith(("crm/", "wecom/", "sheets/")) for k in keys)
     assert not keys & {"warehouse_bi", "bi_site", "morning_report"}
+
+
+def test_a_run_of_the_models_reached_keeps_one_dbt_step_the_suites_and_the_bi_hand_off(
+    monkeypatch,
+):
+    """What a command-line run launches after its loads when only a U8 table changed: the
+    models reached and the BI hand-off, in one dbt step; the dbt tests of the models left out
+    are not in it, every GX suite is, and the hand-off waits for the suites (one that blocks
+    still keeps it from publishing)."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from orchestration.defs.ingest import ingest_assets
+    from orchestration.defs.quality import SPECS
+    from orchestration.defs.transform import _manifest, dbt_models, reached_models
+    from orchestration.runner import JOB_NAME, _narrowed
+
+    monkeypatch.setenv("SALESOPS_CONFIG", "salesops.yml")  # read when a run starts, not here
+    job = defs.resolve_job_def(JOB_NAME)
+    loading = {key for assets in ingest_assets for key in assets.keys}
+    rest = [key for key in job.asset_layer.selected_asset_keys if key not in loading]
+    reached = reached_models(_manifest(), {"raw_u8.so_somain"}, set(), {"as_of": "2026-11-20"})
+    left = {key for key in rest if key in dbt_models.keys and key.path[-1] not in reached}
+    assert dg.AssetKey("fct_identity_links") in left
+    keys, checks = _narrowed(job, [key for key in rest if key not in left], left)
+
+    kept = set(keys) & left  # left out, but a blocking suite on them is read by the run
+    blocking = {spec.asset_key for _, spec in SPECS.values() if spec.blocking}
+    assert kept <= blocking and dg.AssetKey("fct_identity_links") not in keys
+    assert not {c for c in checks if c.asset_key in left and c in dbt_models.check_keys}
+    assert {c.name for c in checks} >= set(SPECS)
+    plan = create_execution_plan(
+        job.get_subset(asset_selection=set(keys), asset_check_selection=checks)
+    )
+    upstream = {
+        step.key: {
+            handle.step_key
+            for step_input in step.step_inputs
+            for handle in step_input.get_step_output_handle_dependencies()
+        }
+        for step in plan.steps
+    }
+    assert set(upstream) == {"dbt_models", "gx_checks", "warehouse_bi", "bi_site", "morning_report"}
+    assert upstream["warehouse_bi"] == {"dbt_models", "gx_checks"}

@@ -285,14 +285,35 @@ def test_the_crm_api_is_loaded_only_when_the_org_changed(tmp_path, monkeypatch):
     assert landed["deleted"][0][1] is True
 
 
+def run_events(run_id: str, kind: dg.DagsterEventType) -> list[dg.DagsterEvent]:
+    return [e.dagster_event for e in dg.DagsterInstance.get().all_logs(run_id, of_type=kind)]
+
+
+def checks_of(run_id: str, kind: dg.DagsterEventType) -> set[tuple[str, str]]:
+    """(model, check) of every check event of ``kind`` run ``run_id`` holds."""
+    return {
+        (e.event_specific_data.asset_key.path[-1], e.event_specific_data.check_name)
+        for e in run_events(run_id, kind)
+    }
+
+
 def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
     clean_org_run, tmp_path, monkeypatch
 ):
-    """Only U8 changed since the last build (an order edited), same as-of day and models: dbt
-    builds the models that read U8's tables (and those reading the clock or querying the
-    warehouse as they build), the rest are reported unchanged and hold what a build from all
-    history gives."""
-    from orchestration.defs.transform import _manifest, _relations, reached_models
+    """Only U8 changed since the last build (an order edited), same as-of day and models: the
+    build is decided once, before the run that follows the loads is launched, and that run
+    holds only the models reached by what changed (and those reading the clock or querying the
+    warehouse as they build), with their dbt tests: the rest stand as built, not in the run at
+    all, and hold what a build from all history gives. The GX suites run as they would. The
+    next run, with nothing new, builds nothing: the build's key is the whole selection's."""
+    from orchestration.defs.quality import SPECS
+    from orchestration.defs.transform import (
+        DECISION_STATE,
+        HANDED_PLAN,
+        _manifest,
+        _relations,
+        reached_models,
+    )
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
@@ -310,26 +331,65 @@ def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
     models = set(_relations(manifest))
     reached = reached_models(manifest, {"raw_u8.so_somain"}, set(), {"as_of": AS_OF.isoformat()})
     assert "fct_identity_links" not in reached and len(reached & models) < len(models)
+    # the models a GX suite that blocks guards: one of them read by a model of the run stays
+    # in it, reported unchanged (else the dbt step would be split in two around the suite)
+    blocking = {spec.asset_key.path[-1] for _, spec in SPECS.values() if spec.blocking}
+    lines: list[str] = []
     with served_sources(clean_org_run.sources, AS_OF, crm="export") as sections:
         sections = {**sections, "u8": {"url": f"sqlite:///{u8_db}"}}
         config = org_config(tmp_path, warehouse, sections, sheets)
-        day = runner.run(config, exclude_groups=("bi",))
+        day = runner.run(config, exclude_groups=("bi",), echo=lines.append)
         assert day.success, day.errors
         assert sorted(day.unchanged_sources) == ["crm", "sheets", "wecom"]
         assert day.build_note and " models reached by what changed" in day.build_note
+        (decision,) = (
+            json.loads(v)
+            for (v,) in query_file(
+                warehouse, "select value from ops.run_state where key = ?", (DECISION_STATE,)
+            )
+        )
+        (plan,) = (
+            json.loads(v)
+            for (v,) in query_file(
+                warehouse, "select value from ops.run_state where key = ?", (HANDED_PLAN,)
+            )
+        )
+        # decided once: the dbt step took the plan made before its run, it did not read every
+        # table dbt reads again
+        assert plan["run_id"] == day.run_id and decision["run_id"] == day.run_id
+        assert decision["planned"] == "at launch", decision
+        assert any(line.startswith("dbt builds the ") for line in lines), lines
         said = {}
-        for entry in dg.DagsterInstance.get().all_logs(
-            day.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-        ):
-            event = entry.dagster_event
+        for event in run_events(day.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION):
             build = event.event_specific_data.materialization.metadata.get("build")
             said[event.asset_key.path[-1]] = build.value if build else "built"
+        planned = {
+            e.asset_key.path[-1]
+            for e in run_events(day.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+        }
         built = {m for m in models if said.get(m) == "built"}
-        unchanged = {m for m in models if str(said.get(m)).startswith("unchanged")}
-        assert built and unchanged and built | unchanged == models
+        unchanged = models - built
+        assert built == set(plan["only"]) and built <= reached
         # fct_stage_history reads the source contract as it builds: always built
         assert {"stg_u8__sales_orders", "fct_activities", "fct_stage_history"} <= built
         assert {"dim_customer", "fct_identity_links", "rpt_identity_match"} <= unchanged
+        # the models nothing reached are not in the run: no planned output, no event
+        kept = {m for m in models & planned if m not in built}
+        assert kept <= blocking and {m for m in models if m in said} == built | kept
+        assert "fct_identity_links" not in planned and "rpt_identity_match" not in planned
+        # nor are their dbt tests, planned or evaluated; the GX suites run as they would
+        ran = checks_of(day.run_id, dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+        ran |= checks_of(day.run_id, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        assert {c for m, c in ran if m in unchanged and not c.startswith("gx_")} == set()
+        assert {(m, c) for m, c in ran if m in built and not c.startswith("gx_")}
+        assert {f"gx_{name}" for name, _ in SPECS.values()} <= {c for _, c in ran}
+
+        # nothing new since: no load, no build, no Dagster run (the key is the whole selection's)
+        runs = len(dg.DagsterInstance.get().get_run_records())
+        quiet = runner.run(config, exclude_groups=("bi",))
+        assert quiet.success, quiet.errors
+        assert quiet.build_note and quiet.build_note.startswith("nothing new"), quiet.build_note
+        assert len(dg.DagsterInstance.get().get_run_records()) == runs
 
         twin = tmp_path / "twin"
         twin.mkdir()
