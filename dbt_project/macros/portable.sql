@@ -169,7 +169,8 @@
         {%- endfor -%}
         array_to_string(list_transform(list_sort(
             list(struct_pack({{ fields | join(', ') }}, v := {{ measure }}))
-            filter (where ({{ measure }}) is not null)), lambda x: x.v), {{ delimiter_text }})
+            filter (where ({{ measure }}) is not null)),
+            lambda x: struct_extract(x, 'v')), {{ delimiter_text }})
     {%- else -%}
         {{ dbt_duckdb.duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) }}
     {%- endif -%}
