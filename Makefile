@@ -25,10 +25,10 @@ demo: setup
 test: setup browser server lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
+# sqlfluff compiles the models as for a first build, whatever warehouse the shell points dbt at
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@# compiled as for a first build, whatever warehouse the shell points dbt at
 	env -u SALESOPS_WAREHOUSE $(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
 unit: $(MANIFEST)
