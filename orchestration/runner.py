@@ -427,7 +427,7 @@ def run(
                     loads_run_id = results[-1].run_id if results else run_id
                     if results:
                         run_id = str(uuid.uuid4())
-                    keys, left = _unless_nothing_new(cfg, keys, loads_run_id, run_id, echo, tags)
+                    keys, left = _decide_build(cfg, keys, loads_run_id, run_id, echo, tags)
                     if not keys:
                         break
                     if left:
@@ -502,7 +502,7 @@ def _release_memory() -> None:
 
 def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.AssetKey]]:
     """The Dagster runs a run is made of: the loads first, then the rest, launched only when
-    the loads left something to build (``_unless_nothing_new``). A run with nothing to load, a
+    the loads left something to build (``_decide_build``). A run with nothing to load, a
     full refresh and a backfill (``whole``) are one run."""
     from orchestration.defs.ingest import ingest_assets
 
@@ -538,7 +538,7 @@ def _unless_unchanged(
     return [k for k in keys if k not in left], quiet
 
 
-def _unless_nothing_new(
+def _decide_build(
     cfg,
     keys: list[dg.AssetKey],
     loads_run_id: str,
