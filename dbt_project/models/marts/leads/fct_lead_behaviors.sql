@@ -283,19 +283,30 @@ lead_messages as (
         or direct_messages.sender_id <> lead_contacts.external_userid
 ),
 
-next_inbound as (
+-- each rep's message and the first message from the lead strictly after it: the lead's messages
+-- in time order, a message from the lead placed before a rep's sent at the same instant, so the
+-- rows after a rep's message hold exactly the later ones (a join of every message to every
+-- later one grew with the square of a conversation's length)
+answers as (
     select
-        outbound.lead_id,
-        outbound.sent_at,
-        min(inbound.sent_at) as answered_at
-    from lead_messages as outbound
-    left join lead_messages as inbound
-        on
-            outbound.lead_id = inbound.lead_id
-            and inbound.is_inbound
-            and outbound.sent_at < inbound.sent_at
-    where not outbound.is_inbound
-    group by outbound.lead_id, outbound.sent_at
+        lead_id,
+        sent_at,
+        is_inbound,
+        min(case when is_inbound then sent_at end) over (
+            partition by lead_id
+            order by sent_at desc, case when is_inbound then 1 else 0 end
+            rows between unbounded preceding and 1 preceding
+        ) as answered_at
+    from lead_messages
+),
+
+next_inbound as (
+    select distinct
+        lead_id,
+        sent_at,
+        answered_at
+    from answers
+    where not is_inbound
 ),
 
 by_lead_field as (
@@ -389,17 +400,30 @@ unioned as (
     select * from unanswered
 ),
 
-numbered as (
+-- the earliest of each signal first (a lead's every message is a signal), then the earliest
+-- signal of each behavior among those
+earliest as (
     select
-        unioned.*,
-        -- ties in time go by signal and points: one answer, whichever leads a run derives
-        row_number() over (
-            partition by unioned.lead_id, unioned.behavior
-            order by unioned.occurred_at, unioned.signal_type, unioned.points
-        ) as occurrence_no
+        unioned.lead_id,
+        unioned.behavior,
+        unioned.signal_type,
+        unioned.points,
+        min(unioned.occurred_at) as occurred_at
     from unioned
     inner join live_leads on unioned.lead_id = live_leads.lead_id
     where unioned.occurred_at <= {{ as_of_end() }}
+    group by unioned.lead_id, unioned.behavior, unioned.signal_type, unioned.points
+),
+
+numbered as (
+    select
+        earliest.*,
+        -- ties in time go by signal and points: one answer, whichever leads a run derives
+        row_number() over (
+            partition by earliest.lead_id, earliest.behavior
+            order by earliest.occurred_at, earliest.signal_type, earliest.points
+        ) as occurrence_no
+    from earliest
 ),
 
 first_occurrences as (
