@@ -119,6 +119,8 @@ def _report(outcome, cfg: salesops_config.Config) -> int:
         echo(f"  not loaded, nothing new since their last load: {quiet}")
     if outcome.build_note:
         echo(f"  dbt: {outcome.build_note}")
+    if outcome.output_log is not None:
+        echo(f"  step output (dbt's log lines among it): {outcome.output_log}")
     _report_contract(cfg)
     echo(f"  data docs: {cfg.work_dir / 'data_docs' / 'gx/uncommitted/data_docs/local_site'}")
     echo(f"  warehouse: {cfg.warehouse}")
@@ -153,6 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         echo=echo,
         full_refresh=args.full_refresh,
         exclude_groups=("bi",) if args.no_bi else (),
+        verbose=args.verbose,
     )
     return _report(outcome, cfg)
 
@@ -165,7 +168,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 2
     cfg = salesops_config.load(args.config)
     echo(f"backfilling {args.first} .. {args.last} with {cfg.path}")
-    outcome = runner.backfill(cfg.path, args.first.isoformat(), args.last.isoformat(), echo=echo)
+    outcome = runner.backfill(
+        cfg.path, args.first.isoformat(), args.last.isoformat(), echo=echo, verbose=args.verbose
+    )
     return _report(outcome, cfg)
 
 
@@ -290,12 +295,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         elif "pipeline" in todo:
             echo(f"2/3 running the pipeline with {cfg_path}")
             skip = ("bi",) if args.no_bi else ("report",) if no_browser else ()
-            outcome = runner.run(cfg_path, exclude_groups=skip, echo=echo)
+            outcome = runner.run(cfg_path, exclude_groups=skip, echo=echo, verbose=args.verbose)
         else:
             echo(f"2/3 the warehouse is unchanged; building {' and '.join(todo)} with {cfg_path}")
             groups = tuple(g for s, g in (("sites", "bi"), ("report", "report")) if s in todo)
             assets = _demo_assets(groups, keep=("warehouse_bi",))
-            outcome = runner.run(cfg_path, asset_keys=assets, echo=echo)
+            outcome = runner.run(cfg_path, asset_keys=assets, echo=echo, verbose=args.verbose)
     if outcome is not None and outcome.success:
         stamps.record(todo, keys)
     echo("3/3 summary")
@@ -376,6 +381,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
             return 0
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """--verbose, for the commands that run the pipeline (runner.run's ``verbose``)."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print what the steps print (every dbt log line) instead of keeping it in "
+        "<work_dir>/logs",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -419,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-bi", action="store_true", help="skip publishing, the site build and the report"
     )
+    _add_verbose(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -431,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="YAML run configuration")
     p.add_argument("--from", dest="first", type=_parse_date, required=True, help="first day")
     p.add_argument("--to", dest="last", type=_parse_date, required=True, help="last day")
+    _add_verbose(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("demo", help="generate the demo org, run everything, build the BI site")
@@ -441,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-bi", action="store_true", help="skip publishing and the site build")
     p.add_argument("--no-regions", action="store_true", help="build the executive site only")
     p.add_argument("--force", action="store_true", help="rebuild what an earlier demo made")
+    _add_verbose(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(

@@ -27,9 +27,11 @@ says which one, and gives up after ``runs.max_wait_minutes`` of the run configur
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -74,6 +76,8 @@ class RunOutcome:
     build_note: str | None = None
     # sources with nothing new since their last load (their stamp): left out of the loads run
     unchanged_sources: list[str] = field(default_factory=list)
+    # what the run's steps printed (dbt's log lines among them), unless ``verbose``
+    output_log: Path | None = None
 
     @property
     def status(self) -> str:
@@ -344,12 +348,74 @@ def warehouse_lock(
         ) from exc
 
 
+# the step-output files kept under <work_dir>/logs (one per run; the oldest go)
+KEEP_OUTPUT_LOGS = 30
+
+
+def _output_log(work_dir: Path, run_id: str) -> Path:
+    """This run's step-output file, named by when it began; the oldest beyond the last
+    ``KEEP_OUTPUT_LOGS`` removed."""
+    folder = work_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(folder.glob("run-*.log"))[: -KEEP_OUTPUT_LOGS + 1]:
+        stale.unlink(missing_ok=True)
+    return folder / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}.log"
+
+
+class _StepOutput(io.TextIOBase):
+    """``sys.stdout`` while a run executes: what the thread executing the steps writes goes to
+    ``sink``; what other threads write (the progress and pool watchers) to ``console``."""
+
+    def __init__(self, console, sink, thread: threading.Thread) -> None:
+        self._console, self._sink, self._thread = console, sink, thread
+
+    def _target(self):
+        return self._sink if threading.current_thread() is self._thread else self._console
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._sink.flush()
+        self._console.flush()
+
+    def isatty(self) -> bool:
+        return self._target().isatty()
+
+    def fileno(self) -> int:
+        return self._console.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._console, "encoding", None) or "utf-8"
+
+
+@contextlib.contextmanager
+def steps_print_to(path: Path | None) -> Iterator[None]:
+    """While in the block, what this thread prints is appended to ``path`` (None: left on the
+    console)."""
+    if path is None:
+        yield
+        return
+    console = sys.stdout
+    with path.open("a", encoding="utf-8") as sink:
+        sys.stdout = _StepOutput(console, sink, threading.current_thread())
+        try:
+            yield
+        finally:
+            sys.stdout = console
+
+
 def backfill(
     config_path: str | Path,
     first: str,
     last: str,
     echo: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
+    verbose: bool = False,
 ) -> RunOutcome:
     """Recompute the daily mart (fct_pipeline_daily) for ``first``..``last`` (YYYY-MM-DD,
     business time zone) and what reads it, in one run: the same rows a full run gives."""
@@ -360,7 +426,14 @@ def backfill(
         dg.AssetSelection.groups("bi").downstream()
     )
     keys = sorted(selection.resolve(graph), key=lambda k: k.to_user_string())
-    return run(config_path, asset_keys=keys, echo=echo, instance=instance, partitions=(first, last))
+    return run(
+        config_path,
+        asset_keys=keys,
+        echo=echo,
+        instance=instance,
+        partitions=(first, last),
+        verbose=verbose,
+    )
 
 
 def run(
@@ -371,10 +444,14 @@ def run(
     instance: dg.DagsterInstance | None = None,
     partitions: tuple[str, str] | None = None,
     full_refresh: bool = False,
+    verbose: bool = False,
 ) -> RunOutcome:
     """Materialise every asset the configuration allows (or ``asset_keys``) in this process.
     ``partitions`` = (first day, last day) recomputes the daily mart for that range only;
-    ``full_refresh`` rebuilds the incremental models from all history."""
+    ``full_refresh`` rebuilds the incremental models from all history. What the steps print
+    (dagster-dbt repeats every line of dbt's log) goes to a file per run under
+    ``<work_dir>/logs`` (``RunOutcome.output_log``), and only ``echo``'s progress lines reach
+    the console; ``verbose`` leaves the steps' output on the console instead."""
     config_path = Path(config_path).resolve()
     cfg = salesops_config.load(config_path)
     os.environ["SALESOPS_CONFIG"] = str(config_path)
@@ -400,6 +477,7 @@ def run(
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
     timings: dict[str, float] = {}
     run_id = str(uuid.uuid4())
+    output_log = None if verbose else _output_log(cfg.work_dir, run_id)
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(
@@ -436,6 +514,7 @@ def run(
                 with (
                     pool_watch(instance, run_id, echo),
                     progress_watch(instance, run_id, echo, timings, started=begun),
+                    steps_print_to(output_log),
                 ):
                     results.append(
                         _execute(
@@ -466,6 +545,7 @@ def run(
         time.monotonic() - started,
     )
     outcome.unchanged_sources = unchanged
+    outcome.output_log = output_log if output_log is not None and output_log.exists() else None
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
     for result in results:

@@ -36,11 +36,11 @@ LINE_TIMEOUT = 600
 class Run:
     """A ``salesops run`` subprocess in its own process group, its output read line by line."""
 
-    def __init__(self, config_path: Path, dagster_home: Path):
+    def __init__(self, config_path: Path, dagster_home: Path, *options: str):
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self.proc = subprocess.Popen(
-            [str(SALESOPS), "run", "--config", str(config_path), "--no-bi"],
+            [str(SALESOPS), "run", "--config", str(config_path), "--no-bi", *options],
             cwd=ROOT,
             env={**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
@@ -136,8 +136,9 @@ def test_a_killed_run_is_recovered_and_the_next_equals_a_clean_run(clean_org_run
         assert PROCESS_TAG in dead.tags
         assert dead.run_id in instance.event_log_storage.get_concurrency_run_ids()
 
-        # 2. the next run recovers it, then is killed itself during the dbt build
-        second = Run(path, home)
+        # 2. the next run recovers it, then is killed itself during the dbt build (verbose: its
+        # console shows dbt's lines, which say when models are being built)
+        second = Run(path, home, "--verbose")
         second.wait_for(_step_line("start", "dbt_models"), "start of the dbt build")
         second.wait_for(lambda line: "OK created" in line, "a model built by dbt")
         second.wait_for(lambda line: "OK created" in line, "a second model built by dbt")
@@ -149,6 +150,14 @@ def test_a_killed_run_is_recovered_and_the_next_equals_a_clean_run(clean_org_run
         third = Run(path, home)
         assert third.finish() == 0, third.text
     assert "succeeded" in third.text and "was left unfinished" in third.text, third.text
+    # without --verbose the console holds the progress lines, and dbt's lines are in the run's
+    # step-output file, which the summary names
+    assert any(_step_line("done", "dbt_models")(line) for line in third.lines), third.text
+    assert "OK created" not in third.text, third.text
+    (named,) = [line for line in third.lines if line.startswith("  step output")]
+    output_log = Path(named.rsplit(": ", 1)[1])
+    assert output_log.parent == tmp_path / "logs", named
+    assert "OK created" in output_log.read_text(encoding="utf-8")
     # the two killed runs failed; every other Dagster run (a command-line run is the loads'
     # run, then the rest's) succeeded, the last one included
     statuses = [r.status for r in instance.get_runs()]
