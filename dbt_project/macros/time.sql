@@ -3,10 +3,21 @@
   are cut in var('timezone').
 #}
 
-{# The last instant of the as-of day (var as_of, business time zone), as a UTC timestamptz. #}
+{#
+  The as-of day (YYYY-MM-DD, business time zone): var as_of (dbt unit tests set it so), else
+  the environment variable SALESOPS_AS_OF, which a pipeline run sets and dbt reads only when a
+  model executes. dbt parses the whole project again whenever a --vars value changes, so a
+  day passed as a var would cost every daily run a full parse; read at execution it leaves the
+  saved parse valid from one day to the next. Empty: no as-of day (the clock).
+#}
+{% macro as_of_day() -%}
+    {{ return(var('as_of', '') or (env_var('SALESOPS_AS_OF', '') if execute else '')) }}
+{%- endmacro %}
+
+{# The last instant of the as-of day (as_of_day, business time zone), as a UTC timestamptz. #}
 {% macro as_of_end() -%}
-    {%- if var('as_of', '') -%}
-        {{ to_utc("cast('" ~ var('as_of') ~ "' as timestamp) + interval 1 day - interval 1 second") }}
+    {%- if as_of_day() -%}
+        {{ to_utc("cast('" ~ as_of_day() ~ "' as timestamp) + interval 1 day - interval 1 second") }}
     {%- else -%}
         current_timestamp
     {%- endif -%}
@@ -14,8 +25,8 @@
 
 {# The as-of day itself (a date in the business time zone). #}
 {% macro as_of_date() -%}
-    {%- if var('as_of', '') -%}
-        cast('{{ var("as_of") }}' as date)
+    {%- if as_of_day() -%}
+        cast('{{ as_of_day() }}' as date)
     {%- else -%}
         cast({{ to_local('current_timestamp') }} as date)
     {%- endif -%}

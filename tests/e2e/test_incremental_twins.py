@@ -103,6 +103,16 @@ def planted_state(warehouse: Path, changes) -> dict[str, object]:
     }
 
 
+def parse_lines(work_dir: Path) -> list[str]:
+    """What the newest dbt build under ``work_dir`` logged about parsing the project."""
+    newest = max((work_dir / ".dbt").glob("dbt_models-*"), key=lambda p: p.stat().st_mtime)
+    return [
+        line
+        for line in (newest / "dbt.log").read_text(encoding="utf-8").splitlines()
+        if "partial parsing" in line.lower()
+    ]
+
+
 def text_keywords(warehouse: Path, where: str) -> list[tuple]:
     """Rows of the scan of texts for dictionary keywords: (text_source, text_id, keyword)."""
     return query_file(
@@ -303,6 +313,14 @@ def test_each_incremental_mart_equals_a_full_rebuild_day_after_day(tmp_path, mon
                 echo=quiet,
             )
             assert daily.success, daily.errors
+            # a new as-of day reuses the parse of the day before (the day is not a dbt var)
+            parsing = parse_lines(tmp_path)
+            assert any("Partial parsing enabled" in line for line in parsing), parsing
+            assert not any("Unable to do partial parsing" in line for line in parsing), parsing
+            # and the models are as of the new day all the same
+            assert query_file(
+                warehouse, "select max(pipeline_date) from marts.fct_pipeline_daily"
+            ) == [(as_of,)]
             new_wecom_keywords += len(
                 text_keywords(warehouse, f"text_source = 'wecom' and text_seq > {scanned_seq}")
             )
