@@ -110,6 +110,7 @@ bench: setup
 	for s in $(BENCH_SCALES); do \
 		$(BIN)/python bench/bench_pipeline.py $$s $(BENCH_DIR)/$$s || exit 1; done
 	$(BIN)/python bench/bench_crm.py 1000000 $(BENCH_DIR)/crm
+	$(BIN)/python bench/bench_u8.py 1000000 $(BENCH_DIR)/u8
 	$(BIN)/python bench/report.py $(BENCH_DIR) | tee $(BENCH_DIR)/report.md
 
 # make spark-parity [SPARK_PARITY_SCALE=S]: the demo org built on DuckDB and on Apache Spark (dbt-spark,
