@@ -21,9 +21,10 @@ demo: setup
 	@$(INSTALL_BROWSER) 2>/dev/null || true
 	$(BIN)/salesops demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
-# Tests run on two workers; tests sharing an org (session fixtures) stay on one worker.
+# Tests run on three workers (on two cores: much of a test's time it waits on dbt, a stand-in,
+# node or a browser); tests sharing an org (session or module fixtures) stay on one worker.
 test: setup browser server lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
 # sqlfluff compiles the models as for a first build, whatever warehouse the shell points dbt at
 lint: $(INSTALLED)

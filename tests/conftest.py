@@ -24,14 +24,30 @@ SHARED_ORGS = {
     "second_org_run": "orgs",
     "month_start_run": "month_start",
 }
+# The demo org's tests take ~20 minutes on one worker: those under these paths form a group of
+# their own, whose worker builds the org again (~1 minute) and runs them beside the rest.
+SPLIT_GROUPS = {"demo": (("tests/bi/", "tests/expectations/test_spark.py"), "demo_bi")}
+
+
+def _module_scoped(item) -> bool:
+    """Whether the test uses a fixture built once per module (an org run, say)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope in ("module", "package") for chain in defs for d in chain)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         groups = {SHARED_ORGS[f] for f in getattr(item, "fixturenames", ()) if f in SHARED_ORGS}
+        for group, (paths, other) in SPLIT_GROUPS.items():
+            if group in groups and item.nodeid.startswith(paths):
+                groups = groups - {group} | {other}
         if groups:
             item.add_marker(pytest.mark.xdist_group("+".join(sorted(groups))))
+        elif _module_scoped(item) and item.get_closest_marker("xdist_group") is None:
+            # a module's fixture is built once per worker: its tests share one
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @dataclass
