@@ -22,9 +22,10 @@ demo: setup
 	$(BIN)/salesops demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 # Tests run on three workers (on two cores: much of a test's time it waits on dbt, a stand-in,
-# node or a browser); tests sharing an org (session or module fixtures) stay on one worker.
+# node or a browser); tests sharing an org (session or module fixtures) stay on one worker, and
+# the longest groups start first (tests/conftest.py).
 test: setup browser server lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup --no-loadscope-reorder; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
 # sqlfluff compiles the models as for a first build, whatever warehouse the shell points dbt at
 lint: $(INSTALLED)

@@ -36,6 +36,20 @@ def _module_scoped(item) -> bool:
     return any(d.scope in ("module", "package") for chain in defs for d in chain)
 
 
+# The groups that hold 10 minutes or more of tests on one worker. xdist hands out work units in
+# the order of the collection (``--no-loadscope-reorder``): these first, then the slow tests,
+# then the rest, so that no long unit starts last.
+LONGEST = ("orgs", "demo", "demo_bi")
+
+
+def _order(item) -> tuple[int, int]:
+    group = item.get_closest_marker("xdist_group")
+    name = group.args[0] if group is not None and group.args else None
+    if name in LONGEST:
+        return (0, LONGEST.index(name))
+    return (1, 0) if item.get_closest_marker("slow") is not None else (2, 0)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
@@ -48,6 +62,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         elif _module_scoped(item) and item.get_closest_marker("xdist_group") is None:
             # a module's fixture is built once per worker: its tests share one
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=_order)  # stable: the collection's order within each rank
 
 
 @dataclass
