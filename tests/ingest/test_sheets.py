@@ -34,8 +34,10 @@ def _load(folder: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 def _write(path: Path, sheet: str, rows: list[list], saved_at: datetime | None = None) -> None:
     wb = Workbook()
-    if saved_at is not None:  # the time the workbook says it was saved (else now)
-        wb.properties.modified = saved_at
+    if saved_at is not None:  # a workbook saved again: its file properties differ
+        # (openpyxl stamps ``modified`` with the clock on save, equal within one second)
+        wb.properties.created = saved_at
+        wb.properties.lastModifiedBy = f"saved {saved_at:%Y-%m-%d}"
     ws = wb.active
     ws.title = sheet
     for row in rows:
