@@ -45,6 +45,8 @@ from salesops import config as salesops_config
 from salesops import locks
 
 JOB_NAME = "salesops_run_job"
+# the instance settings a DAGSTER_HOME without its own dagster.yaml is given
+INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 POOL = "duckdb_write"
 # host:pid:start time of the process running an in-process run (to tell when it is gone)
 PROCESS_TAG = "salesops/process"
@@ -436,6 +438,20 @@ def backfill(
     )
 
 
+def home_instance(echo: Callable[[str], None] = print) -> dg.DagsterInstance:
+    """The instance in ``DAGSTER_HOME``, given the project's settings (``dagster.yaml``: the
+    ``duckdb_write`` pool, the event log storage) when the folder has none yet."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_bytes(INSTANCE_SETTINGS.read_bytes())
+        partial.replace(settings)
+        echo(f"{settings}: the project's instance settings (orchestration/dagster.yaml)")
+    return dg.DagsterInstance.get()
+
+
 def run(
     config_path: str | Path,
     asset_keys: Sequence[dg.AssetKey] | None = None,
@@ -451,7 +467,25 @@ def run(
     ``full_refresh`` rebuilds the incremental models from all history. What the steps print
     (dagster-dbt repeats every line of dbt's log) goes to a file per run under
     ``<work_dir>/logs`` (``RunOutcome.output_log``), and only ``echo``'s progress lines reach
-    the console; ``verbose`` leaves the steps' output on the console instead."""
+    the console; ``verbose`` leaves the steps' output on the console instead. The instance is
+    ``instance``, else the one in ``DAGSTER_HOME`` (closed at the end), else one in memory."""
+    args = (config_path, asset_keys, exclude_groups, echo)
+    if instance is not None or not os.environ.get("DAGSTER_HOME"):
+        return _run(*args, instance, partitions, full_refresh, verbose)
+    with home_instance(echo) as home:
+        return _run(*args, home, partitions, full_refresh, verbose)
+
+
+def _run(
+    config_path: str | Path,
+    asset_keys: Sequence[dg.AssetKey] | None,
+    exclude_groups: Sequence[str],
+    echo: Callable[[str], None],
+    instance: dg.DagsterInstance | None,
+    partitions: tuple[str, str] | None,
+    full_refresh: bool,
+    verbose: bool,
+) -> RunOutcome:
     config_path = Path(config_path).resolve()
     cfg = salesops_config.load(config_path)
     os.environ["SALESOPS_CONFIG"] = str(config_path)
@@ -470,8 +504,6 @@ def run(
             selection.resolve(defs.resolve_asset_graph()),
             key=lambda k: k.to_user_string(),
         )
-    if instance is None:
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     started, begun = time.monotonic(), time.time()
     deadline = started + cfg.max_wait_minutes * 60
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
