@@ -30,6 +30,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def checked_asset(checks: int, name: str = "measured"):
+    """One asset whose step reports it materialised and ``checks`` passing checks."""
+    import dagster as dg
+
+    specs = [dg.AssetCheckSpec(f"check_{i:03d}", asset=name) for i in range(checks)]
+
+    @dg.multi_asset(name=name, specs=[dg.AssetSpec(name)], check_specs=specs)
+    def asset():
+        yield dg.MaterializeResult(asset_key=name)
+        for spec in specs:
+            yield dg.AssetCheckResult(asset_key=name, check_name=spec.name, passed=True)
+
+    return asset
+
+
 def child(checks: int, project: bool) -> dict[str, float]:
     """In a process of its own: run the job once; its seconds and events."""
     import dagster as dg
@@ -39,14 +54,7 @@ def child(checks: int, project: bool) -> dict[str, float]:
 
         relax_run_event_files()
 
-    specs = [dg.AssetCheckSpec(f"check_{i:03d}", asset="measured") for i in range(checks)]
-
-    @dg.multi_asset(specs=[dg.AssetSpec("measured")], check_specs=specs)
-    def measured():
-        yield dg.MaterializeResult(asset_key="measured")
-        for spec in specs:
-            yield dg.AssetCheckResult(asset_key="measured", check_name=spec.name, passed=True)
-
+    measured = checked_asset(checks)
     job = dg.define_asset_job("eventlog_bench", selection=[measured])
     defs = dg.Definitions(assets=[measured], jobs=[job])
     resolved = defs.resolve_job_def("eventlog_bench")

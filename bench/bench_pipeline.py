@@ -400,11 +400,8 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     if "--bi-only" in sys.argv:
         return bi_only(root)
+    # a new folder is given the project's instance settings by the first run (runner.run)
     os.environ.setdefault("DAGSTER_HOME", str(root / "dagster_home"))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():  # the project's instance settings (pools, telemetry)
-        shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     src = root / "sources"
     # the org generated once per key is kept in <work_dir>/org and copied for each run
     for stale in (src, root / ".dlt_pipelines", root / ".dbt", root / "site"):

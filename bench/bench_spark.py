@@ -189,11 +189,8 @@ def parity(duck: Path, on_spark: Path) -> dict:
 def main_bench(scale: str, root: Path, memory: str, engines: tuple[str, ...] = ENGINES) -> dict:
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
+    # a new folder is given the project's instance settings by the first run (runner.run)
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     # dbt's Spark session (profiles.yml) and the sessions of salesops.spark read it
     os.environ["SALESOPS_SPARK_MEMORY"] = memory
     for stale in (root / "sources", *(root / e for e in ENGINES)):

@@ -30,6 +30,7 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -446,8 +447,8 @@ def home_instance(echo: Callable[[str], None] = print) -> dg.DagsterInstance:
     if not settings.exists():
         home.mkdir(parents=True, exist_ok=True)
         partial = home / f".dagster.yaml.{os.getpid()}"
-        partial.write_bytes(INSTANCE_SETTINGS.read_bytes())
-        partial.replace(settings)
+        shutil.copyfile(INSTANCE_SETTINGS, partial)
+        partial.replace(settings)  # whole, for a process starting beside this one
         echo(f"{settings}: the project's instance settings (orchestration/dagster.yaml)")
     return dg.DagsterInstance.get()
 
@@ -469,11 +470,19 @@ def run(
     ``<work_dir>/logs`` (``RunOutcome.output_log``), and only ``echo``'s progress lines reach
     the console; ``verbose`` leaves the steps' output on the console instead. The instance is
     ``instance``, else the one in ``DAGSTER_HOME`` (closed at the end), else one in memory."""
-    args = (config_path, asset_keys, exclude_groups, echo)
-    if instance is not None or not os.environ.get("DAGSTER_HOME"):
-        return _run(*args, instance, partitions, full_refresh, verbose)
-    with home_instance(echo) as home:
-        return _run(*args, home, partitions, full_refresh, verbose)
+    with contextlib.ExitStack() as stack:
+        if instance is None and os.environ.get("DAGSTER_HOME"):
+            instance = stack.enter_context(home_instance(echo))
+        return _run(
+            config_path,
+            asset_keys,
+            exclude_groups,
+            echo,
+            instance,
+            partitions,
+            full_refresh,
+            verbose,
+        )
 
 
 def _run(

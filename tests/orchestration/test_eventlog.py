@@ -16,6 +16,11 @@ import sqlalchemy
 
 import orchestration.definitions  # noqa: F401  (installs the rule, as every run process does)
 
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_eventlog import checked_asset  # noqa: E402
+
 
 def _synchronous(path) -> int:
     engine = sqlalchemy.create_engine(f"sqlite:///{path}", poolclass=sqlalchemy.pool.NullPool)
@@ -53,18 +58,6 @@ def test_run_event_files_skip_the_disk_sync_and_the_index_keeps_it(tmp_path, mon
     assert _synchronous(other) == 2
 
 
-def _checked_asset(checks: int):
-    specs = [dg.AssetCheckSpec(f"check_{i:02d}", asset="counted") for i in range(checks)]
-
-    @dg.multi_asset(specs=[dg.AssetSpec("counted")], check_specs=specs)
-    def counted():
-        yield dg.MaterializeResult(asset_key="counted")
-        for spec in specs:
-            yield dg.AssetCheckResult(asset_key="counted", check_name=spec.name, passed=True)
-
-    return counted
-
-
 READ_BACK = """
 import json, dagster as dg
 with dg.DagsterInstance.get() as instance:
@@ -96,7 +89,7 @@ def test_a_new_home_gets_the_projects_settings_and_its_event_log_keeps_connectio
         if isinstance(dbapi_connection, sqlite3.Connection):
             opened.append(dbapi_connection.execute("PRAGMA database_list").fetchone()[2])
 
-    asset = _checked_asset(40)
+    asset = checked_asset(40, "counted")
     sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", count)
     run_ids = []
     try:
@@ -146,6 +139,6 @@ def test_the_event_log_is_in_the_folder_of_its_instance_whatever_dagster_home_sa
     home.mkdir()
     shutil.copy(runner.INSTANCE_SETTINGS, home / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        run_id = dg.materialize([_checked_asset(2)], instance=instance).run_id
+        run_id = dg.materialize([checked_asset(2, "counted")], instance=instance).run_id
     assert (home / "history" / "runs" / f"{run_id}.db").is_file()
     assert not (tmp_path / "elsewhere").exists()
