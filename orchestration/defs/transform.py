@@ -52,10 +52,9 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.resources import SalesopsConfig, dbt_project
+from orchestration.resources import SalesopsConfig, dbt_project, dbt_resource
 from orchestration.translators import SalesopsDbtTranslator
 from salesops import runstate, spark, win_model
-from salesops.dbt import dbt_executable
 
 dbt_project.prepare_if_dev()
 
@@ -430,9 +429,7 @@ def _build(context, dbt: DbtCliResource, salesops: SalesopsConfig, **extra: str)
         os.environ.update(spark.spark_env(cfg.spark_dir))
         tables = spark.load_raw(cfg.warehouse, cfg.spark_dir)
         context.log.info(f"{tables} raw tables registered on Spark in {cfg.spark_dir}")
-        dbt = DbtCliResource(
-            project_dir=dbt_project, target="spark", dbt_executable=dbt_executable()
-        )
+        dbt = dbt_resource("spark")
     variables = {**dbt_vars(cfg.as_of, cfg.timezone), **extra}
     # the as-of day goes by the environment, read when a model executes (macros/time.sql): as a
     # --vars value it would change every day and make dbt parse the whole project again
