@@ -1,6 +1,8 @@
 """Secrets stay secret: with known canary secrets in the environment and the stand-ins injecting
 faults (retries, expired tokens, truncated answers), neither the secrets nor any access token
-the stand-ins issued appears in any file a run writes, nor in what it prints."""
+the stand-ins issued appears in any file a run writes, nor in what it prints; and the run
+calls nothing but the company's systems (here the stand-ins on this machine): no usage
+statistics to dlt's, dbt's or anyone's servers, from the run or from the dbt it starts."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from salesops import config as salesops_config
 from salesops import publish
 from tests.conftest import AS_OF
 from tests.support import pii
+from tests.support.network import calls_out, outside
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +35,9 @@ def _files(*roots: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
-def test_no_secret_nor_token_reaches_any_file_or_output(tmp_path, monkeypatch, capfd):
+def test_no_secret_nor_token_reaches_any_file_or_output_nor_any_other_host(
+    tmp_path, monkeypatch, capfd
+):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     src = tmp_path / "sources"
@@ -43,6 +48,7 @@ def test_no_secret_nor_token_reaches_any_file_or_output(tmp_path, monkeypatch, c
     )
     printed: list[str] = []
     with (
+        calls_out(tmp_path / "net") as hosts,
         SalesforceStandIn(
             src / "crm_export", client_id="salesops-canary", client_secret=CLIENT_SECRET,
             faults=sf_faults,
@@ -104,3 +110,6 @@ def test_no_secret_nor_token_reaches_any_file_or_output(tmp_path, monkeypatch, c
             text = pii.database_text(file)
             leaks += [(str(file), n[:12]) for n in needles if n in text]
     assert leaks == []
+    # the stand-ins were called (the loads ran), and nothing else was
+    assert ("socket.connect", "127.0.0.1") in hosts
+    assert outside(hosts) == []
