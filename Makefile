@@ -23,9 +23,9 @@ demo: setup
 
 # Tests run on three workers (on two cores: much of a test's time it waits on dbt, a stand-in,
 # node or a browser); tests sharing an org (session or module fixtures) stay on one worker, and
-# the longest groups start first (tests/conftest.py).
+# the longest groups start first (tests/conftest.py). The 30 slowest steps are listed at the end.
 test: setup browser server lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup --no-loadscope-reorder; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadgroup --no-loadscope-reorder --durations=30; code=$$?; [ $$code -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$code
 
 # sqlfluff compiles the models as for a first build, whatever warehouse the shell points dbt at
 lint: $(INSTALLED)
