@@ -301,6 +301,20 @@ def model_timings(work_dir: Path, since: float) -> dict[str, float]:
     return out
 
 
+def dbt_builds(work_dir: Path, since: float) -> dict[str, float]:
+    """dbt's own elapsed time and the models and tests it ran, over the invocations that
+    finished after ``since``."""
+    out = {"elapsed_seconds": 0.0, "models": 0, "tests": 0}
+    for results in (work_dir / ".dbt").glob("*/run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        data = json.loads(results.read_text(encoding="utf-8"))
+        out["elapsed_seconds"] += data["elapsed_time"]
+        for r in data["results"]:
+            out["models" if r["unique_id"].startswith("model.") else "tests"] += 1
+    return out
+
+
 def handwritten(warehouse: Path, model: str, dbt_seconds: float, as_of: date) -> dict | None:
     """Time the hand-written query for ``model`` (if there is one) on the warehouse, read-only,
     and count the rows where it and the model differ (both ways)."""
@@ -435,9 +449,12 @@ def main() -> None:
         sampler.take()
         daily_started = time.time()
         daily = run_once(src, root, "daily", sampler)
+        # what the daily build spent, model by model (the report's "what the daily run spends")
+        daily_timings = model_timings(root, daily_started)
+        daily["dbt_models"] = dict(sorted(daily_timings.items(), key=lambda kv: -kv[1]))
+        daily["dbt_build"] = dbt_builds(root, daily_started)
         # the incremental model after the day, against its twin computed from all history
         if twin:
-            daily_timings = model_timings(root, daily_started)
             daily["handwritten"] = handwritten(warehouse, twin, daily_timings.get(twin, 0.0), AS_OF)
         say(f"  daily run {daily['seconds']:.0f}s; again with nothing new ...")
         partial.write_text(

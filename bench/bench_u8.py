@@ -19,6 +19,7 @@ Usage: ``python bench/bench_u8.py [rows] [work_dir]``; prints rows/s and the rat
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import sys
@@ -162,6 +163,8 @@ def main(rows: int = 1_000_000, work: Path | None = None) -> dict[str, float]:
     )
     print(f"sqlite3 reading the table: {direct:.1f}s, {result['direct_rows_per_s']:,.0f} rows/s")
     print(f"U8 source runs at {result['ratio']:.2f}x the driver's rows/s")
+    # kept for bench/report.py (the goals table)
+    (work / "bench_u8.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return result
 
 

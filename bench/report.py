@@ -1,9 +1,11 @@
 """Tabulate ``bench_pipeline.py`` results of several scales (one ``make bench``): per-stage
-time and memory, the ratios, how cost grows from one scale to the next, and a projection to
-5,000 reps over 3 years.
+time and memory, the ratios, how cost grows from one scale to the next, a projection to
+5,000 reps over 3 years, each goal of the daily run met or missed, and what the daily run
+spends its time on.
 
-Usage: ``python bench/report.py WORK_DIR`` (reads ``WORK_DIR/*/pipeline_<scale>.json``);
-prints Markdown.
+Usage: ``python bench/report.py WORK_DIR`` (reads ``WORK_DIR/*/pipeline_<scale>.json``, and
+the loaders' million-row results ``WORK_DIR/*/bench_crm.json``, ``bench_u8.json``); prints
+Markdown.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ ORDER = ("XS", "S", "M", "L")
 TARGET = {"reps": 5000, "months": 36}
 MACHINE = {"full_seconds": 600, "rss_mb": 24_000}  # the goals' machine: 10 minutes, 24 GB
 STAGES = ("load crm", "load wecom", "load u8", "load sheets", "dbt", "checks")
+# the daily run's goals (a day pays for the day, not for all history)
+GOALS = {
+    "daily_over_full": 0.05,  # a daily run, of a full build
+    "rerun_over_full": 0.03,  # the same run again with nothing new, of a full build
+    "peak_rss_mb": 3000,  # the process tree at M
+    "loader_ratio": 0.5,  # each loader's rows/s, of a direct read of the same data
+    "projected_daily_minutes": 5.0,  # at TARGET, on one machine like this
+}
+LOADER_BENCHES = {"bench_crm.json": "CRM export, 1M-row Task.csv", "bench_u8.json": "U8, 1M lines"}
 
 
 def load(work: Path) -> list[dict]:
     found = [json.loads(p.read_text(encoding="utf-8")) for p in work.glob("*/pipeline_*.json")]
     return sorted(found, key=lambda r: ORDER.index(r["scale"]) if r["scale"] in ORDER else 9)
+
+
+def load_loader_benches(work: Path) -> dict[str, dict]:
+    """The loaders' million-row results (bench_crm.py, bench_u8.py) found under ``work``."""
+    return {
+        p.name: json.loads(p.read_text(encoding="utf-8"))
+        for name in LOADER_BENCHES
+        for p in sorted(work.glob(f"*/{name}"))[:1]
+    }
 
 
 def exponent(small: float, large: float, small_n: float, large_n: float) -> float:
@@ -43,7 +63,7 @@ def fit_line(points: list[tuple[float, float]]) -> tuple[float, float]:
     return my - b * mx, b
 
 
-def report(results: list[dict]) -> str:
+def report(results: list[dict], loader_benches: dict[str, dict] | None = None) -> str:
     out = []
     head = "| | " + " | ".join(
         f"{r['scale']} ({r['reps']} reps × {r['months']} mo)" for r in results
@@ -111,9 +131,98 @@ def report(results: list[dict]) -> str:
     if "S" in by and "M" in by:
         out.append(growth(by["S"], by["M"]))
     big = [r for r in results if r["scale"] != "XS"]
+    projected = None
     if len(big) >= 2:
         out.append(projection(big, by.get("M", big[-1])))
+        projected = projections(big, by.get("M", big[-1]))
+    out += ["", goals(results, projected, loader_benches or {}), "", spending(results)]
     return "\n".join(out)
+
+
+def _verdict(value: float, limit: float) -> str:
+    return "met" if value <= limit else "missed"
+
+
+def goals(results: list[dict], projected: dict | None, loader_benches: dict[str, dict]) -> str:
+    """Each goal of the daily run at each scale: the figure, the goal, met or missed."""
+    lines = [
+        "Goals of the daily run:",
+        "",
+        "| goal | " + " | ".join(r["scale"] for r in results) + " |",
+        "|---" * (len(results) + 1) + "|",
+    ]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    limit = GOALS["daily_over_full"]
+    row(
+        f"daily run ≤ {limit:.0%} of a full build",
+        [f"{r['daily_over_full']:.3f}: {_verdict(r['daily_over_full'], limit)}" for r in results],
+    )
+    limit = GOALS["rerun_over_full"]
+    row(
+        f"rerun with nothing new ≤ {limit:.0%} of a full build",
+        [f"{r['rerun_over_full']:.3f}: {_verdict(r['rerun_over_full'], limit)}" for r in results],
+    )
+    limit = GOALS["peak_rss_mb"]
+    row(
+        f"peak RSS ≤ {limit / 1000:.0f} GB (at M)",
+        [
+            f"{r['peak_rss_mb']:,.0f} MB"
+            + (f": {_verdict(r['peak_rss_mb'], limit)}" if r["scale"] == "M" else "")
+            for r in results
+        ],
+    )
+    limit = GOALS["loader_ratio"]
+    for name in ("crm", "wecom", "u8", "sheets"):
+        row(
+            f"loader {name} ≥ {limit} × a direct read",
+            [
+                f"{r['loaders'][name]['ratio']:.2f}: "
+                + ("met" if r["loaders"][name]["ratio"] >= limit else "missed")
+                for r in results
+            ],
+        )
+    for file, label in LOADER_BENCHES.items():
+        if file in loader_benches:
+            ratio = loader_benches[file]["ratio"]
+            verdict = "met" if ratio >= limit else "missed"
+            row(f"{label}, ≥ {limit} × a direct read", [f"{ratio:.2f}: {verdict}"] * len(results))
+    if projected:
+        limit = GOALS["projected_daily_minutes"]
+        minutes = projected["daily_minutes"]
+        row(
+            f"daily run at {TARGET['reps']:,} reps × {TARGET['months']} months ≤ {limit:.0f} min"
+            " (projected)",
+            [f"{minutes:.1f} min: {_verdict(minutes, limit)}"] * len(results),
+        )
+    return "\n".join(lines)
+
+
+def spending(results: list[dict]) -> str:
+    """What the daily run spends its time on, per scale: its steps, largest first, the dbt
+    build's own time and its heaviest models."""
+    lines = ["What the daily run spends its time on:", ""]
+    for r in results:
+        daily = r["daily"]
+        total = daily["seconds"]
+        steps = sorted(daily["stages"].items(), key=lambda kv: -kv[1])
+        parts = [f"{name} {secs:.1f} s ({secs / total:.0%})" for name, secs in steps if secs]
+        rest = total - sum(daily["stages"].values())
+        parts.append(f"outside the steps (stamps, plan, Dagster) {rest:.1f} s ({rest / total:.0%})")
+        line = f"- {r['scale']}, {total:.1f} s: " + ", ".join(parts)
+        build = daily.get("dbt_build")
+        if build:
+            line += (
+                f". dbt's own build {build['elapsed_seconds']:.1f} s for {build['models']} models"
+                f" and {build['tests']} tests"
+            )
+        models = list(daily.get("dbt_models", {}).items())[:8]
+        if models:
+            line += "; heaviest: " + ", ".join(f"{m} {t:.1f}" for m, t in models)
+        lines.append(line + ".")
+    return "\n".join(lines)
 
 
 def growth(a: dict, b: dict) -> str:
@@ -128,6 +237,20 @@ def growth(a: dict, b: dict) -> str:
         f"k = {full:.2f}, peak RSS k = {rss:.2f}; daily run k = {daily_hist:.2f} against the "
         f"history, {daily_new:.2f} against the day's new rows."
     )
+
+
+def projections(results: list[dict], ref: dict) -> dict[str, float]:
+    """The lines fitted through the measured scales, read at the target's size."""
+    factor = TARGET["reps"] * TARGET["months"] / (ref["reps"] * ref["months"])
+    rows_target = ref["raw_rows"] * factor
+    day_target = ref["new_day_rows"] * TARGET["reps"] / ref["reps"]
+    f0, f1 = fit_line([(r["raw_rows"], r["full"]["seconds"]) for r in results])
+    d0, d1 = fit_line([(r["new_day_rows"], r["daily"]["seconds"]) for r in results])
+    return {
+        "full_minutes": (f0 + f1 * rows_target) / 60,
+        "daily_minutes": (d0 + d1 * day_target) / 60,
+        "day_rows": day_target,
+    }
 
 
 def projection(results: list[dict], ref: dict) -> str:
@@ -166,7 +289,7 @@ def main() -> None:
     results = load(work)
     if not results:
         raise SystemExit(f"no pipeline_*.json under {work}/*/")
-    print(report(results))
+    print(report(results, load_loader_benches(work)))
 
 
 if __name__ == "__main__":

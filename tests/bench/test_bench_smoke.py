@@ -67,6 +67,15 @@ def test_pipeline_benchmark_at_scale_xs(tmp_path):
     assert after["rows"] > twin["rows"] and after["rows_differing"] == 0
     assert "daily ÷ full" in result.stdout and "fct_activities" in result.stdout
 
+    # what the daily build spent: dbt's own time, its models and tests, model by model
+    build = daily["dbt_build"]
+    assert build["elapsed_seconds"] > 0 and build["models"] > 0 and build["tests"] > 0
+    assert len(daily["dbt_models"]) == build["models"]
+
     table = report.report(report.load(work))
     assert "| **daily ÷ full** |" in table and "loader crm ÷ direct read" in table
     assert f"{data['raw_rows']:,}" in table
+    # each goal of the daily run with its verdict, and where the daily run's time went
+    assert f"| daily run ≤ 5% of a full build | {data['daily_over_full']:.3f}: " in table
+    heaviest = next(iter(daily["dbt_models"]))
+    assert f"- XS, {daily['seconds']:.1f} s: " in table and f"heaviest: {heaviest} " in table
