@@ -19,7 +19,13 @@ def model(dbt, session):
         unique_key="model_month",
         on_schema_change="sync_all_columns",
     )
-    features = dbt.ref("fct_win_features").df()
+    # only what the fit reads, in the order it fits in: half the fit's time at scale M
+    features = (
+        dbt.ref("fct_win_features")
+        .project(", ".join(win_model.TRAINING_COLUMNS))
+        .order("pipeline_date, opportunity_id")
+        .df()
+    )
     settings = dbt.ref("stg_sheets__settings").df()
     previous = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     return win_model.fit_table(features, settings, previous)
