@@ -288,31 +288,24 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
 
 
 # -- dbt against a hand-written query -------------------------------------------------------------
-def model_timings(work_dir: Path, since: float) -> dict[str, float]:
-    """Execution time per dbt model in the invocations that finished after ``since``."""
-    out: dict[str, float] = {}
-    for results in (work_dir / ".dbt").glob("*/run_results.json"):
-        if results.stat().st_mtime < since:
-            continue
-        for r in json.loads(results.read_text(encoding="utf-8"))["results"]:
-            if r["unique_id"].startswith("model."):
-                name = r["unique_id"].split(".")[-1]
-                out[name] = out.get(name, 0.0) + r["execution_time"]
-    return out
-
-
-def dbt_builds(work_dir: Path, since: float) -> dict[str, float]:
-    """dbt's own elapsed time and the models and tests it ran, over the invocations that
-    finished after ``since``."""
-    out = {"elapsed_seconds": 0.0, "models": 0, "tests": 0}
+def dbt_runs(work_dir: Path, since: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Over the dbt invocations that finished after ``since``: the execution time per model,
+    and dbt's own elapsed time with the number of models and tests it ran."""
+    timings: dict[str, float] = {}
+    build = {"elapsed_seconds": 0.0, "models": 0, "tests": 0}
     for results in (work_dir / ".dbt").glob("*/run_results.json"):
         if results.stat().st_mtime < since:
             continue
         data = json.loads(results.read_text(encoding="utf-8"))
-        out["elapsed_seconds"] += data["elapsed_time"]
+        build["elapsed_seconds"] += data["elapsed_time"]
         for r in data["results"]:
-            out["models" if r["unique_id"].startswith("model.") else "tests"] += 1
-    return out
+            if r["unique_id"].startswith("model."):
+                name = r["unique_id"].split(".")[-1]
+                timings[name] = timings.get(name, 0.0) + r["execution_time"]
+                build["models"] += 1
+            else:
+                build["tests"] += 1
+    return timings, build
 
 
 def handwritten(warehouse: Path, model: str, dbt_seconds: float, as_of: date) -> dict | None:
@@ -436,7 +429,7 @@ def main() -> None:
         rows = raw_rows(root / "warehouse.duckdb")
         say(f"  full build {full['seconds']:.0f}s; reading the same files directly ...")
         direct = direct_reads(src, root)
-        timings = model_timings(root, full_started)
+        timings, _ = dbt_runs(root, full_started)
         # the heaviest model that has a hand-written twin (fct_activities, the heaviest at M)
         twins = [m for m in timings if (HANDWRITTEN / f"{m}.sql").is_file()]
         twin = max(twins, key=timings.get) if twins else None
@@ -450,9 +443,8 @@ def main() -> None:
         daily_started = time.time()
         daily = run_once(src, root, "daily", sampler)
         # what the daily build spent, model by model (the report's "what the daily run spends")
-        daily_timings = model_timings(root, daily_started)
+        daily_timings, daily["dbt_build"] = dbt_runs(root, daily_started)
         daily["dbt_models"] = dict(sorted(daily_timings.items(), key=lambda kv: -kv[1]))
-        daily["dbt_build"] = dbt_builds(root, daily_started)
         # the incremental model after the day, against its twin computed from all history
         if twin:
             daily["handwritten"] = handwritten(warehouse, twin, daily_timings.get(twin, 0.0), AS_OF)

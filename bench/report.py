@@ -139,8 +139,9 @@ def report(results: list[dict], loader_benches: dict[str, dict] | None = None) -
     return "\n".join(out)
 
 
-def _verdict(value: float, limit: float) -> str:
-    return "met" if value <= limit else "missed"
+def _verdict(value: float, limit: float, at_least: bool = False) -> str:
+    """Whether ``value`` meets a goal of at most ``limit`` (``at_least``: of at least it)."""
+    return "met" if (value >= limit if at_least else value <= limit) else "missed"
 
 
 def goals(results: list[dict], projected: dict | None, loader_benches: dict[str, dict]) -> str:
@@ -180,14 +181,14 @@ def goals(results: list[dict], projected: dict | None, loader_benches: dict[str,
             f"loader {name} ≥ {limit} × a direct read",
             [
                 f"{r['loaders'][name]['ratio']:.2f}: "
-                + ("met" if r["loaders"][name]["ratio"] >= limit else "missed")
+                + _verdict(r["loaders"][name]["ratio"], limit, at_least=True)
                 for r in results
             ],
         )
     for file, label in LOADER_BENCHES.items():
         if file in loader_benches:
             ratio = loader_benches[file]["ratio"]
-            verdict = "met" if ratio >= limit else "missed"
+            verdict = _verdict(ratio, limit, at_least=True)
             row(f"{label}, ≥ {limit} × a direct read", [f"{ratio:.2f}: {verdict}"] * len(results))
     if projected:
         limit = GOALS["projected_daily_minutes"]
@@ -239,28 +240,30 @@ def growth(a: dict, b: dict) -> str:
     )
 
 
-def projections(results: list[dict], ref: dict) -> dict[str, float]:
-    """The lines fitted through the measured scales, read at the target's size."""
+def projections(results: list[dict], ref: dict) -> dict:
+    """The lines fitted through the measured scales (full build and peak memory against raw
+    rows, the daily run against the day's new rows), read at the target's size."""
     factor = TARGET["reps"] * TARGET["months"] / (ref["reps"] * ref["months"])
     rows_target = ref["raw_rows"] * factor
     day_target = ref["new_day_rows"] * TARGET["reps"] / ref["reps"]
-    f0, f1 = fit_line([(r["raw_rows"], r["full"]["seconds"]) for r in results])
-    d0, d1 = fit_line([(r["new_day_rows"], r["daily"]["seconds"]) for r in results])
+    full = fit_line([(r["raw_rows"], r["full"]["seconds"]) for r in results])
+    memory = fit_line([(r["raw_rows"], r["peak_rss_mb"]) for r in results])
+    daily = fit_line([(r["new_day_rows"], r["daily"]["seconds"]) for r in results])
     return {
-        "full_minutes": (f0 + f1 * rows_target) / 60,
-        "daily_minutes": (d0 + d1 * day_target) / 60,
+        "factor": factor,
+        "rows": rows_target,
         "day_rows": day_target,
+        "full_line": full,
+        "memory_line": memory,
+        "full_minutes": (full[0] + full[1] * rows_target) / 60,
+        "rss_gb": (memory[0] + memory[1] * rows_target) / 1e3,
+        "daily_minutes": (daily[0] + daily[1] * day_target) / 60,
     }
 
 
 def projection(results: list[dict], ref: dict) -> str:
     """Lines fitted through the measured scales, read at the target's size."""
-    factor = TARGET["reps"] * TARGET["months"] / (ref["reps"] * ref["months"])
-    rows_target = ref["raw_rows"] * factor
-    day_target = ref["new_day_rows"] * TARGET["reps"] / ref["reps"]
-    f0, f1 = fit_line([(r["raw_rows"], r["full"]["seconds"]) for r in results])
-    m0, m1 = fit_line([(r["raw_rows"], r["peak_rss_mb"]) for r in results])
-    d0, d1 = fit_line([(r["new_day_rows"], r["daily"]["seconds"]) for r in results])
+    p = projections(results, ref)
 
     def reps_at(intercept: float, slope: float, limit: float) -> str:
         """Reps (over the reference's months) at which a fitted line reaches ``limit``."""
@@ -271,16 +274,16 @@ def projection(results: list[dict], ref: dict) -> str:
 
     carry = (
         f" On this machine the lines reach a 10-minute full build at "
-        f"{reps_at(f0, f1, MACHINE['full_seconds'])} and {MACHINE['rss_mb'] / 1e3:.0f} GB of "
-        f"memory at {reps_at(m0, m1, MACHINE['rss_mb'])}."
+        f"{reps_at(*p['full_line'], MACHINE['full_seconds'])} and "
+        f"{MACHINE['rss_mb'] / 1e3:.0f} GB of memory at "
+        f"{reps_at(*p['memory_line'], MACHINE['rss_mb'])}."
     )
     return (
-        f"Projection to {TARGET['reps']:,} reps × {TARGET['months']} months ({factor:.0f}× "
-        f"{ref['scale']}'s rep-months, ~{rows_target / 1e6:.0f}M raw rows; lines through "
-        f"{', '.join(r['scale'] for r in results)}): full build "
-        f"~{(f0 + f1 * rows_target) / 60:.0f} min, peak RSS "
-        f"~{(m0 + m1 * rows_target) / 1e3:.1f} GB, daily run "
-        f"~{(d0 + d1 * day_target) / 60:.1f} min for ~{day_target:,.0f} new rows a day." + carry
+        f"Projection to {TARGET['reps']:,} reps × {TARGET['months']} months ({p['factor']:.0f}× "
+        f"{ref['scale']}'s rep-months, ~{p['rows'] / 1e6:.0f}M raw rows; lines through "
+        f"{', '.join(r['scale'] for r in results)}): full build ~{p['full_minutes']:.0f} min, "
+        f"peak RSS ~{p['rss_gb']:.1f} GB, daily run ~{p['daily_minutes']:.1f} min for "
+        f"~{p['day_rows']:,.0f} new rows a day." + carry
     )
 
 
