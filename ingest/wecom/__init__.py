@@ -12,13 +12,16 @@ the decrypted 会话内容存档 JSON lines from a folder. Lands in ``raw_wecom`
 - ``checkins``: field check-ins in ≤30-day windows, ≤100 users a call (merge)
 - ``chat_messages``: archived messages, incremental on ``seq`` (merge on msgid)
 
-Incremental runs re-ask the last day of the windowed endpoints and merge, so a rerun never
-duplicates rows and a day that was still filling up is completed.
+Incremental runs re-ask the windowed endpoints from the last complete day before their last
+day (``REFETCH_DAYS``) and merge, so a rerun never duplicates rows and a day that was still
+filling up is completed. What the source's stamp asked just before a load (the same window) is
+answered from the stamp, not asked of WeCom again (``helpers.KeptAnswers``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,7 +37,7 @@ from dlt.extract.source import DltResource, DltSource
 from ingest import contracts, sources, stamps
 from ingest.wecom.archive import read_columns
 from ingest.wecom.contacts import DELETED, ContactLoader
-from ingest.wecom.helpers import RetryPolicy, WeComClient, WeComError, parallel_map
+from ingest.wecom.helpers import KeptAnswers, RetryPolicy, WeComClient, WeComError, parallel_map
 from ingest.wecom.settings import (
     CHECKIN_FIELD_VISITS,
     CONTACTS_FULL_EVERY_DAYS,
@@ -46,6 +49,7 @@ from ingest.wecom.settings import (
     PARALLEL_REQUESTS,
     REFETCH_DAYS,
     ROWS_PER_TABLE,
+    STAMP_ANSWERS_MAX_AGE_SECONDS,
 )
 
 __all__ = ["WeComError", "source_from_config", "wecom_source"]
@@ -54,6 +58,8 @@ logger = logging.getLogger(__name__)
 # WeCom counts its days (stat_time, check-in days) in China Standard Time, whatever the
 # business time zone of the warehouse: the API's own zone, not a setting
 TZ = ZoneInfo("Asia/Shanghai")
+# what the last stamp asked (``stamp``), for the load that follows it in this process
+_STAMPED = KeptAnswers(STAMP_ANSWERS_MAX_AGE_SECONDS)
 # rows a yielded table holds at most, so that a large month file is loaded in parts
 CHUNK_ROWS = 200_000
 _CONFIG_KEYS = (
@@ -142,9 +148,7 @@ def wecom_source(
 
     def reps() -> list[str]:
         if not users_cache:
-            users_cache.extend(
-                userids or client.get("externalcontact/get_follow_user_list")["follow_user"]
-            )
+            users_cache.extend(userids or _follow_users(client))
         return users_cache
 
     def span(state: dict[str, Any], oldest: date) -> tuple[date, date] | None:
@@ -152,7 +156,10 @@ def wecom_source(
         first = (
             start
             if last_done is None
-            else date.fromisoformat(last_done) - timedelta(days=REFETCH_DAYS - 1)
+            else min(
+                date.fromisoformat(last_done) - timedelta(days=REFETCH_DAYS - 1),
+                end - timedelta(days=REFETCH_DAYS),  # the days the stamp asked (``stamp``)
+            )
         )
         first = max(first, oldest)
         return (first, end) if first <= end else None
@@ -230,27 +237,57 @@ def gathered(
         yield pa.Table.from_pylist(pending, schema=schema)
 
 
+def _follow_users(client: WeComClient, keep: bool = False) -> list[str]:
+    """The reps with customer contacts (``keep``: asked for the stamp, see ``_asked``)."""
+    return _asked(client, "GET", "externalcontact/get_follow_user_list", {}, keep)["follow_user"]
+
+
+def _asked(
+    client: WeComClient, method: str, endpoint: str, body: dict[str, Any], keep: bool
+) -> dict[str, Any]:
+    """WeCom's answer to a call. ``keep`` (the stamp): asked, and kept for the load that
+    follows; else what the stamp kept for the very same call, if it did, or asked."""
+    answer, kept = _STAMPED.ask(client, method, endpoint, body, keep)
+    if kept:
+        with _REUSED_LOCK:
+            _REUSED[endpoint] = _REUSED.get(endpoint, 0) + 1
+    return answer
+
+
+# calls a load had answered by the stamp taken before it (endpoint -> count), for its log
+_REUSED: dict[str, int] = {}
+_REUSED_LOCK = threading.Lock()
+
+
+def _log_reused(endpoint: str) -> None:
+    with _REUSED_LOCK:
+        n = _REUSED.pop(endpoint, 0)
+    if n:
+        logger.info("WeCom %s: %d call(s) answered by the stamp taken before the load", endpoint, n)
+
+
 def behaviour_tables(
     client: WeComClient,
     users: list[str],
     first_day: date,
     last_day: date,
     parallel: int = PARALLEL_REQUESTS,
+    keep: bool = False,
 ) -> Iterator[pa.Table]:
     """Each rep's daily statistics for ``first_day``..``last_day``, in ≤30-day windows,
-    ``parallel`` calls at once."""
+    ``parallel`` calls at once (``keep``: for the stamp, see ``_asked``)."""
+    endpoint = "externalcontact/get_user_behavior_data"
 
     def ask(call: tuple[str, date, date]) -> list[dict[str, Any]]:
         user, first, last = call
         # one userid a call: several give one aggregated total
-        data = client.post(
-            "externalcontact/get_user_behavior_data",
-            {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)},
-        )
+        body = {"userid": [user], "start_time": _midnight(first), "end_time": _midnight(last)}
+        data = _asked(client, "POST", endpoint, body, keep)
         return [_behaviour_row(user, r) for r in data.get("behavior_data", [])]
 
     calls = [(u, *w) for u in users for w in windows(first_day, last_day)]
     yield from gathered(parallel_map(ask, calls, parallel), BEHAVIOUR_SCHEMA)
+    _log_reused(endpoint)
 
 
 def checkin_tables(
@@ -259,21 +296,21 @@ def checkin_tables(
     first_day: date,
     last_day: date,
     parallel: int = PARALLEL_REQUESTS,
+    keep: bool = False,
 ) -> Iterator[pa.Table]:
     """The reps' field check-ins on ``first_day``..``last_day``, ≤100 reps and ≤30 days a call,
-    ``parallel`` calls at once."""
+    ``parallel`` calls at once (``keep``: for the stamp, see ``_asked``)."""
+    endpoint = "checkin/getcheckindata"
 
     def ask(call: tuple[date, date, int]) -> list[dict[str, Any]]:
         first, last, i = call
-        data = client.post(
-            "checkin/getcheckindata",
-            {
-                "opencheckindatatype": CHECKIN_FIELD_VISITS,
-                "starttime": _midnight(first),
-                "endtime": _midnight(last + timedelta(days=1)) - 1,
-                "useridlist": users[i : i + MAX_USERS_PER_CALL],
-            },
-        )
+        body = {
+            "opencheckindatatype": CHECKIN_FIELD_VISITS,
+            "starttime": _midnight(first),
+            "endtime": _midnight(last + timedelta(days=1)) - 1,
+            "useridlist": users[i : i + MAX_USERS_PER_CALL],
+        }
+        data = _asked(client, "POST", endpoint, body, keep)
         return [_checkin_row(r) for r in data.get("checkindata", [])]
 
     calls = [
@@ -282,15 +319,19 @@ def checkin_tables(
         for i in range(0, len(users), MAX_USERS_PER_CALL)
     ]
     yield from gathered(parallel_map(ask, calls, parallel), CHECKIN_SCHEMA)
+    _log_reused(endpoint)
 
 
 def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
     """What WeCom holds now for an incremental load (``ingest.stamps``): the archive's and the
     contact events' files (name, size, modification time), the day the windowed endpoints end
     on, the reps, and the answers to what a load after the last one asks again (the statistics
-    and check-ins of its last ``REFETCH_DAYS`` days). The contacts are read only on events
-    while that day stays the same (their full page-through falls due on a later day), so
-    without an events folder they are paged through every run: no stamp."""
+    and check-ins from ``REFETCH_DAYS`` days before that day). The contacts are read only on
+    events while that day stays the same (their full page-through falls due on a later day),
+    so without an events folder they are paged through every run: no stamp.
+
+    The answers are kept (``_STAMPED``): a load the same day or the day after its last asks
+    the same window, and takes them instead of asking WeCom again."""
     import dlt
 
     if not section.get("contact_events_dir"):
@@ -306,10 +347,9 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
         },
         RetryPolicy(2, 0.2),
     )
-    users = list(
-        section.get("userids") or client.get("externalcontact/get_follow_user_list")["follow_user"]
-    )
-    first = end - timedelta(days=REFETCH_DAYS - 1)
+    _STAMPED.clear()
+    users = list(section.get("userids") or _follow_users(client, keep=True))
+    first = end - timedelta(days=REFETCH_DAYS)
     parallel = int(section.get("parallel_requests") or PARALLEL_REQUESTS)
     archive = section.get("chat_archive_dir")
     return {
@@ -318,8 +358,12 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
         "users": users,
         "archive": stamps.file_stats(archive, "*.jsonl") if archive else None,
         "events": stamps.file_stats(section["contact_events_dir"], "*.jsonl"),
-        "behaviour": [t.to_pylist() for t in behaviour_tables(client, users, first, end, parallel)],
-        "checkins": [t.to_pylist() for t in checkin_tables(client, users, first, end, parallel)],
+        "behaviour": [
+            t.to_pylist() for t in behaviour_tables(client, users, first, end, parallel, keep=True)
+        ],
+        "checkins": [
+            t.to_pylist() for t in checkin_tables(client, users, first, end, parallel, keep=True)
+        ],
     }
 
 

@@ -47,6 +47,58 @@ class RetryPolicy:
         return min(self.max_seconds, self.base_seconds * 2**attempt)
 
 
+class KeptAnswers:
+    """Answers of WeCom calls kept for one more use, in this process: what the source's stamp
+    asked (``ingest.wecom.stamp``), for the load that follows it to take instead of asking
+    WeCom the same again. WeCom counts every call against the app's limits; a daily run
+    stamps, then loads, the same window. An answer is given once and only while younger than
+    ``max_age`` seconds; a call it does not hold is asked of WeCom."""
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+
+    @staticmethod
+    def key(client: WeComClient, method: str, endpoint: str, body: dict[str, Any]) -> tuple:
+        return (client.base_url, client.corp_id, method, endpoint, json.dumps(body, sort_keys=True))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+    def keep(self, key: tuple, answer: dict[str, Any]) -> None:
+        with self._lock:
+            self._answers[key] = (time.monotonic(), answer)
+
+    def take(self, key: tuple) -> dict[str, Any] | None:
+        with self._lock:
+            kept = self._answers.pop(key, None)
+        if kept is None or time.monotonic() - kept[0] > self.max_age:
+            return None
+        return kept[1]
+
+    def ask(
+        self,
+        client: WeComClient,
+        method: str,
+        endpoint: str,
+        body: dict[str, Any] | None = None,
+        keep: bool = False,
+    ) -> tuple[dict[str, Any], bool]:
+        """``client``'s answer to the call, and whether it was kept (not asked now). ``keep``:
+        asked of WeCom, and kept for the next ask of the same call."""
+        key = self.key(client, method, endpoint, body or {})
+        answer = None if keep else self.take(key)
+        if answer is not None:
+            return answer, True
+        call = client.get if method == "GET" else client.post
+        answer = call(endpoint, body or {})
+        if keep:
+            self.keep(key, answer)
+        return answer, False
+
+
 def app_of(endpoint: str) -> str:
     """The app whose secret's token may call ``endpoint`` (``settings.API_APPS``)."""
     for prefix, app in API_APPS.items():

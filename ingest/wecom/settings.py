@@ -17,7 +17,11 @@ CHANGED_SHARE_FOR_FULL_READ = 0.1
 PARALLEL_REQUESTS = 4
 # rows gathered from many small answers before they are handed on as one table
 ROWS_PER_TABLE = 50_000
-REFETCH_DAYS = 1  # an incremental run asks again for the last complete day(s)
+# an incremental run asks again for the last complete day(s) before its last day, and for every
+# day since the last day the run before it reached
+REFETCH_DAYS = 1
+# what the stamp asked is answered from it, once, to a load that starts within this many seconds
+STAMP_ANSWERS_MAX_AGE_SECONDS = 1800
 # opencheckindatatype: 1 上下班 (start/end of work), 2 外出 (field check-ins), 3 全部 (all):
 # only a field check-in verifies a visit (SPEC §6), so only those are asked for
 CHECKIN_FIELD_VISITS = 2

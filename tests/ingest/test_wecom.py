@@ -19,7 +19,7 @@ from devkit.standins.wecom import WeComStandIn, store_contact_event
 from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
-from ingest.wecom.helpers import WeComClient
+from ingest.wecom.helpers import KeptAnswers, WeComClient
 from tests.support.warehouse import query_file
 
 SECRET = "s3cret-corp-key"  # a self-built app granted every API
@@ -262,6 +262,76 @@ def test_the_secrets_come_from_the_environment_per_app(org, tmp_path, monkeypatc
         pipeline = make_pipeline("wecom", tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
         pipeline.run(source)
         assert standin.tokens_issued == 2
+
+
+FOLLOW = "/cgi-bin/externalcontact/get_follow_user_list"
+BEHAVIOUR = "/cgi-bin/externalcontact/get_user_behavior_data"
+CHECKIN = "/cgi-bin/checkin/getcheckindata"
+
+
+def test_a_load_after_its_stamp_asks_wecom_nothing_the_stamp_asked(org, tmp_path, monkeypatch):
+    """A run stamps WeCom (``ingest.stamps``), then loads it. On the day after the last load
+    and again that day, the load takes the stamp's answers to the calls they share (the reps,
+    the statistics and check-ins asked again) instead of asking WeCom, and lands what a load
+    that asked them all lands. That load, with no stamp before it, makes exactly the calls the
+    stamp made: an answer serves one load only."""
+    org_dir, _ = org
+    monkeypatch.setenv("SOURCES__WECOM__CONTACT_SECRET", APP_SECRETS["contact"])
+    monkeypatch.setenv("SOURCES__WECOM__CHECKIN_SECRET", APP_SECRETS["checkin"])
+    events = tmp_path / "events"  # the callback receiver's folder: contacts follow its events
+    events.mkdir()
+    with _standin(org_dir) as standin:
+
+        def section(end: str) -> dict:
+            return {
+                "base_url": standin.api_url,
+                "corp_id": "wwstandin",
+                "start_date": "2026-10-01",
+                "end_date": end,
+                "contact_events_dir": str(events),
+                "chat_archive_dir": str(org_dir / "chat_archive"),
+            }
+
+        def asked(during) -> dict[str, int]:
+            before = {p: standin.requests[p] for p in (FOLLOW, BEHAVIOUR, CHECKIN)}
+            during()
+            return {p: standin.requests[p] - n for p, n in before.items()}
+
+        def load(base: Path, end: str) -> None:
+            pipeline = make_pipeline("wecom", base / "w.duckdb", pipelines_dir=base / "p")
+            pipeline.run(source_from_config(section(end)))
+
+        stamped, fresh = tmp_path / "stamped", tmp_path / "fresh"
+        load(stamped, "2026-11-19")
+        load(fresh, "2026-11-19")
+        for end in ("2026-11-20", "2026-11-20"):  # the next day, then a rerun that day
+            by_stamp = asked(lambda end=end: wecom.stamp(section(end)))
+            assert by_stamp[FOLLOW] == 1 and by_stamp[BEHAVIOUR] > 10 and by_stamp[CHECKIN] > 0
+            assert asked(lambda end=end: load(stamped, end)) == dict.fromkeys(by_stamp, 0)
+            assert asked(lambda end=end: load(fresh, end)) == by_stamp
+            assert _tables(stamped / "w.duckdb") == _tables(fresh / "w.duckdb")
+    on_the_day = query_file(
+        stamped / "w.duckdb",
+        "select count(*) from raw_wecom.user_behavior_data where stat_date = '2026-11-20'",
+    )
+    assert on_the_day[0][0] > 0
+
+
+def test_a_kept_answer_is_given_once_and_not_once_too_old(org):
+    org_dir, _ = org
+    reps = "externalcontact/get_follow_user_list"
+    with _standin(org_dir) as standin:
+        client = WeComClient(standin.api_url, "wwstandin", {"contact": APP_SECRETS["contact"]})
+        fresh, stale = KeptAnswers(max_age=600), KeptAnswers(max_age=0)
+        for kept in (fresh, stale):
+            answer, _ = kept.ask(client, "GET", reps, keep=True)
+            assert answer["follow_user"]
+        calls = standin.requests[FOLLOW]
+        assert fresh.ask(client, "GET", reps) == (answer, True)
+        assert standin.requests[FOLLOW] == calls
+        for kept in (fresh, stale):  # given once already; too old
+            assert kept.ask(client, "GET", reps) == (answer, False)
+        assert standin.requests[FOLLOW] == calls + 2
 
 
 BATCH = "/cgi-bin/externalcontact/batch/get_by_user"
