@@ -35,7 +35,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltResource, DltSource
 
 from ingest import contracts, sources, stamps
-from ingest.wecom.archive import read_columns
+from ingest.wecom.archive import read_grown
 from ingest.wecom.contacts import DELETED, ContactLoader
 from ingest.wecom.helpers import KeptAnswers, RetryPolicy, WeComClient, WeComError, parallel_map
 from ingest.wecom.settings import (
@@ -373,7 +373,8 @@ def chat_messages(folder: Path) -> DltResource:
     def read(position: dlt.sources.incremental[int] = incremental) -> Iterator[pa.Table]:
         if not folder.is_dir():
             raise WeComError("chat archive", None, f"folder not found: {folder}")
-        # per file: size, mtime and highest seq when last read (kept only if the load commits)
+        # per file when last read (kept only if the load commits): size, mtime, highest seq,
+        # and the bytes read and their digest (a file that only grew is parsed from there on)
         seen = dlt.current.resource_state().setdefault("files", {})
         for path in sorted(folder.glob("*.jsonl")):
             # the cursor advances as tables are yielded: read it once a file, as before
@@ -383,13 +384,14 @@ def chat_messages(folder: Path) -> DltResource:
             known = seen.get(path.name)
             if known and known[:2] == stamp and known[2] <= after:
                 continue  # unchanged since it was read, nothing in it past the cursor
-            table = read_columns(path, after)
+            read = (known[3], known[4]) if known and len(known) == 5 else None
+            table, size, digest = read_grown(path, after, read)
             top = after
             if table is not None:
                 top = max(after, pc.max(table["seq"]).as_py())
                 for start in range(0, table.num_rows, CHUNK_ROWS):
                     yield table.slice(start, CHUNK_ROWS)
-            seen[path.name] = [*stamp, top]
+            seen[path.name] = [*stamp, top, size, digest]
 
     return dlt.resource(read, name="chat_messages", write_disposition="merge", primary_key="msgid")
 

@@ -9,6 +9,7 @@ old reader would reject, carriage returns, invalid UTF-8...), it reads the file 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -108,6 +109,37 @@ def read_columns(path: Path, after: int = 0) -> pa.Table | None:
         logger.info("chat archive %s: reading line by line", path.name)
         return read_rows(path, after)
     return table
+
+
+def read_grown(
+    path: Path, after: int = 0, known: tuple[int, str] | None = None
+) -> tuple[pa.Table | None, int, str]:
+    """What ``read_columns`` returns, with the bytes read and their SHA-256. ``known``: the
+    size and digest of the file when it was last read. When the file still begins with exactly
+    those bytes (ending a line) and has grown, only what was appended is parsed: every message
+    before it was read then, past that read's cursor, which ``after`` is not below. Else, and
+    whenever the appended part cannot be read column-wise, the file is read whole."""
+    data = path.read_bytes()
+    digest = hashlib.sha256()
+    start = 0
+    if known is not None and 0 < known[0] < len(data) and data[known[0] - 1] == ord("\n"):
+        digest.update(memoryview(data)[: known[0]])
+        if digest.hexdigest() == known[1]:
+            start = known[0]
+            digest.update(memoryview(data)[start:])
+    if not start:
+        digest = hashlib.sha256(data)
+    table = _columns(data[start:] if start else data, after)
+    if table is False:
+        logger.info("chat archive %s: reading line by line", path.name)
+        table = read_rows(path, after)  # whole: a broken line is named by its number
+    elif start:
+        logger.info(
+            "chat archive %s: %d bytes appended since it was read, only those parsed",
+            path.name,
+            len(data) - start,
+        )
+    return table, len(data), digest.hexdigest()
 
 
 def _columns(data: bytes, after: int) -> pa.Table | Literal[False] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from datetime import date
 from pathlib import Path
@@ -525,6 +526,51 @@ def test_unchanged_archive_files_are_not_read_again(org, tmp_path):
         old.touch()
         with pytest.raises(Exception, match=files[0].name):
             run()
+
+
+def test_an_archive_file_that_grew_is_parsed_from_where_it_was_read(org, tmp_path, caplog):
+    """A month's file that only grew since it was read: only the appended bytes are parsed,
+    and the table equals a fresh load of the same files. A file whose earlier bytes changed
+    as it grew is read whole (a line broken there is named)."""
+    org_dir, _ = org
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    files = sorted((org_dir / "chat_archive").glob("*.jsonl"))
+    for f in files:
+        (archive / f.name).write_bytes(f.read_bytes())
+    newest = archive / files[-1].name
+    lines = newest.read_text(encoding="utf-8").splitlines(keepends=True)
+    top = max(json.loads(line)["seq"] for f in files for line in f.open(encoding="utf-8"))
+
+    def grow(n: int) -> None:
+        with newest.open("a", encoding="utf-8") as fh:
+            for i in range(n):
+                extra = json.loads(lines[-1]) | {"seq": top + 1 + i, "msgid": f"grown-{top + i}"}
+                fh.write(json.dumps(extra, ensure_ascii=False) + "\n")
+
+    def messages(base: Path) -> list[tuple]:
+        return query_file(base / "w.duckdb", "select * exclude (_dlt_load_id) "
+                          "from raw_wecom.chat_messages order by msgid")  # fmt: skip
+
+    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
+        first = _load_archive(standin, archive, tmp_path / "run")
+        grow(2)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="ingest.wecom.archive"):
+            assert _load_archive(standin, archive, tmp_path / "run") == first + 2
+        appended = len(newest.read_bytes()) - sum(len(line.encode()) for line in lines)
+        assert f"{newest.name}: {appended} bytes appended since it was read" in caplog.text
+        _load_archive(standin, archive, tmp_path / "fresh")
+        assert messages(tmp_path / "run") == messages(tmp_path / "fresh")
+        # an earlier line broken in place (as many bytes), the file grown by one more
+        # message: read whole, and named
+        data = newest.read_bytes().splitlines(keepends=True)
+        data[1] = b"{" + b"x" * (len(data[1]) - 2) + b"\n"
+        newest.write_bytes(b"".join(data))
+        top += 2
+        grow(1)
+        with pytest.raises(Exception, match=rf"{newest.name} line 2: not JSON"):
+            _load_archive(standin, archive, tmp_path / "run")
 
 
 def test_wrong_secret_fails_clearly_without_leaking_it(org, tmp_path):
