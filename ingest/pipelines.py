@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
@@ -108,6 +109,35 @@ def landed_keys(table: str, *columns: str) -> set[Any]:
                 return set()
             raise
     return {r[0] for r in rows} if len(columns) == 1 else {tuple(r) for r in rows}
+
+
+def landed_key_totals(table: str, column: str, read: pa.ChunkedArray) -> tuple[int, int] | None:
+    """How many distinct values of the integer key ``column`` ``table`` holds in the running
+    pipeline's destination with the keys ``read`` by this load, and their sum: what the table
+    holds once the load is merged, but for deletes. None where the keys cannot be counted so
+    (the lake: read every key instead)."""
+    pipeline = dlt.current.pipeline()
+    name = pipeline.default_schema_name
+    if pipeline.destination.destination_name == "filesystem":
+        return None
+    read_keys = pa.table({"k": read.cast(pa.int64())})
+    landed = name is not None and table in pipeline.schemas[name].tables
+    with pipeline.sql_client() as client, client.native_connection.cursor() as con:
+        con.register("_read_keys", read_keys)
+        try:
+            if landed:
+                qualified = client.make_qualified_table_name(table)
+                key = client.escape_column_name(column)
+                sql = (
+                    f"select count(*), sum(k) from (select {key} as k from {qualified} "
+                    "union select k from _read_keys)"
+                )
+            else:
+                sql = "select count(*), sum(k) from (select distinct k from _read_keys)"
+            ((count, total),) = con.execute(sql).fetchall()
+        finally:
+            con.unregister("_read_keys")
+    return int(count), int(total or 0)
 
 
 def _lake_keys(pipeline: dlt.Pipeline, table: str, columns: tuple[str, ...]) -> set[Any]:

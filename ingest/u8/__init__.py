@@ -11,9 +11,11 @@ the cell-by-cell rules (``_cell``) would (mixed types, money with more places th
 keeps, zoned times...) is converted cell by cell instead, so both give the same rows.
 
 U8 deletes unaudited documents outright, which no rowversion shows. Each run therefore also
-reads the table's keys and compares them with the keys already landed: rows whose key is gone
-from U8 are deleted from the raw table too (``detect_deletes``; a tombstone with
-``_u8_deleted`` = true goes through dlt's merge), so ERP revenue never counts a deleted order.
+compares U8's keys with the keys already landed: rows whose key is gone from U8 are deleted
+from the raw table too (``detect_deletes``; a tombstone with ``_u8_deleted`` = true goes
+through dlt's merge), so ERP revenue never counts a deleted order. A table with an integer key
+is first asked its row count and key sum (``_key_totals``, before its changed rows are read);
+its keys are read only when the landed keys with those read now differ from them.
 """
 
 from __future__ import annotations
@@ -323,11 +325,13 @@ def _table_resource(
                 # the driver's own cursor: its rows as they are, no Row objects (the only
                 # parameter, the cursor's last value, is an integer written into the text)
                 sql = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+                reconcile = detect_deletes and position.last_value != -1
+                # before anything is read: U8's rows now, to tell deletes without every key
+                held = _key_totals(conn, table, pk) if reconcile and kinds[pk] == "int" else None
                 cursor = conn.connection.dbapi_connection.cursor()
                 cursor.execute(str(sql))
                 names = [d[0].lower() for d in cursor.description]
                 yielded = False
-                reconcile = detect_deletes and position.last_value != -1
                 read_keys: list[pa.Array] = []  # the keys read, when deletes are reconciled
                 types = {f.name: f.type for f in schema}
                 while True:
@@ -349,6 +353,12 @@ def _table_resource(
                 if not yielded and position.last_value == -1:
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
+                if reconcile and held is not None:
+                    read = pa.chunked_array(read_keys, types[pk])
+                    if pipelines.landed_key_totals(table_name, pk, read) == held:
+                        # every row U8 held was landed before or read now, and no other key
+                        # was: no row was deleted (a delete after ``held`` shows next run)
+                        reconcile = False
                 if reconcile:
                     pk_col = _column(table, pk)
                     in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
@@ -380,6 +390,13 @@ def _table_resource(
             DELETED: {"data_type": "bool", "hard_delete": True},
         },
     )
+
+
+def _key_totals(conn: sa.Connection, table: sa.Table, pk: str) -> tuple[int, int]:
+    """How many rows U8's ``table`` holds and the sum of their (integer) keys."""
+    key = sa.cast(_column(table, pk), sa.BigInteger)  # SQL Server sums an int as an int
+    count, total = conn.execute(sa.select(sa.func.count(), sa.func.sum(key))).one()
+    return int(count), int(total or 0)
 
 
 def _tombstones(schema: pa.Schema, pk: str, keys: list[Any]) -> pa.Table:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from devkit.demo.generate import generate
 from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
@@ -111,6 +112,49 @@ def test_a_first_load_appends_and_the_next_merges_changes_and_deletes(u8_db, tmp
     assert _load_as_a_run(u8_db, tmp_path) == []
     assert _count(wh, "so_somain") == in_u8["SO_SOMain"] - 1
     src.close()
+
+
+def test_deletes_are_told_by_row_count_and_key_sum_before_any_key_is_read(u8_db, tmp_path):
+    """A later load asks U8 how many rows each document table holds and the sum of their keys
+    before it reads; the keys are read (to find the deleted rows) only when that differs from
+    what is landed with the rows read now. A landed row lost by hand and another row deleted
+    in U8 keep the count, not the key sum: the deleted row still goes."""
+    _load_as_a_run(u8_db, tmp_path)
+    wh = tmp_path / "w.duckdb"
+    documents = {t: spec["primary_key"] for t, spec in TABLES.items() if spec["cursor"] == "ufts"}
+    statements: list[str] = []
+
+    def asked(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def load() -> tuple[set[str], set[str]]:
+        """The tables whose totals were asked, and those whose every key was read."""
+        statements.clear()
+        _load_as_a_run(u8_db, tmp_path)
+        totals = {t for t, k in documents.items() if any(
+            s.startswith(f'SELECT count(*) AS count_1, sum(CAST("{t}"."{k}" AS BIGINT))')
+            for s in statements)}  # fmt: skip
+        keys = {t for t, k in documents.items() if f'SELECT "{t}"."{k}" FROM "{t}"' in statements}
+        return totals, keys
+
+    src = sqlite3.connect(u8_db)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", asked)
+    try:
+        assert load() == (set(documents), set())
+        src.execute("delete from SO_SOMain where ID = 2")
+        src.commit()
+        assert load() == (set(documents), {"SO_SOMain"})
+        with duckdb.connect(str(wh)) as con:
+            con.execute("delete from raw_u8.so_somain where id = 3")
+        src.execute("delete from SO_SOMain where ID = 4")
+        src.commit()
+        assert load() == (set(documents), {"SO_SOMain"})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", asked)
+        src.close()
+    ids = {r[0] for r in duckdb.connect(str(wh), read_only=True).execute(
+        "select id from raw_u8.so_somain").fetchall()}  # fmt: skip
+    assert not ids & {2, 3, 4} and len(ids) > 10
 
 
 def test_missing_table_names_database_and_table(u8_db, tmp_path):
