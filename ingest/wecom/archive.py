@@ -116,13 +116,14 @@ def read_grown(
 ) -> tuple[pa.Table | None, int, str]:
     """What ``read_columns`` returns, with the bytes read and their SHA-256. ``known``: the
     size and digest of the file when it was last read. When the file still begins with exactly
-    those bytes (ending a line) and has grown, only what was appended is parsed: every message
-    before it was read then, past that read's cursor, which ``after`` is not below. Else, and
-    whenever the appended part cannot be read column-wise, the file is read whole."""
+    those bytes (ending a line), only what was appended since is parsed (nothing, for a file
+    written again with the same bytes): every message before it was read then, past that
+    read's cursor, which ``after`` is not below. Else, and whenever the appended part cannot be
+    read column-wise, the file is read whole."""
     data = path.read_bytes()
     digest = hashlib.sha256()
     start = 0
-    if known is not None and 0 < known[0] < len(data) and data[known[0] - 1] == ord("\n"):
+    if known is not None and 0 < known[0] <= len(data) and data[known[0] - 1] == ord("\n"):
         digest.update(memoryview(data)[: known[0]])
         if digest.hexdigest() == known[1]:
             start = known[0]
@@ -133,6 +134,8 @@ def read_grown(
     if table is False:
         logger.info("chat archive %s: reading line by line", path.name)
         table = read_rows(path, after)  # whole: a broken line is named by its number
+    elif start == len(data):
+        logger.info("chat archive %s: the same bytes as when it was read, not parsed", path.name)
     elif start:
         logger.info(
             "chat archive %s: %d bytes appended since it was read, only those parsed",

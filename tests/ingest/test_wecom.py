@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -490,8 +491,6 @@ def test_unchanged_archive_files_are_not_read_again(org, tmp_path):
     """A file read before and unchanged since (size, mtime) is skipped: garbage put in its
     place with the same size and mtime goes unnoticed; a file that changed is read again, its
     new lines loaded once."""
-    import os
-
     org_dir, _ = org
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -530,8 +529,9 @@ def test_unchanged_archive_files_are_not_read_again(org, tmp_path):
 
 def test_an_archive_file_that_grew_is_parsed_from_where_it_was_read(org, tmp_path, caplog):
     """A month's file that only grew since it was read: only the appended bytes are parsed,
-    and the table equals a fresh load of the same files. A file whose earlier bytes changed
-    as it grew is read whole (a line broken there is named)."""
+    and the table equals a fresh load of the same files; one written again with the same bytes
+    is not parsed. A file whose earlier bytes changed as it grew is read whole (a line broken
+    there is named)."""
     org_dir, _ = org
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -562,6 +562,14 @@ def test_an_archive_file_that_grew_is_parsed_from_where_it_was_read(org, tmp_pat
         assert f"{newest.name}: {appended} bytes appended since it was read" in caplog.text
         _load_archive(standin, archive, tmp_path / "fresh")
         assert messages(tmp_path / "run") == messages(tmp_path / "fresh")
+        # an older month written again with the same bytes (a later time): not parsed
+        older = archive / files[0].name
+        older.write_bytes(older.read_bytes())
+        os.utime(older, ns=(older.stat().st_atime_ns, older.stat().st_mtime_ns + 10**9))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="ingest.wecom.archive"):
+            assert _load_archive(standin, archive, tmp_path / "run") == first + 2
+        assert f"{older.name}: the same bytes as when it was read, not parsed" in caplog.text
         # an earlier line broken in place (as many bytes), the file grown by one more
         # message: read whole, and named
         data = newest.read_bytes().splitlines(keepends=True)
