@@ -237,6 +237,11 @@ def gathered(
         yield pa.Table.from_pylist(pending, schema=schema)
 
 
+# calls a load had answered by the stamp taken before it (endpoint -> count), for its log
+_REUSED: dict[str, int] = {}
+_REUSED_LOCK = threading.Lock()
+
+
 def _follow_users(client: WeComClient, keep: bool = False) -> list[str]:
     """The reps with customer contacts (``keep``: asked for the stamp, see ``_asked``)."""
     return _asked(client, "GET", "externalcontact/get_follow_user_list", {}, keep)["follow_user"]
@@ -252,11 +257,6 @@ def _asked(
         with _REUSED_LOCK:
             _REUSED[endpoint] = _REUSED.get(endpoint, 0) + 1
     return answer
-
-
-# calls a load had answered by the stamp taken before it (endpoint -> count), for its log
-_REUSED: dict[str, int] = {}
-_REUSED_LOCK = threading.Lock()
 
 
 def _log_reused(endpoint: str) -> None:

@@ -103,12 +103,7 @@ def read_rows(path: Path, after: int = 0) -> pa.Table | None:
 def read_columns(path: Path, after: int = 0) -> pa.Table | None:
     """What ``read_rows`` returns, parsed and converted column by column; falls back to
     ``read_rows`` for a file the columnar path cannot read exactly as it would."""
-    data = path.read_bytes()
-    table = _columns(data, after)
-    if table is False:
-        logger.info("chat archive %s: reading line by line", path.name)
-        return read_rows(path, after)
-    return table
+    return read_grown(path, after)[0]
 
 
 def read_grown(
