@@ -353,16 +353,15 @@ def _table_resource(
                 if not yielded and position.last_value == -1:
                     # an empty U8 table still lands (empty), so models over it can run
                     yield schema.empty_table()
-                if reconcile and held is not None:
-                    read = pa.chunked_array(read_keys, types[pk])
-                    if pipelines.landed_key_totals(table_name, pk, read) == held:
-                        # every row U8 held was landed before or read now, and no other key
-                        # was: no row was deleted (a delete after ``held`` shows next run)
-                        reconcile = False
+                read = pa.chunked_array(read_keys, types[pk]) if reconcile else None
+                # every row U8 held was landed before or read now, and no other key was: no
+                # row was deleted (a delete after ``held`` shows at the next run)
+                if held is not None and pipelines.landed_key_totals(table_name, pk, read) == held:
+                    reconcile = False
                 if reconcile:
                     pk_col = _column(table, pk)
                     in_u8 = {_cell(k, kinds[pk]) for (k,) in conn.execute(sa.select(pk_col)).all()}
-                    seen = set(pa.chunked_array(read_keys, types[pk]).to_pylist())
+                    seen = set(read.to_pylist())
                     gone = sorted(pipelines.landed_keys(table_name, pk) - in_u8 - seen)
                     if gone:
                         logger.info(

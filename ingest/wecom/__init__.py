@@ -21,7 +21,6 @@ answered from the stamp, not asked of WeCom again (``helpers.KeptAnswers``).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -237,11 +236,6 @@ def gathered(
         yield pa.Table.from_pylist(pending, schema=schema)
 
 
-# calls a load had answered by the stamp taken before it (endpoint -> count), for its log
-_REUSED: dict[str, int] = {}
-_REUSED_LOCK = threading.Lock()
-
-
 def _follow_users(client: WeComClient, keep: bool = False) -> list[str]:
     """The reps with customer contacts (``keep``: asked for the stamp, see ``_asked``)."""
     return _asked(client, "GET", "externalcontact/get_follow_user_list", {}, keep)["follow_user"]
@@ -252,16 +246,11 @@ def _asked(
 ) -> dict[str, Any]:
     """WeCom's answer to a call. ``keep`` (the stamp): asked, and kept for the load that
     follows; else what the stamp kept for the very same call, if it did, or asked."""
-    answer, kept = _STAMPED.ask(client, method, endpoint, body, keep)
-    if kept:
-        with _REUSED_LOCK:
-            _REUSED[endpoint] = _REUSED.get(endpoint, 0) + 1
-    return answer
+    return _STAMPED.ask(client, method, endpoint, body, keep)[0]
 
 
 def _log_reused(endpoint: str) -> None:
-    with _REUSED_LOCK:
-        n = _REUSED.pop(endpoint, 0)
+    n = _STAMPED.given(endpoint)
     if n:
         logger.info("WeCom %s: %d call(s) answered by the stamp taken before the load", endpoint, n)
 

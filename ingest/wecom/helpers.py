@@ -58,6 +58,7 @@ class KeptAnswers:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+        self._given: dict[str, int] = {}  # endpoint -> answers given since last asked
 
     @staticmethod
     def key(client: WeComClient, method: str, endpoint: str, body: dict[str, Any]) -> tuple:
@@ -78,6 +79,11 @@ class KeptAnswers:
             return None
         return kept[1]
 
+    def given(self, endpoint: str) -> int:
+        """How many answers to ``endpoint`` were given instead of asked since the last call."""
+        with self._lock:
+            return self._given.pop(endpoint, 0)
+
     def ask(
         self,
         client: WeComClient,
@@ -91,6 +97,8 @@ class KeptAnswers:
         key = self.key(client, method, endpoint, body or {})
         answer = None if keep else self.take(key)
         if answer is not None:
+            with self._lock:
+                self._given[endpoint] = self._given.get(endpoint, 0) + 1
             return answer, True
         call = client.get if method == "GET" else client.post
         answer = call(endpoint, body or {})
