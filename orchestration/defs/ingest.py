@@ -23,7 +23,12 @@ changed since its last load (the sheets: ``ingest.pipelines.rereads``) whatever 
 it reads everything.
 """
 
+import atexit
+import functools
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -45,7 +50,7 @@ from ingest.pipelines import (
     source_from_config,
 )
 from orchestration.defs.transform import FULL_REFRESH_TAG
-from orchestration.resources import ROOT, SalesopsConfig
+from orchestration.resources import SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
 from salesops import lake, runstate
 
@@ -168,10 +173,22 @@ def _error_text(exc: BaseException) -> str:
     return f"{error.__class__.__name__}: {error}".strip()
 
 
+@functools.cache
+def _names_dir() -> Path:
+    """A folder of this process's own for the pipelines that only name the assets, removed at
+    exit. dlt writes a new pipeline's state on creation, wiping its folder first: in a folder
+    shared by the processes that import the definitions at once (test workers, a code server
+    and its runs) one process's wipe lost another's state file while it was being written. Nor
+    may they share a folder with the pipelines that load (``<warehouse folder>/.dlt_pipelines``)."""
+    folder = Path(tempfile.mkdtemp(prefix="salesops-asset-names-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def build_ingest_assets(src: str) -> dg.AssetsDefinition:
     specs = build_dlt_asset_specs(
         dlt_source=sources.placeholder(src),
-        dlt_pipeline=make_pipeline(src, ROOT / "build" / "placeholder.duckdb"),
+        dlt_pipeline=make_pipeline(src, _names_dir() / "placeholder.duckdb"),
         dagster_dlt_translator=SalesopsDltTranslator(),
     )
     check_specs = [

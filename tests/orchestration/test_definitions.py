@@ -84,3 +84,34 @@ def test_the_definitions_load_without_great_expectations():
 
     code = "import sys, orchestration.definitions; sys.exit('great_expectations' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_processes_importing_the_definitions_at_once_share_no_pipeline_folder(tmp_path):
+    """The dlt pipelines that only name the assets live in a folder of each process's own,
+    removed at its exit: in the checkout's ``build/.dlt_pipelines`` (shared by every process,
+    and by a warehouse kept in ``build/``) a new pipeline wipes its folder while another
+    process writes its state there, and the other's import fails."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[2] / "build" / ".dlt_pipelines"
+    shutil.rmtree(shared, ignore_errors=True)  # as on a fresh checkout
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    imports = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import orchestration.definitions"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    errors = [p.communicate()[1] for p in imports]
+    assert [p.returncode for p in imports] == [0, 0, 0], errors
+    assert not shared.exists()
+    assert list(temp.iterdir()) == []
