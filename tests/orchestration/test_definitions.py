@@ -98,20 +98,28 @@ def test_processes_importing_the_definitions_at_once_share_no_pipeline_folder(tm
     from pathlib import Path
 
     shared = Path(__file__).resolve().parents[2] / "build" / ".dlt_pipelines"
-    shutil.rmtree(shared, ignore_errors=True)  # as on a fresh checkout
+    # as on a fresh checkout; what a warehouse kept in build/ has there is put back after
+    kept = tmp_path / "kept"
+    if shared.exists():
+        shutil.move(shared, kept)
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
-    imports = [
-        subprocess.Popen(
-            [sys.executable, "-c", "import orchestration.definitions"],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    errors = [p.communicate()[1] for p in imports]
-    assert [p.returncode for p in imports] == [0, 0, 0], errors
-    assert not shared.exists()
-    assert list(temp.iterdir()) == []
+    try:
+        imports = [
+            subprocess.Popen(
+                [sys.executable, "-c", "import orchestration.definitions"],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        errors = [p.communicate()[1] for p in imports]
+        assert [p.returncode for p in imports] == [0, 0, 0], errors
+        assert not shared.exists()
+        assert list(temp.iterdir()) == []
+    finally:
+        if kept.exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            shutil.move(kept, shared)
