@@ -15,6 +15,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
@@ -79,7 +80,11 @@ def _cursor(spec: ObjectSpec, start: datetime) -> dlt.sources.incremental[dateti
 
 
 def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> DltResource:
-    incremental = _cursor(spec, start)
+    # No initial value: dlt filters each table it is handed against the cursor's start, copying
+    # every column even when every row is kept, as on a first load (0.3-0.4 s of the 1.5 s a
+    # 1M-row Task.csv took to extract). The first load leaves out the rows before ``start`` here,
+    # and copies only when there are some; later loads are filtered by dlt from the last value.
+    incremental = dlt.sources.incremental(spec.cursor_column, initial_value=None)
 
     def rows(cursor: dlt.sources.incremental[datetime] = incremental) -> Iterator[pa.Table]:
         if not export_dir.is_dir():
@@ -96,16 +101,30 @@ def _export_resource(spec: ObjectSpec, export_dir: Path, start: datetime) -> Dlt
         state = dlt.current.resource_state()
         if state.get("file") == stamp:
             return
+        first = cursor.last_value is None  # read once: it moves as tables are yielded
         landed = False
         for table in read_export_file(path, spec):
-            landed = True
-            yield table
+            if first:
+                table = _since(table, spec.cursor_column, start)
+            if table.num_rows:
+                landed = True
+                yield table
         if not landed:
             # an object with no records still lands (empty), so models over it can run
             yield spec.schema.empty_table()
         state["file"] = stamp
 
     return dlt.resource(rows, **_resource_hints(spec))
+
+
+def _since(table: pa.Table, column: str, start: datetime) -> pa.Table:
+    """The rows of ``table`` whose ``column`` is at or after ``start`` (as dlt's cursor keeps
+    them), ``table`` itself when that is every row."""
+    values = table[column]
+    bound = pa.scalar(start, values.type)
+    if not table.num_rows or pc.min(values).as_py() >= bound.as_py():
+        return table
+    return table.filter(pc.greater_equal(values, bound))
 
 
 def _api_resource(

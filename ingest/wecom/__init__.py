@@ -357,7 +357,9 @@ def stamp(section: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def chat_messages(folder: Path) -> DltResource:
-    incremental = dlt.sources.incremental("seq", initial_value=0, last_value_func=max)
+    # No initial value: the files are read past the cursor here (``read_grown``), and dlt's own
+    # filter against an initial value would copy every message of a first load once more
+    incremental = dlt.sources.incremental("seq", initial_value=None, last_value_func=max)
 
     def read(position: dlt.sources.incremental[int] = incremental) -> Iterator[pa.Table]:
         if not folder.is_dir():

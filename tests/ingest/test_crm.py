@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -615,6 +615,51 @@ def test_records_longer_than_a_parse_block_are_read(org):
     assert got.num_rows == 300
     assert got["description"][239].as_py() == long_text
     assert got["id"].to_pylist() == [r["Id"] for r in org.records["Task"]]
+
+
+def test_the_start_date_bounds_a_first_load_and_the_cursor_every_load_after(org, tmp_path):
+    """The first load of an export keeps the records modified on or after ``start_date`` (a
+    file of older records only lands its table empty); later loads keep what is newer than the
+    cursor, whatever the start date."""
+    wh = tmp_path / "w.duckdb"
+    records = org.records["Task"]
+    stamps = sorted(r["SystemModstamp"] for r in records)
+    after_all = (stamps[-1] + timedelta(days=1)).isoformat()
+    run(crm_source(export_dir=str(org.export_dir), objects=["Task"], start_date=after_all), wh)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select count(*) from raw_crm.tasks").fetchall() == [(0,)]
+
+    middle = stamps[len(stamps) // 2]
+    run(
+        crm_source(export_dir=str(org.export_dir), objects=["Task"], start_date=middle),
+        tmp_path / "m.duckdb",
+    )
+    kept = sorted(r["Id"] for r in records if r["SystemModstamp"] >= middle)
+    with duckdb.connect(str(tmp_path / "m.duckdb"), read_only=True) as con:
+        ids = [i for (i,) in con.sql("select id from raw_crm.tasks order by id").fetchall()]
+    assert ids == kept and 0 < len(kept) < len(records)
+
+    # an export with the oldest record changed since: only that change lands, though the start
+    # date (now before every record) would let every record in
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    shutil.copy(org.export_dir / "Task.csv", changed / "Task.csv")
+
+    def edit(rows: list[list[str]]) -> None:
+        stamp, subject = rows[0].index("SystemModstamp"), rows[0].index("Subject")
+        oldest = min(rows[1:], key=lambda r: r[stamp])
+        newest = max(r[stamp] for r in rows[1:])
+        oldest[subject], oldest[stamp] = "改过的主题", newest[:-4] + "999Z"
+
+    _rewrite(changed / "Task.csv", row_edit=edit)
+    src = crm_source(export_dir=str(changed), objects=["Task"], start_date=stamps[0].isoformat())
+    pipeline = run(src, tmp_path / "m.duckdb")
+    assert loaded_rows(pipeline) == {"tasks": 1}
+    with duckdb.connect(str(tmp_path / "m.duckdb"), read_only=True) as con:
+        got = con.execute(
+            "select count(*), count(*) filter (subject = '改过的主题') from raw_crm.tasks"
+        ).fetchall()
+    assert got == [(len(kept) + 1, 1)]
 
 
 # -- configuration -------------------------------------------------------------------------------
