@@ -397,10 +397,11 @@ def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
     folder = Path(section["dir"])
     findings: list[contracts.Finding] = []
     for sheet in SHEETS:
-        result = read_sheet(folder, sheet)
+        result = read_sheet(folder, sheet, header_only=True)
         name = f"{sheet.workbook}/{sheet.sheet}"
         if result is None or result.status == "missing_sheet":
-            if read_sheet(DEFAULTS_DIR, sheet) is None:  # else its default applies
+            # else its default applies
+            if read_sheet(DEFAULTS_DIR, sheet, header_only=True) is None:
                 findings.append(contracts.Finding("sheets", name, None, contracts.MISSING_OBJECT))
             continue
         for q in result.quarantine:

@@ -314,13 +314,30 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
             yield number, tuple(values)
 
 
-def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
-    """Read and type one sheet. None when its file is absent (an optional workbook)."""
+def read_sheet(folder: Path, sheet: Sheet, header_only: bool = False) -> SheetResult | None:
+    """Read and type one sheet. None when its file is absent (an optional workbook).
+    ``header_only``: stop once the header is read (what the sheet's contract needs): the status
+    and the header's findings (a missing sheet or required columns, extra columns), no rows."""
     path = find_file(folder, sheet)
     if path is None:
         return None
     result = SheetResult(sheet=sheet, file=path.name)
     rows = raw_rows(path, sheet.sheet)
+    if rows is not None and header_only:
+        try:
+            return _read_sheet(result, path, rows, header_only)
+        finally:
+            rows.close()  # the workbook, left at its header
+    return _read_sheet(result, path, rows, header_only)
+
+
+def _read_sheet(
+    result: SheetResult,
+    path: Path,
+    rows: Iterator[tuple[int, tuple[Any, ...]]] | None,
+    header_only: bool,
+) -> SheetResult:
+    sheet = result.sheet
     if rows is None:
         result.status = "missing_sheet"
         result.quarantine.append(_q(result, None, None, None, f"no sheet named {sheet.sheet}"))
@@ -366,11 +383,14 @@ def read_sheet(folder: Path, sheet: Sheet) -> SheetResult | None:
         result.quarantine.append(
             _q(result, header_no, names, None, f"required column(s) missing: {names}")
         )
-        # count what the sheet held, so the report still says how much did not load
-        result.rows_read = sum(1 for _, v in rows if any(x not in (None, "") for x in v))
+        if not header_only:
+            # count what the sheet held, so the report still says how much did not load
+            result.rows_read = sum(1 for _, v in rows if any(x not in (None, "") for x in v))
         return result
     # extra columns keep their header as written, as JSON (column names would lose Chinese)
     result.extras = list(extras.values())
+    if header_only:
+        return result
     formulas: dict[tuple[int, int], str] | None = None  # read when a blank cell is met
     for number, values in rows:
         if not any(v not in (None, "") for v in values):

@@ -14,7 +14,13 @@ from openpyxl import Workbook
 
 from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
-from ingest.sheets import DEFAULTS_DIR, files_digest, load_notes, sheets_source
+from ingest.sheets import (
+    DEFAULTS_DIR,
+    contract_findings,
+    files_digest,
+    load_notes,
+    sheets_source,
+)
 from ingest.sheets.helpers import read_sheet
 from ingest.sheets.settings import SHEETS
 
@@ -137,6 +143,42 @@ def test_missing_required_column_keeps_the_previous_snapshot(demo_sheets, tmp_pa
         [["参数", "说明"], ["response_red_hours", "x"]],
     )
     assert "值 (value)" in reason
+
+
+def test_the_contract_reads_each_sheet_to_its_header_and_finds_what_a_full_read_finds(
+    demo_sheets, tmp_path
+):
+    """The sheets' contract (checked before every load) reads each sheet only as far as its
+    header, and finds what reading the whole sheet finds: missing required columns, extra
+    columns, a missing sheet; never a problem of the rows under the header."""
+    folder = tmp_path / "sheets"
+    shutil.copytree(demo_sheets, folder)
+    _write(folder / "settings.xlsx", "参数", [["参数", "说明"], ["response_red_hours", "x"]])
+    _write(folder / "legacy_visits.xlsx", "拜访记录", [
+        ["日期", "员工", "客户", "方式", "内容", "时长(秒)", "区域"],
+        [date(2026, 11, 2), "张伟", "华东机电", "电话", "报价", 60, "华东"],
+        ["上周三", "张伟", "华东机电", "电话", "报价", 60, "华东"],
+        [date(2026, 11, 3), "张伟", None, "电话", "报价", 60, "华东"],
+    ])  # fmt: skip
+    _write(folder / "targets.xlsx", "别的表", [["月份"], ["2026-11"]])
+    _write(folder / "notes.xlsx", "Sheet", [["随手记"]])
+
+    found = {(f.object, f.column, f.status) for f in contract_findings({"dir": str(folder)})}
+    # the two rows under 拜访记录's header that a load quarantines are not the contract's
+    assert found == {
+        ("settings/参数", "值 (value)", "missing_required"),
+        ("legacy_visits/拜访记录", "区域", "unknown"),
+        ("targets/月度目标", None, "missing_object"),
+        ("notes.xlsx", None, "unknown"),
+    }
+    for sheet in SHEETS:
+        header, whole = read_sheet(folder, sheet, header_only=True), read_sheet(folder, sheet)
+        if whole is None:
+            assert header is None
+            continue
+        assert (header.status, header.extras, header.rows) == (whole.status, whole.extras, [])
+        if whole.status != "loaded":
+            assert header.quarantine == whole.quarantine
 
 
 def test_a_scoring_sheet_without_signals_is_named_and_keeps_the_snapshot(demo_sheets, tmp_path):
