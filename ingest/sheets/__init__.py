@@ -400,8 +400,7 @@ def contract_findings(section: dict[str, Any]) -> list[contracts.Finding]:
         result = read_sheet(folder, sheet, header_only=True)
         name = f"{sheet.workbook}/{sheet.sheet}"
         if result is None or result.status == "missing_sheet":
-            # else its default applies
-            if read_sheet(DEFAULTS_DIR, sheet, header_only=True) is None:
+            if find_file(DEFAULTS_DIR, sheet) is None:  # else its shipped default applies
                 findings.append(contracts.Finding("sheets", name, None, contracts.MISSING_OBJECT))
             continue
         for q in result.quarantine:

@@ -323,12 +323,11 @@ def read_sheet(folder: Path, sheet: Sheet, header_only: bool = False) -> SheetRe
         return None
     result = SheetResult(sheet=sheet, file=path.name)
     rows = raw_rows(path, sheet.sheet)
-    if rows is not None and header_only:
-        try:
-            return _read_sheet(result, path, rows, header_only)
-        finally:
-            rows.close()  # the workbook, left at its header
-    return _read_sheet(result, path, rows, header_only)
+    try:
+        return _read_sheet(result, path, rows, header_only)
+    finally:
+        if rows is not None:
+            rows.close()  # the workbook, wherever the read stopped
 
 
 def _read_sheet(
