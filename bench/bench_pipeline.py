@@ -130,12 +130,14 @@ def tree_rss_bytes(root: int, apart: frozenset[int] = frozenset()) -> int:
 
 class RssSampler:
     """Samples the process tree's RSS a few times a second and keeps the peak per stage
-    (``stage`` is set by whoever knows what is running). The trees of the processes in
-    ``apart`` (the vendors' stand-ins) are left out, their peak kept as ``apart_peak``."""
+    (``stage`` is set by whoever knows what is running) and every sample with its time, for
+    stages known only afterwards (``take_over``). The trees of the processes in ``apart`` (the
+    vendors' stand-ins) are left out, their peak kept as ``apart_peak``."""
 
     def __init__(self, interval: float = 0.25) -> None:
         self.interval, self.stage = interval, "other"
         self.peaks: dict[str, int] = {}
+        self.samples: list[tuple[float, int]] = []  # (time.time(), bytes)
         self.apart: frozenset[int] = frozenset()
         self.apart_peak = 0
         self._stop = threading.Event()
@@ -146,6 +148,7 @@ class RssSampler:
         while not self._stop.wait(self.interval):
             apart = self.apart
             rss = tree_rss_bytes(pid, apart)
+            self.samples.append((time.time(), rss))
             self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
             for other in apart:
                 self.apart_peak = max(self.apart_peak, tree_rss_bytes(other))
@@ -161,7 +164,30 @@ class RssSampler:
     def take(self) -> dict[str, float]:
         """The peaks so far in MB, and start afresh."""
         out = {k: v / 1e6 for k, v in self.peaks.items()}
-        self.peaks = {}
+        self.peaks, self.samples = {}, []
+        return out
+
+    def take_over(self, spans: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+        """The peaks so far in MB per stage of ``spans`` (stage -> when each of its steps began
+        and ended): the samples taken while one of its steps ran; for a step over between two
+        samples, those two. What was sampled outside every step is "other". Starts afresh."""
+        samples = sorted(self.samples)
+        self.take()
+        out: dict[str, float] = {}
+        inside: set[int] = set()
+        for stage, intervals in spans.items():
+            for began, ended in intervals:
+                hits = [n for n, (t, _) in enumerate(samples) if began <= t <= ended]
+                if not hits:  # the samples either side of it
+                    before = [n for n, (t, _) in enumerate(samples) if t < began][-1:]
+                    after = [n for n, (t, _) in enumerate(samples) if t > ended][:1]
+                    hits = before + after
+                inside.update(n for n in hits if began <= samples[n][0] <= ended)
+                for n in hits:
+                    out[stage] = max(out.get(stage, 0.0), samples[n][1] / 1e6)
+        rest = [rss for n, (_, rss) in enumerate(samples) if n not in inside]
+        if rest:
+            out["other"] = max(rest) / 1e6
         return out
 
 
@@ -171,11 +197,6 @@ STEP_LINE = re.compile(r"\]\s+(start|done |FAIL )\s+(\S+)")
 
 def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
     from orchestration import runner
-
-    def follow(line: str) -> None:
-        m = STEP_LINE.search(line)
-        if m:
-            sampler.stage = stage_of(m.group(2)) if m.group(1) == "start" else "other"
 
     # the WeCom stand-in plays WeCom's servers: in a process of its own, outside the measured tree
     with served_sources_apart(src, AS_OF, crm="export") as (sections, standin):
@@ -192,15 +213,17 @@ def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
         before = raw_rows(root / "warehouse.duckdb")
         started = time.perf_counter()
-        outcome = runner.run(path, exclude_groups=("bi",), echo=follow)
+        outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _line: None)
         seconds = time.perf_counter() - started
-        sampler.stage = "other"
         sampler.apart = frozenset()
     if not outcome.success:
         raise SystemExit(f"{label} run failed: {outcome.errors}")
     stages: dict[str, float] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
     for step, secs in outcome.step_seconds.items():
         stages[stage_of(step)] = stages.get(stage_of(step), 0.0) + secs
+    for step, span in outcome.step_spans.items():
+        spans.setdefault(stage_of(step), []).append(span)
     after = raw_rows(root / "warehouse.duckdb")
     landed = {
         src_name: sum(n for key, n in after.items() if key.startswith(f"raw_{src_name}."))
@@ -212,7 +235,7 @@ def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
         "stages": stages,
         "steps": outcome.step_seconds,
         "rows_landed": landed,
-        "peak_rss_mb": sampler.take(),
+        "peak_rss_mb": sampler.take_over(spans),
         "standin_peak_rss_mb": sampler.apart_peak / 1e6,
         # the machine is shared: how busy it was (1-minute load average at the end)
         "load_average": os.getloadavg()[0],

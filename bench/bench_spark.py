@@ -141,18 +141,20 @@ def run_engine(engine: str, root: Path, src: Path, sampler: RssSampler) -> dict:
         m = spark_parity_step(line)
         if m:
             word, step = m
-            sampler.stage = f"{engine}: {stage_of(step)}" if word == "start" else engine
             loads.append((f"{word} {step}", os.getloadavg()[0]))
 
     started = time.time()
     sampler.take()
-    sampler.stage = engine
     cfg, outcome = spark_parity.run_pipeline(root / engine, src, engine, echo=follow, crm="export")
     seconds = time.time() - started
     loads.append(("end", os.getloadavg()[0]))
     models, tests = model_seconds(cfg.work_dir, started)
     ranked = sorted(models.items(), key=lambda kv: -kv[1])
-    peaks = sampler.take()
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for step, span in outcome.step_spans.items():
+        spans.setdefault(f"{engine}: {stage_of(step)}", []).append(span)
+    peaks = sampler.take_over(spans)
+    peaks[engine] = peaks.pop("other", 0.0)  # outside the steps: the engine's own start, copies
     return {
         "seconds": seconds,
         "success": outcome.success,

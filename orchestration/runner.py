@@ -70,6 +70,8 @@ class RunOutcome:
     evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
     skipped_steps: list[str] = field(default_factory=list)  # steps Dagster skipped
     step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
+    # when each step began and ended (``time.time()`` seconds, from the run's event log)
+    step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
     recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
     # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
     # False): the rest was built, what reads them from their last good load (``status``)
@@ -131,11 +133,13 @@ def progress_watch(
     timings: dict[str, float],
     every: float = 1.0,
     started: float | None = None,
+    spans: dict[str, tuple[float, float]] | None = None,
 ) -> Iterator[None]:
     """While the run executes, one line per step (and per check that did not pass) from the
     run's event log in ``instance``, read as it is stored; each finished step's wall time into
-    ``timings``. What is stored after the last read is printed when the run is over. Lines are
-    stamped with the seconds since ``started`` (``time.time()``; default: now)."""
+    ``timings`` and, given ``spans``, when it began and ended there. What is stored after the
+    last read is printed when the run is over. Lines are stamped with the seconds since
+    ``started`` (``time.time()``; default: now)."""
     started = time.time() if started is None else started
     step_started: dict[str, float] = {}
     cursor: str | None = None
@@ -153,6 +157,8 @@ def progress_watch(
                     else:
                         begun = step_started.get(event.step_key, started)
                         timings[event.step_key] = entry.timestamp - begun
+                        if spans is not None:
+                            spans[event.step_key] = (begun, entry.timestamp)
                 line = _progress_line(entry, started)
                 if line is not None:
                     echo(line)
@@ -517,6 +523,7 @@ def _run(
     deadline = started + cfg.max_wait_minutes * 60
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
     timings: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
     run_id = str(uuid.uuid4())
     output_log = None if verbose else _output_log(cfg.work_dir, run_id)
     try:
@@ -554,7 +561,7 @@ def _run(
                     _release_memory()
                 with (
                     pool_watch(instance, run_id, echo),
-                    progress_watch(instance, run_id, echo, timings, started=begun),
+                    progress_watch(instance, run_id, echo, timings, started=begun, spans=spans),
                     steps_print_to(output_log),
                 ):
                     results.append(
@@ -589,6 +596,7 @@ def _run(
     outcome.output_log = output_log if output_log is not None and output_log.exists() else None
     outcome.recovered_runs = recovered
     outcome.step_seconds = timings
+    outcome.step_spans = spans
     for result in results:
         _collect(outcome, result)
     # a step skipped in a run where nothing failed lacked an input its upstream never reported

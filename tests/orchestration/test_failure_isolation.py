@@ -10,6 +10,7 @@ import shutil
 
 import dagster as dg
 import duckdb
+import pytest
 
 from devkit.demo.serve import served_sources
 from orchestration import cli, runner
@@ -52,6 +53,13 @@ def test_a_failing_source_leaves_its_tables_and_the_rest_builds(clean_org_run, t
         assert len(starts) == len(ends) == 1 and starts[0] < ends[0], (step, said)
     assert set(outcome.step_seconds) == set(outcome.steps)
     assert all(s >= 0 for s in outcome.step_seconds.values())
+    # and when each began and ended: the loads before the dbt step that reads them
+    assert set(outcome.step_spans) == set(outcome.steps)
+    for step, (begun, ended) in outcome.step_spans.items():
+        assert ended - begun == pytest.approx(outcome.step_seconds[step]), step
+    loads = [end for step, (_, end) in outcome.step_spans.items() if step.startswith("ingest_")]
+    dbt = [begun for step, (begun, _) in outcome.step_spans.items() if step.startswith("dbt_")]
+    assert loads and dbt and max(loads) <= min(dbt), outcome.step_spans
     assert any("check failed: wecom" in line and line.endswith(":loaded") for line in said), said
     capsys.readouterr()  # what the run printed (dbt's own lines)
     assert cli._report(outcome, salesops_config.load(path)) == 3
