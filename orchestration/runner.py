@@ -373,13 +373,18 @@ def _output_log(work_dir: Path, run_id: str) -> Path:
 
 class _StepOutput(io.TextIOBase):
     """``sys.stdout`` while a run executes: what the thread executing the steps writes goes to
-    ``sink``; what other threads write (the progress and pool watchers) to ``console``."""
+    ``sink``; what other threads write (the progress and pool watchers) to ``console``. Once
+    retired (``retire``), everything goes to the console."""
 
     def __init__(self, console, sink, thread: threading.Thread) -> None:
         self._console, self._sink, self._thread = console, sink, thread
 
     def _target(self):
-        return self._sink if threading.current_thread() is self._thread else self._console
+        sink, thread = self._sink, self._thread
+        return sink if sink is not None and threading.current_thread() is thread else self._console
+
+    def retire(self) -> None:
+        self._sink = self._thread = None
 
     def writable(self) -> bool:
         return True
@@ -388,7 +393,9 @@ class _StepOutput(io.TextIOBase):
         return self._target().write(text)
 
     def flush(self) -> None:
-        self._sink.flush()
+        sink = self._sink
+        if sink is not None:
+            sink.flush()
         self._console.flush()
 
     def isatty(self) -> bool:
@@ -402,6 +409,13 @@ class _StepOutput(io.TextIOBase):
         return getattr(self._console, "encoding", None) or "utf-8"
 
 
+# Every step-output router made, kept for the life of the process. print() holds sys.stdout
+# borrowed from its first write to its last (CPython 3.11): a watcher thread printing as the run
+# hands the console back would go on writing through a freed object (a segmentation fault). A
+# retired router holds no file, only the console.
+_ROUTERS: list[_StepOutput] = []
+
+
 @contextlib.contextmanager
 def steps_print_to(path: Path | None) -> Iterator[None]:
     """While in the block, what this thread prints is appended to ``path`` (None: left on the
@@ -411,11 +425,14 @@ def steps_print_to(path: Path | None) -> Iterator[None]:
         return
     console = sys.stdout
     with path.open("a", encoding="utf-8") as sink:
-        sys.stdout = _StepOutput(console, sink, threading.current_thread())
+        router = _StepOutput(console, sink, threading.current_thread())
+        _ROUTERS.append(router)
+        sys.stdout = router
         try:
             yield
         finally:
             sys.stdout = console
+            router.retire()
 
 
 def backfill(
