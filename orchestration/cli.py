@@ -17,6 +17,9 @@ salesops dev                       dagster dev on the demo org, its API stand-in
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
+import io
 import os
 import sys
 import time
@@ -481,6 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a crash in native code (DuckDB, Arrow, the interpreter) prints every thread's Python stack
+    # to stderr rather than nothing but the shell's "Segmentation fault"
+    if not faulthandler.is_enabled():
+        with contextlib.suppress(AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            faulthandler.enable()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
