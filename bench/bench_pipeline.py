@@ -21,6 +21,7 @@ tabulates several scales).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -173,18 +174,17 @@ class RssSampler:
         samples, those two. What was sampled outside every step is "other". Starts afresh."""
         samples = sorted(self.samples)
         self.take()
+        times = [t for t, _ in samples]
         out: dict[str, float] = {}
         inside: set[int] = set()
         for stage, intervals in spans.items():
             for began, ended in intervals:
-                hits = [n for n, (t, _) in enumerate(samples) if began <= t <= ended]
-                if not hits:  # the samples either side of it
-                    before = [n for n, (t, _) in enumerate(samples) if t < began][-1:]
-                    after = [n for n, (t, _) in enumerate(samples) if t > ended][:1]
-                    hits = before + after
-                inside.update(n for n in hits if began <= samples[n][0] <= ended)
+                first, end = bisect.bisect_left(times, began), bisect.bisect_right(times, ended)
+                hits = range(first, end) if first < end else range(max(first - 1, 0), end + 1)
+                inside.update(range(first, end))
                 for n in hits:
-                    out[stage] = max(out.get(stage, 0.0), samples[n][1] / 1e6)
+                    if n < len(samples):
+                        out[stage] = max(out.get(stage, 0.0), samples[n][1] / 1e6)
         rest = [rss for n, (_, rss) in enumerate(samples) if n not in inside]
         if rest:
             out["other"] = max(rest) / 1e6

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
-import io
 import os
 import sys
 import time
@@ -487,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     # a crash in native code (DuckDB, Arrow, the interpreter) prints every thread's Python stack
     # to stderr rather than nothing but the shell's "Segmentation fault"
     if not faulthandler.is_enabled():
-        with contextlib.suppress(AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        with contextlib.suppress(AttributeError, ValueError, OSError, RuntimeError):  # no stderr fd
             faulthandler.enable()
     args = build_parser().parse_args(argv)
     try:

@@ -69,7 +69,6 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
     skipped_steps: list[str] = field(default_factory=list)  # steps Dagster skipped
-    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time per step
     # when each step began and ended (``time.time()`` seconds, from the run's event log)
     step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
     recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
@@ -83,6 +82,11 @@ class RunOutcome:
     unchanged_sources: list[str] = field(default_factory=list)
     # what the run's steps printed (dbt's log lines among them), unless ``verbose``
     output_log: Path | None = None
+
+    @property
+    def step_seconds(self) -> dict[str, float]:
+        """Wall time per step."""
+        return {step: ended - begun for step, (begun, ended) in self.step_spans.items()}
 
     @property
     def status(self) -> str:
@@ -130,16 +134,14 @@ def progress_watch(
     instance: dg.DagsterInstance,
     run_id: str,
     echo: Callable[[str], None],
-    timings: dict[str, float],
+    spans: dict[str, tuple[float, float]],
     every: float = 1.0,
     started: float | None = None,
-    spans: dict[str, tuple[float, float]] | None = None,
 ) -> Iterator[None]:
     """While the run executes, one line per step (and per check that did not pass) from the
-    run's event log in ``instance``, read as it is stored; each finished step's wall time into
-    ``timings`` and, given ``spans``, when it began and ended there. What is stored after the
-    last read is printed when the run is over. Lines are stamped with the seconds since
-    ``started`` (``time.time()``; default: now)."""
+    run's event log in ``instance``, read as it is stored; when each finished step began and
+    ended into ``spans``. What is stored after the last read is printed when the run is over.
+    Lines are stamped with the seconds since ``started`` (``time.time()``; default: now)."""
     started = time.time() if started is None else started
     step_started: dict[str, float] = {}
     cursor: str | None = None
@@ -156,9 +158,7 @@ def progress_watch(
                         step_started[event.step_key] = entry.timestamp
                     else:
                         begun = step_started.get(event.step_key, started)
-                        timings[event.step_key] = entry.timestamp - begun
-                        if spans is not None:
-                            spans[event.step_key] = (begun, entry.timestamp)
+                        spans[event.step_key] = (begun, entry.timestamp)
                 line = _progress_line(entry, started)
                 if line is not None:
                     echo(line)
@@ -539,7 +539,6 @@ def _run(
     started, begun = time.monotonic(), time.time()
     deadline = started + cfg.max_wait_minutes * 60
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
-    timings: dict[str, float] = {}
     spans: dict[str, tuple[float, float]] = {}
     run_id = str(uuid.uuid4())
     output_log = None if verbose else _output_log(cfg.work_dir, run_id)
@@ -578,7 +577,7 @@ def _run(
                     _release_memory()
                 with (
                     pool_watch(instance, run_id, echo),
-                    progress_watch(instance, run_id, echo, timings, started=begun, spans=spans),
+                    progress_watch(instance, run_id, echo, spans, started=begun),
                     steps_print_to(output_log),
                 ):
                     results.append(
@@ -612,7 +611,6 @@ def _run(
     outcome.unchanged_sources = unchanged
     outcome.output_log = output_log if output_log is not None and output_log.exists() else None
     outcome.recovered_runs = recovered
-    outcome.step_seconds = timings
     outcome.step_spans = spans
     for result in results:
         _collect(outcome, result)
