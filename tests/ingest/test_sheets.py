@@ -609,6 +609,53 @@ def test_a_date_cell_holding_excels_serial_number_reads_as_that_day():
         to_value(12, "date")
 
 
+def test_text_dates_and_months_read_as_each_format_reads_them():
+    """Text dates and months ("2026-03-15", "2026/3/5", "2026-03", "2026年3月") read as the
+    first of the sheets' formats that takes them reads them, whatever way the reader gets
+    there; text that is no such day or month is refused with the same reason."""
+    from ingest.sheets.helpers import _DATE_FORMATS, _MONTH_FORMATS, CellError, to_value
+
+    def by_formats(text: str, kind: str) -> date | str:
+        text = text.strip()  # as a cell is read
+        for fmt in _DATE_FORMATS + (_MONTH_FORMATS if kind == "month" else ()):
+            try:
+                day = datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+            return day.replace(day=1) if kind == "month" else day
+        if kind == "date" and any(_parses(text, fmt) for fmt in _MONTH_FORMATS):
+            return "a month, not a date"
+        return "not a date"
+
+    texts = [
+        f"{y}{a}{m}{b}{d}"
+        for y in ("2026", "1999", "0000", "26", "２０２６")
+        for m in ("3", "03", "12", "13", "0", "00", "003")
+        for d in ("", "5", "05", "29", "30", "31", "32", "0", " 5", "5 ")
+        for a, b in (("-", "-"), ("/", "/"), (".", "."), ("-", "/"), ("/", "-"))
+        if d or a == b == "-"
+    ]
+    texts += ["2026年3月5日", "2026年03月", "2024-02-29", "2025-02-29", "2026-03-05 08:30:00"]
+    texts += ["2026-3", "2026/3", "2026.3", " 2026-03-05", "2026-03-05T00:00", "03/05/2026"]
+    assert len(texts) > 600
+    for text in texts:
+        for kind in ("date", "month"):
+            expected = by_formats(text, kind)
+            if isinstance(expected, date):
+                assert to_value(text, kind) == expected, (text, kind)
+            else:
+                with pytest.raises(CellError, match=expected):
+                    to_value(text, kind)
+
+
+def _parses(text: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
 def test_a_sheet_loaded_without_its_report_is_read_again_by_the_next_load(demo_sheets, tmp_path):
     """A load of some tables only (Dagster materialising a subset) without the report: the
     digests are not kept, so the next load reads those sheets again and reports them."""
