@@ -109,15 +109,21 @@ watermark as (
     from settings
 ),
 
--- records whose trust may have changed: flagged now, or flagged before
+-- records whose trust changed since they were classified: flagged now and stored as trusted
+-- (or not stored yet), or stored as untrusted and flagged no more. Those flagged before and
+-- now keep their row: re-classifying every flagged record each run rewrote ~100k rows at M.
 trust_changed as (
     select findings.record_id as activity_id
     from findings
     {% if is_incremental() -%}
-        union
+        left join {{ this }} as existing
+            on findings.record_id = existing.activity_id and not existing.is_trusted
+        where existing.activity_id is null
+        union all
         select existing.activity_id
         from {{ this }} as existing
-        where not existing.is_trusted
+        left join findings on existing.activity_id = findings.record_id
+        where not existing.is_trusted and findings.record_id is null
     {%- endif %}
 ),
 
