@@ -55,13 +55,28 @@ def _patterns(userids: Iterable[str]) -> dict[str, re.Pattern]:
     return found
 
 
+# a run of hexadecimal digits as long as a hash (the site names its data files by a 16-digit
+# one): eleven decimal digits inside it are part of the hash, not a mobile number
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+HASH_LENGTH = 16
+
+
+def _in_hash(text: str, match: re.Match) -> bool:
+    start, end = match.span()
+    while start > 0 and _HEX.fullmatch(text[start - 1]):
+        start -= 1
+    while end < len(text) and _HEX.fullmatch(text[end]):
+        end += 1
+    return end - start >= HASH_LENGTH
+
+
 def scan_text(text: str, userids: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(kind, match) for every piece of personal data in ``text``."""
     return [
         (kind, m.group(0))
         for kind, p in _patterns(userids).items()
         for m in p.finditer(text)
-        if m.group(0) not in NOT_PERSONAL
+        if m.group(0) not in NOT_PERSONAL and not (kind == "phone" and _in_hash(text, m))
     ]
 
 
