@@ -32,7 +32,7 @@ ARROW = {
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
 # the usual text dates and months ("2026-03-15", "2026/3/5", "2026-03"), read without trying
-# each format in turn (``strptime`` ~10 µs a try: 0.4 s of a 6,000-row target sheet's months);
+# each format in turn (``strptime`` ~10 µs a try; the sheets' load at scale M 2.15 → 1.8-2.0 s);
 # what it does not match, or cannot be that day, goes through the formats as before
 _NUMERIC_DATE = re.compile(r"(\d{4})([-/.])(1[0-2]|0[1-9]|[1-9])(?:\2(3[01]|[12]\d|0[1-9]|[1-9]))?")
 

@@ -55,19 +55,13 @@ def _patterns(userids: Iterable[str]) -> dict[str, re.Pattern]:
     return found
 
 
-# a run of hexadecimal digits as long as a hash (the site names its data files by a 16-digit
+# a run of hexadecimal digits as long as a hash (the site names its data folders by a 16-digit
 # one): eleven decimal digits inside it are part of the hash, not a mobile number
-_HEX = re.compile(r"[0-9A-Fa-f]+")
-HASH_LENGTH = 16
+HASHES = re.compile(r"[0-9A-Fa-f]{16,}")
 
 
 def _in_hash(text: str, match: re.Match) -> bool:
-    start, end = match.span()
-    while start > 0 and _HEX.fullmatch(text[start - 1]):
-        start -= 1
-    while end < len(text) and _HEX.fullmatch(text[end]):
-        end += 1
-    return end - start >= HASH_LENGTH
+    return any(h.start() <= match.start() and match.end() <= h.end() for h in HASHES.finditer(text))
 
 
 def scan_text(text: str, userids: Iterable[str] = ()) -> list[tuple[str, str]]:
