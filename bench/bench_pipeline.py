@@ -5,7 +5,9 @@ full build and for the daily run that follows it, and the ratios that say where 
 2. Full build on an empty warehouse: every source loaded (CRM export, WeCom through its
    stand-in, U8, sheets), dbt, checks. Wall time per Dagster step; peak RSS of the whole
    process tree (this process, dbt, npm) sampled during each stage; rows landed per source.
-3. DuckDB reading the same source files directly (CSV, JSON lines), to compare loaders with.
+3. DuckDB reading the same source files directly (CSV, JSON lines; sqlite3 and openpyxl for
+   U8 and the workbooks), in a fresh interpreter (``bench/direct_read.py``), to compare
+   loaders with.
 4. The heaviest dbt model of the full build against one hand-written DuckDB query computing
    the same result (``bench/handwritten/<model>.sql``, checked equal row for row).
 5. ``append_day``, then the daily run on the same warehouse: the cost of one new day; then
@@ -28,17 +30,17 @@ import os
 import re
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import direct_read
 import duckdb
+from direct_read import timed
 
 from devkit.demo.generate import SCALES
 from devkit.demo.serve import served_sources_apart
@@ -252,64 +254,6 @@ def raw_rows(warehouse: Path) -> dict[str, int]:
         con.close()
 
 
-# -- reading the same files directly --------------------------------------------------------------
-def timed(fn: Callable[[], object]) -> dict:
-    """What ``fn`` returned (``rows``) and how long it took (``seconds``)."""
-    started = time.perf_counter()
-    rows = fn()
-    return {"rows": rows, "seconds": time.perf_counter() - started}
-
-
-def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
-    """DuckDB (or, for U8's SQLite file and the workbooks, the plain driver) reading the same
-    source files into tables: rows and seconds per source."""
-    db = work / "direct.duckdb"
-    db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db))
-    out: dict[str, dict[str, float]] = {}
-
-    def load(globs: dict[str, str], reader: str) -> int:
-        rows = 0
-        for name, pattern in globs.items():
-            con.execute(f"create or replace table {name} as select * from {reader}(?)", [pattern])
-            rows += con.execute(f"select count(*) from {name}").fetchone()[0]
-        return rows
-
-    crm = {f"crm_{p.stem.lower()}": str(p) for p in sorted((src / "crm_export").glob("*.csv"))}
-    out["crm"] = timed(lambda: load(crm, "read_csv"))
-    wecom = {f"wecom_{p.stem}": str(p) for p in sorted((src / "wecom").glob("*.jsonl"))}
-    wecom["chat_archive"] = str(src / "chat_archive" / "*.jsonl")
-    out["wecom"] = timed(lambda: load(wecom, "read_json"))
-    con.close()
-    db.unlink(missing_ok=True)
-
-    u8_db = src / "u8" / "UFDATA_001_2026.db"
-
-    def fetch_u8() -> int:
-        c = sqlite3.connect(u8_db)
-        n = 0
-        for (table,) in c.execute("select name from sqlite_master where type='table'").fetchall():
-            n += len(c.execute(f'select * from "{table}"').fetchall())
-        c.close()
-        return n
-
-    out["u8"] = timed(fetch_u8)
-
-    from openpyxl import load_workbook
-
-    def read_sheets() -> int:
-        n = 0
-        for path in sorted((src / "sheets").glob("*.xlsx")):
-            wb = load_workbook(path, read_only=True, data_only=True)
-            for ws in wb.worksheets:
-                n += sum(1 for _ in ws.iter_rows(min_row=2, values_only=True))
-            wb.close()
-        return n
-
-    out["sheets"] = timed(read_sheets)
-    return out
-
-
 # -- dbt against a hand-written query -------------------------------------------------------------
 def dbt_runs(work_dir: Path, since: float) -> tuple[dict[str, float], dict[str, float]]:
     """Over the dbt invocations that finished after ``since``: the execution time per model,
@@ -451,7 +395,7 @@ def main() -> None:
         full = run_once(src, root, "full", sampler)
         rows = raw_rows(root / "warehouse.duckdb")
         say(f"  full build {full['seconds']:.0f}s; reading the same files directly ...")
-        direct = direct_reads(src, root)
+        direct = direct_read.in_own_interpreter(src, root)
         timings, _ = dbt_runs(root, full_started)
         # the heaviest model that has a hand-written twin (fct_activities, the heaviest at M)
         twins = [m for m in timings if (HANDWRITTEN / f"{m}.sql").is_file()]

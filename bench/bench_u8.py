@@ -12,7 +12,7 @@ once that cost is paid: a U8 SQLite file (the demo's DDL) whose ``SO_SODetails``
 - the same source again with nothing new (a merge load: the cursor and the deletes check, the
   fixed cost a daily run pays for the table);
 - ``sqlite3`` reading the same table (``select *``, every row fetched), as
-  ``bench_pipeline.direct_reads`` does (DuckDB's SQLite reader is an extension it downloads).
+  ``direct_read.direct_reads`` does (DuckDB's SQLite reader is an extension it downloads).
 
 Usage: ``python bench/bench_u8.py [rows] [work_dir]``; prints rows/s and the ratio.
 """

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from devkit.demo.generate import generate
 from ingest.pipelines import make_pipeline
@@ -21,7 +24,7 @@ from ingest.sheets import (
     load_notes,
     sheets_source,
 )
-from ingest.sheets.helpers import read_sheet
+from ingest.sheets.helpers import OPENPYXL_PARSE_DIMENSIONS, read_sheet
 from ingest.sheets.settings import SHEETS
 
 
@@ -667,3 +670,49 @@ def test_a_sheet_loaded_without_its_report_is_read_again_by_the_next_load(demo_s
     con = _load(demo_sheets, tmp_path)  # nothing changed since: nothing read, nothing reported
     assert con.execute("select count(*) from raw_sheets.sheet_load_report").fetchone()[0] == 12
     con.close()
+
+
+class _Counted:
+    """A file object that counts the bytes read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream, self.read_bytes = io.BytesIO(data), 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        self.read_bytes += len(chunk)
+        return chunk
+
+
+def test_a_sheets_size_is_read_from_before_its_cells_with_openpyxls_answer(tmp_path):
+    # a workbook as Excel and WPS write it (with <dimension>), one written by a program
+    # streaming rows (without), and empty sheets of both
+    rows = [[f"代表{i}", i, date(2026, 1, 1 + i % 28), None, i * 1.5] for i in range(20_000)]
+    saved, streamed = Workbook(), Workbook(write_only=True)
+    for book in (saved, streamed):
+        big = book.active if book is saved else book.create_sheet("big")
+        big.title = "big"
+        for row in rows:
+            big.append(row)
+        book.create_sheet("empty")
+        book.create_sheet("small").append(["a", None, "c"])
+    saved.save(tmp_path / "saved.xlsx")
+    streamed.save(tmp_path / "streamed.xlsx")
+    answers = {}
+    for name in ("saved.xlsx", "streamed.xlsx"):
+        with zipfile.ZipFile(tmp_path / name) as zf:
+            for part in sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")):
+                xml = zf.read(part)
+                ours = _Counted(xml)
+                answer = WorkSheetParser(ours, []).parse_dimensions()
+                assert answer == OPENPYXL_PARSE_DIMENSIONS(WorkSheetParser(io.BytesIO(xml), []))
+                answers[(name, part)] = answer
+                if len(xml) > 1 << 20:  # the big sheet: its size is known before its cells
+                    assert ours.read_bytes < 1 << 17, (name, part, ours.read_bytes, len(xml))
+    assert answers[("saved.xlsx", "xl/worksheets/sheet1.xml")] == (1, 1, 5, 20_000)
+    assert answers[("streamed.xlsx", "xl/worksheets/sheet1.xml")] is None  # none declared
+    # and the streamed workbook reads as the saved one does
+    for name in ("saved.xlsx", "streamed.xlsx"):
+        wb = load_workbook(tmp_path / name, read_only=True, data_only=True)
+        assert [r for r in wb["big"].iter_rows(values_only=True)][-1][:2] == ("代表19999", 19999)
+        wb.close()
