@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -367,24 +368,52 @@ def chat_messages(folder: Path) -> DltResource:
         # per file when last read (kept only if the load commits): size, mtime, highest seq,
         # and the bytes read and their digest (a file that only grew is parsed from there on)
         seen = dlt.current.resource_state().setdefault("files", {})
-        for path in sorted(folder.glob("*.jsonl")):
-            # the cursor advances as tables are yielded: read it once a file, as before
-            after = position.last_value or 0
-            stat = path.stat()
-            stamp = [stat.st_size, stat.st_mtime_ns]
-            known = seen.get(path.name)
-            if known and known[:2] == stamp and known[2] <= after:
-                continue  # unchanged since it was read, nothing in it past the cursor
-            read = (known[3], known[4]) if known and len(known) == 5 else None
-            table, size, digest = read_grown(path, after, read)
-            top = after
-            if table is not None:
-                top = max(after, pc.max(table["seq"]).as_py())
-                for start in range(0, table.num_rows, CHUNK_ROWS):
-                    yield table.slice(start, CHUNK_ROWS)
-            seen[path.name] = [*stamp, top, size, digest]
+        paths = sorted(folder.glob("*.jsonl"))
+        # Each file is parsed while dlt writes out the one before (extracting M's 4M messages:
+        # 8.8 → 7.3 s). It is parsed past the cursor as it stands when it is sent off, before the
+        # messages of the file before: a lower bound of the cursor it is handed on at, past
+        # which what it holds is kept (the cursor only grows, within a load and across loads).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-archive") as ahead:
+
+            def parse(i: int) -> Future | None:
+                if i >= len(paths):
+                    return None
+                known = seen.get(paths[i].name)
+                return ahead.submit(_archive_file, paths[i], known, position.last_value or 0)
+
+            coming = parse(0)
+            for i, path in enumerate(paths):
+                parsed, coming = coming, parse(i + 1)
+                # the cursor advances as tables are yielded: read it once a file, as before
+                after = position.last_value or 0
+                stat, read = parsed.result()
+                known = seen.get(path.name)
+                if read is None or (known and known[:2] == stat and known[2] <= after):
+                    continue  # unchanged since it was read, nothing in it past the cursor
+                table, size, digest = read
+                if table is not None and pc.min(table["seq"]).as_py() <= after:
+                    table = table.filter(pc.greater(table["seq"], after))
+                top = after
+                if table is not None and table.num_rows:
+                    top = max(after, pc.max(table["seq"]).as_py())
+                    for start in range(0, table.num_rows, CHUNK_ROWS):
+                        yield table.slice(start, CHUNK_ROWS)
+                seen[path.name] = [*stat, top, size, digest]
 
     return dlt.resource(read, name="chat_messages", write_disposition="merge", primary_key="msgid")
+
+
+def _archive_file(
+    path: Path, known: list[Any] | None, after: int
+) -> tuple[list[int], tuple[pa.Table | None, int, str] | None]:
+    """A file's size and mtime, and ``read_grown``'s answer past ``after`` (None: unchanged
+    since it was last read, per ``known``, and nothing in it past ``after``)."""
+    stat = path.stat()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    if known and known[:2] == stamp and known[2] <= after:
+        return stamp, None
+    read = (known[3], known[4]) if known and len(known) == 5 else None
+    return stamp, read_grown(path, after, read)
 
 
 CONTACT_SCHEMA = pa.schema(

@@ -581,6 +581,32 @@ def test_an_archive_file_that_grew_is_parsed_from_where_it_was_read(org, tmp_pat
             _load_archive(standin, archive, tmp_path / "run")
 
 
+def test_an_archive_file_parsed_ahead_keeps_only_what_lies_past_the_cursor(org, tmp_path):
+    """Each file is parsed while the one before is loaded, past the cursor as it stood before
+    that one: what it holds at or below the cursor it is handed on at (the one before's highest
+    seq) is left out, as when the files were read one after the other."""
+    org_dir, _ = org
+    template = json.loads(next((org_dir / "chat_archive").glob("*.jsonl")).open().readline())
+    archive = tmp_path / "archive"
+    archive.mkdir()
+
+    def write(name: str, seqs: list[int]) -> None:
+        lines = [template | {"seq": n, "msgid": f"m{n}"} for n in seqs]
+        (archive / name).write_text(
+            "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in lines), encoding="utf-8"
+        )
+
+    write("chat_2026-01.jsonl", [1, 2, 3, 10])
+    write("chat_2026-02.jsonl", [4, 5, 11, 12])  # 4 and 5: below the first file's highest
+    write("chat_2026-03.jsonl", [6, 13])
+    with WeComStandIn(org_dir / "wecom", corp_secret=SECRET) as standin:
+        assert _load_archive(standin, archive, tmp_path / "run") == 7
+        write("chat_2026-03.jsonl", [6, 13, 14])  # grown: parsed from where it was read
+        assert _load_archive(standin, archive, tmp_path / "run") == 8
+    seqs = query_file(tmp_path / "run" / "w.duckdb", "select seq from raw_wecom.chat_messages")
+    assert sorted(s for (s,) in seqs) == [1, 2, 3, 10, 11, 12, 13, 14]
+
+
 def test_wrong_secret_fails_clearly_without_leaking_it(org, tmp_path):
     org_dir, _ = org
     with (
