@@ -261,3 +261,40 @@ def test_all_history_is_checked_weekly_on_a_full_refresh_and_the_first_time(tmp_
     assert changed_after(cfg, state, ["activities", "won_deals"], now, full=False) is None
     state["leads"]["full_at"] = now - 7 * day
     assert changed_after(cfg, state, ["leads"], now, full=False) is None
+
+
+def test_a_suites_frame_is_indexed_by_its_record_ids_and_names_the_same_records(second_org_run):
+    """GX takes an unexpected row's record id from the frame's index; the outcomes are those
+    of the same frame without it. A frame whose ids repeat is left as it is, and its
+    uniqueness expectation names the repeated records."""
+    import pandas as pd
+
+    run = second_org_run
+    con = duckdb.connect(str(run.config.warehouse), read_only=True)
+    try:
+        module = runner.suite_module("activities")
+        limits = runner.settings(con)
+        df = runner.frame(con, module, run.config.as_of, limits)
+    finally:
+        con.close()
+    assert df.index.name == "record_id" and list(df.index) == list(df["record_id"])
+    suite = module.build_suite(limits)
+
+    def outcomes(frame: pd.DataFrame) -> list[tuple]:
+        summary = runner._summary(
+            "activities", module, len(frame), runner.validate_frame(suite, frame)
+        )
+        return [
+            (o.expectation, o.column, o.success, o.unexpected_count, o.sample, o.records)
+            for o in summary.outcomes
+        ]
+
+    plain = df.reset_index(drop=True)
+    indexed = outcomes(df)
+    assert indexed == outcomes(plain)
+    assert sum(bool(o[-1]) for o in indexed) >= 5  # records named for the flagged rules
+    twice = pd.concat([plain, plain.head(3)], ignore_index=True)
+    assert runner.by_record(twice).index.name is None
+    (unique,) = [o for o in outcomes(twice) if o[0] == "expect_column_values_to_be_unique"]
+    assert not unique[2] and unique[3] == 6
+    assert set(unique[5]) == set(plain["record_id"].head(3))
