@@ -265,8 +265,9 @@ def test_all_history_is_checked_weekly_on_a_full_refresh_and_the_first_time(tmp_
 
 def test_a_suites_frame_is_indexed_by_its_record_ids_and_names_the_same_records(second_org_run):
     """GX takes an unexpected row's record id from the frame's index; the outcomes are those
-    of the same frame without it. A frame whose ids repeat is left as it is, and its
-    uniqueness expectation names the repeated records."""
+    of the same frame without it, and of the same rows in another order. A frame whose ids
+    repeat keeps the default index, and its uniqueness expectation names the repeated
+    records."""
     import pandas as pd
 
     run = second_org_run
@@ -292,6 +293,10 @@ def test_a_suites_frame_is_indexed_by_its_record_ids_and_names_the_same_records(
     plain = df.reset_index(drop=True)
     indexed = outcomes(df)
     assert indexed == outcomes(plain)
+    # in whatever order the query gave the rows, the same records are named
+    shuffled = plain.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    assert list(shuffled["record_id"]) != list(plain["record_id"])
+    assert outcomes(runner.by_record(shuffled)) == indexed
     assert sum(bool(o[-1]) for o in indexed) >= 5  # records named for the flagged rules
     twice = pd.concat([plain, plain.head(3)], ignore_index=True)
     assert runner.by_record(twice).index.name is None
