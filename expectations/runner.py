@@ -290,7 +290,10 @@ def _validate_on_spark(
     timezone: str,
 ) -> list[ValidationSummary]:
     def load(con, module, limits, since):
-        df = spark_frame(spark, con, module, as_of, limits, since, timezone).cache()
+        df = spark_frame(spark, con, module, as_of, limits, since, timezone)
+        if "record_id" in df.columns:  # the records named, as on DuckDB (``by_record``)
+            df = df.orderBy("record_id")
+        df = df.cache()
         return df, df.count()
 
     return _validate_loaded(warehouse, docs_dir, names, changed_after, load)
