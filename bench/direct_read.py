@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
     db = work / "direct.duckdb"
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
+    con.execute("set enable_progress_bar = false")  # stdout carries the answer
     out: dict[str, dict[str, float]] = {}
 
     def load(globs: dict[str, str], reader: str) -> int:
@@ -78,13 +80,13 @@ def direct_reads(src: Path, work: Path) -> dict[str, dict[str, float]]:
 
 def in_own_interpreter(src: Path, work: Path) -> dict[str, dict[str, float]]:
     """``direct_reads`` in a fresh interpreter (this file run as a script)."""
-    done = __import__("subprocess").run(
+    done = subprocess.run(
         [sys.executable, __file__, str(src), str(work)],
         capture_output=True,
         text=True,
         check=True,
     )
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 if __name__ == "__main__":
