@@ -1,7 +1,8 @@
 """Tabulate ``bench_pipeline.py`` results of several scales (one ``make bench``): per-stage
 time and memory, the ratios, how cost grows from one scale to the next, a projection to
-5,000 reps over 3 years, each goal of the daily run met or missed, and what the daily run
-spends its time on.
+5,000 reps over 3 years, each goal of the daily run met or missed, what the daily run spends
+its time on, and what a daily run costs before its data (the smallest scale's, set against each
+larger scale's full build).
 
 Usage: ``python bench/report.py WORK_DIR`` (reads ``WORK_DIR/*/pipeline_<scale>.json``, and
 the loaders' million-row results ``WORK_DIR/*/bench_crm.json``, ``bench_u8.json``); prints
@@ -136,6 +137,8 @@ def report(results: list[dict], loader_benches: dict[str, dict] | None = None) -
         out.append(projection(big, by.get("M", big[-1])))
         projected = projections(big, by.get("M", big[-1]))
     out += ["", goals(results, projected, loader_benches or {}), "", spending(results)]
+    if len(results) >= 2:
+        out += ["", floor(results)]
     return "\n".join(out)
 
 
@@ -223,6 +226,43 @@ def spending(results: list[dict]) -> str:
         if models:
             line += "; heaviest: " + ", ".join(f"{m} {t:.1f}" for m, t in models)
         lines.append(line + ".")
+    return "\n".join(lines)
+
+
+def floor(results: list[dict]) -> str:
+    """What a daily run costs before its data: the daily run of the smallest scale measured,
+    whose few new rows reach about as many models, tests and steps as a large scale's, set
+    against each larger scale's full build and against the time the daily-run goal allows
+    there. A larger scale's daily run reaches as much with more data to go through, so the
+    smallest scale's is the nearest measure of a run's fixed cost; where it exceeds what the
+    goal allows, no work on the day's own data can meet the goal."""
+    small = min(results, key=lambda r: r["raw_rows"])
+    daily = small["daily"]
+    seconds = daily["seconds"]
+    limit = GOALS["daily_over_full"]
+    steps = sorted(daily["stages"].items(), key=lambda kv: -kv[1])
+    parts = [f"{name} {secs:.1f} s" for name, secs in steps if secs]
+    rest = seconds - sum(daily["stages"].values())
+    parts.append(f"outside the steps {rest:.1f} s")
+    build = daily.get("dbt_build")
+    reached = f", dbt building {build['models']} models and {build['tests']} tests" if build else ""
+    lines = [
+        f"A daily run's cost before its data: at {small['scale']} ({small['raw_rows']:,} raw rows)"
+        f" the daily run's {small['new_day_rows']:,} new rows took {seconds:.1f} s"
+        f" ({', '.join(parts)}{reached}). Against the full build of each larger scale:",
+        "",
+    ]
+    for r in results:
+        if r is small:
+            continue
+        full = r["full"]["seconds"]
+        allowed = limit * full
+        verdict = "more than" if seconds > allowed else "within"
+        lines.append(
+            f"- {r['scale']}: {seconds / full:.3f} of its {full:.1f} s full build, {verdict} the"
+            f" {allowed:.1f} s a daily run ≤ {limit:.0%} allows; its own daily run took"
+            f" {r['daily']['seconds']:.1f} s, {r['daily']['seconds'] - seconds:.1f} s more."
+        )
     return "\n".join(lines)
 
 

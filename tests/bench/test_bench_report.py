@@ -65,3 +65,28 @@ def test_each_goal_is_met_or_missed_by_its_figure(tmp_path: Path):
         " Dagster) 1.0 s (10%). dbt's own build 5.0 s for 3 models and 5 tests; heaviest:"
         " dq_findings 4.0, fct_activities 3.0, alerts 1.0." in table
     )
+
+
+def test_the_smallest_scales_daily_run_is_set_against_each_larger_full_build():
+    small = _scale("S", 24, full=40.0, daily=8.0, rerun=1.0, rss=900)
+    m = _scale("M", 500, full=100.0, daily=30.0, rerun=2.0, rss=2800)
+    big = _scale("L", 100, full=400.0, daily=12.0, rerun=2.0, rss=2000)
+
+    table = report.report([small, m, big])
+
+    assert (
+        "A daily run's cost before its data: at S (240,000 raw rows) the daily run's 960 new"
+        " rows took 8.0 s (dbt 4.8 s, load wecom 2.4 s, outside the steps 0.8 s, dbt building"
+        " 3 models and 5 tests). Against the full build of each larger scale:" in table
+    )
+    assert (
+        "- M: 0.080 of its 100.0 s full build, more than the 5.0 s a daily run ≤ 5% allows;"
+        " its own daily run took 30.0 s, 22.0 s more." in table
+    )
+    assert (
+        "- L: 0.020 of its 400.0 s full build, within the 20.0 s a daily run ≤ 5% allows;"
+        " its own daily run took 12.0 s, 4.0 s more." in table
+    )
+    assert "- S:" not in table.split("cost before its data")[1]
+    # one scale alone has nothing to be set against
+    assert "cost before its data" not in report.report([m])
