@@ -54,6 +54,13 @@ def test_pipeline_benchmark_at_scale_xs(tmp_path):
     # nothing new, nothing landed (the sheets keep a load report per run, hence not them)
     assert all(data["rerun"]["rows_landed"][s] == 0 for s in ("crm", "wecom", "u8"))
     assert 0 < data["daily_over_full"] < 2
+    # the next day and a rerun, each in a fresh `salesops run` process as a schedule starts
+    # them: the second day landed rows, the rerun none, and a fresh process costs more than a
+    # rerun in the process that ran before
+    fresh = data["fresh"]
+    assert fresh["daily"]["rows_landed"] > 0 and fresh["rerun"]["rows_landed"] == 0
+    assert fresh["rerun"]["seconds"] > data["rerun"]["seconds"]
+    assert data["fresh_rerun_over_full"] == fresh["rerun"]["seconds"] / data["full"]["seconds"]
     # each loader read the same files DuckDB read directly
     for name, loader in data["loaders"].items():
         assert loader["rows"] > 0 and loader["direct_rows"] > 0, name
@@ -77,5 +84,9 @@ def test_pipeline_benchmark_at_scale_xs(tmp_path):
     assert f"{data['raw_rows']:,}" in table
     # each goal of the daily run with its verdict, and where the daily run's time went
     assert f"| daily run ≤ 5% of a full build | {data['daily_over_full']:.3f}: " in table
+    assert (
+        "| rerun with nothing new in a fresh process (as a schedule starts it) ≤ 3% of a full"
+        f" build | {data['fresh_rerun_over_full']:.3f}: " in table
+    )
     heaviest = next(iter(daily["dbt_models"]))
     assert f"- XS, {daily['seconds']:.1f} s: " in table and f"heaviest: {heaviest} " in table
