@@ -28,6 +28,7 @@ tabulates several scales).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import os
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -204,12 +206,12 @@ class RssSampler:
 STEP_LINE = re.compile(r"\]\s+(start|done |FAIL )\s+(\S+)")
 
 
-def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
-    from orchestration import runner
-
-    # the WeCom stand-in plays WeCom's servers: in a process of its own, outside the measured tree
+@contextlib.contextmanager
+def served_config(src: Path, root: Path) -> Iterator[tuple[Path, int]]:
+    """The org's sources served (the WeCom stand-in plays WeCom's servers, in a process of its
+    own, outside the measured tree) and a run configuration pointing at them in
+    ``root/salesops.yml``; yields its path and the stand-ins' process id."""
     with served_sources_apart(src, AS_OF, crm="export") as (sections, standin):
-        sampler.apart, sampler.apart_peak = frozenset({standin}), 0
         cfg = salesops_config.from_dict(
             {
                 "warehouse": {"path": str(root / "warehouse.duckdb")},
@@ -220,6 +222,14 @@ def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
         )
         path = root / "salesops.yml"
         path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        yield path, standin
+
+
+def run_once(src: Path, root: Path, label: str, sampler: RssSampler) -> dict:
+    from orchestration import runner
+
+    with served_config(src, root) as (path, standin):
+        sampler.apart, sampler.apart_peak = frozenset({standin}), 0
         before = raw_rows(root / "warehouse.duckdb")
         started = time.perf_counter()
         outcome = runner.run(path, exclude_groups=("bi",), echo=lambda _line: None)
@@ -255,17 +265,7 @@ def run_fresh(src: Path, root: Path) -> dict:
     """A run as a schedule starts it: ``salesops run`` in a process of its own, timed whole
     (the interpreter, the pipeline's imports, the Dagster instance, the run); the stand-ins
     served as for ``run_once``. Returns its seconds and the rows it landed."""
-    with served_sources_apart(src, AS_OF, crm="export") as (sections, _standin):
-        cfg = salesops_config.from_dict(
-            {
-                "warehouse": {"path": str(root / "warehouse.duckdb")},
-                "as_of": AS_OF.isoformat(),
-                "sources": sections,
-            },
-            base=root,
-        )
-        path = root / "salesops.yml"
-        path.write_text(salesops_config.dump(cfg), encoding="utf-8")
+    with served_config(src, root) as (path, _standin):
         before = raw_rows(root / "warehouse.duckdb")
         cmd = [sys.executable, "-m", "orchestration.cli", "run", "--config", str(path), "--no-bi"]
         started = time.perf_counter()

@@ -224,6 +224,22 @@ def goals(results: list[dict], projected: dict | None, loader_benches: dict[str,
     return "\n".join(lines)
 
 
+def _step_parts(run: dict, shares: bool) -> list[str]:
+    """A run's steps, longest first, then the time outside them: "name 1.2 s", with each
+    one's share of the run ("(12%)") when ``shares``."""
+    total = run["seconds"]
+
+    def part(name: str, secs: float) -> str:
+        return f"{name} {secs:.1f} s" + (f" ({secs / total:.0%})" if shares else "")
+
+    steps = sorted(run["stages"].items(), key=lambda kv: -kv[1])
+    rest = total - sum(run["stages"].values())
+    return [
+        *(part(name, secs) for name, secs in steps if secs),
+        part("outside the steps (stamps, plan, Dagster)", rest),
+    ]
+
+
 def spending(results: list[dict]) -> str:
     """What the daily run spends its time on, per scale: its steps, largest first, the dbt
     build's own time and its heaviest models."""
@@ -231,10 +247,7 @@ def spending(results: list[dict]) -> str:
     for r in results:
         daily = r["daily"]
         total = daily["seconds"]
-        steps = sorted(daily["stages"].items(), key=lambda kv: -kv[1])
-        parts = [f"{name} {secs:.1f} s ({secs / total:.0%})" for name, secs in steps if secs]
-        rest = total - sum(daily["stages"].values())
-        parts.append(f"outside the steps (stamps, plan, Dagster) {rest:.1f} s ({rest / total:.0%})")
+        parts = _step_parts(daily, shares=True)
         line = f"- {r['scale']}, {total:.1f} s: " + ", ".join(parts)
         build = daily.get("dbt_build")
         if build:
@@ -260,10 +273,7 @@ def floor(results: list[dict]) -> str:
     daily = small["daily"]
     seconds = daily["seconds"]
     limit = GOALS["daily_over_full"]
-    steps = sorted(daily["stages"].items(), key=lambda kv: -kv[1])
-    parts = [f"{name} {secs:.1f} s" for name, secs in steps if secs]
-    rest = seconds - sum(daily["stages"].values())
-    parts.append(f"outside the steps {rest:.1f} s")
+    parts = _step_parts(daily, shares=False)
     build = daily.get("dbt_build")
     reached = f", dbt building {build['models']} models and {build['tests']} tests" if build else ""
     lines = [
@@ -273,7 +283,7 @@ def floor(results: list[dict]) -> str:
         "",
     ]
     for r in results:
-        if r is small:
+        if r["scale"] == small["scale"]:
             continue
         full = r["full"]["seconds"]
         allowed = limit * full

@@ -90,7 +90,8 @@ def test_the_smallest_scales_daily_run_is_set_against_each_larger_full_build():
 
     assert (
         "A daily run's cost before its data: at S (240,000 raw rows) the daily run's 960 new"
-        " rows took 8.0 s (dbt 4.8 s, load wecom 2.4 s, outside the steps 0.8 s, dbt building"
+        " rows took 8.0 s (dbt 4.8 s, load wecom 2.4 s, outside the steps (stamps, plan, Dagster)"
+        " 0.8 s, dbt building"
         " 3 models and 5 tests). Against the full build of each larger scale:" in table
     )
     assert (
