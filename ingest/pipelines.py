@@ -293,6 +293,20 @@ def redact(message: str, limit: int = 500) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
+def error_text(exc: BaseException) -> str:
+    """What went wrong in a failed load, as the source's own code said it: the outermost error
+    in the chain that dlt or Dagster did not raise (theirs wrap it with load ids and stages),
+    else the innermost one."""
+    chain = [exc]
+    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        if inner in chain:
+            break
+        chain.append(inner)
+    ours = [e for e in chain if not type(e).__module__.startswith(("dlt.", "dagster"))]
+    error = ours[0] if ours else chain[-1]
+    return f"{error.__class__.__name__}: {error}".strip()
+
+
 def record_source_load(warehouse: str | Path, src: str, error: str | None = None) -> dict[str, Any]:
     """Record the outcome of a load of ``src`` in ``ops.source_loads`` (one row per source):
     ``ok``, or ``failed`` with the error (redacted); ``last_success_at`` is the source's last
@@ -303,48 +317,65 @@ def record_source_load(warehouse: str | Path, src: str, error: str | None = None
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(SOURCE_LOADS_DDL)
-        # the source's last completed load in dlt's own log (the load just made, when it worked)
-        last_load = None
-        if con.execute(
-            "select 1 from information_schema.tables "
-            "where table_schema = ? and table_name = '_dlt_loads'",
-            [f"raw_{src}"],
-        ).fetchone():
-            last_load = con.execute(
-                f'select max(inserted_at) from "raw_{src}"._dlt_loads where status = 0'
-            ).fetchone()[0]
-        ok = error is None
-        con.execute(
-            """
-            insert into ops.source_loads
-            values (
-                ?, ?, current_timestamp,
-                case when ? then coalesce(?::timestamptz, current_timestamp) end, ?
-            )
-            on conflict (source) do update set
-                status = excluded.status,
-                attempted_at = excluded.attempted_at,
-                last_success_at = coalesce(excluded.last_success_at, source_loads.last_success_at),
-                error = excluded.error
-            """,
-            [src, "ok" if ok else "failed", ok, last_load, None if ok else redact(error)],
-        )
-        if not ok and last_load is not None:
-            con.execute(
-                "update ops.source_loads set last_success_at = coalesce(last_success_at, ?) "
-                "where source = ?",
-                [last_load, src],
-            )
-        row = con.execute(
-            "select source, status, attempted_at, last_success_at, error "
-            "from ops.source_loads where source = ?",
-            [src],
-        ).fetchone()
-        return dict(
-            zip(("source", "status", "attempted_at", "last_success_at", "error"), row, strict=True)
-        )
+        return _record_source_load(con, src, error)
     finally:
         con.close()
+
+
+def record_source_loads(warehouse: str | Path, srcs: list[str]) -> None:
+    """``record_source_load`` of each of ``srcs``, ``ok``, through one connection."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(SOURCE_LOADS_DDL)
+        for src in srcs:
+            _record_source_load(con, src, None)
+    finally:
+        con.close()
+
+
+def _record_source_load(con, src: str, error: str | None) -> dict[str, Any]:
+    # the source's last completed load in dlt's own log (the load just made, when it worked)
+    last_load = None
+    if con.execute(
+        "select 1 from information_schema.tables "
+        "where table_schema = ? and table_name = '_dlt_loads'",
+        [f"raw_{src}"],
+    ).fetchone():
+        last_load = con.execute(
+            f'select max(inserted_at) from "raw_{src}"._dlt_loads where status = 0'
+        ).fetchone()[0]
+    ok = error is None
+    con.execute(
+        """
+        insert into ops.source_loads
+        values (
+            ?, ?, current_timestamp,
+            case when ? then coalesce(?::timestamptz, current_timestamp) end, ?
+        )
+        on conflict (source) do update set
+            status = excluded.status,
+            attempted_at = excluded.attempted_at,
+            last_success_at = coalesce(excluded.last_success_at, source_loads.last_success_at),
+            error = excluded.error
+        """,
+        [src, "ok" if ok else "failed", ok, last_load, None if ok else redact(error)],
+    )
+    if not ok and last_load is not None:
+        con.execute(
+            "update ops.source_loads set last_success_at = coalesce(last_success_at, ?) "
+            "where source = ?",
+            [last_load, src],
+        )
+    row = con.execute(
+        "select source, status, attempted_at, last_success_at, error "
+        "from ops.source_loads where source = ?",
+        [src],
+    ).fetchone()
+    return dict(
+        zip(("source", "status", "attempted_at", "last_success_at", "error"), row, strict=True)
+    )
 
 
 # ops.run_state key: the tables a load of a source is appending to as their first load, until

@@ -21,10 +21,10 @@ from packaging import version
 
 from salesops import alerts
 from salesops import config as salesops_config
-from salesops.dbt import dbt_executable
+from salesops.dbt import MANIFEST, PROJECT_DIR, dbt_executable
 
 ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = ROOT / "dbt_project"
+DBT_PROJECT_DIR = PROJECT_DIR
 
 
 class SalesopsConfig(dg.ConfigurableResource):
@@ -83,6 +83,8 @@ def dbt_target() -> str:
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target()
 )
+# where what decides a build without Dagster (orchestration.buildplan) reads the manifest
+assert Path(dbt_project.manifest_path) == MANIFEST, dbt_project.manifest_path
 
 
 @cache

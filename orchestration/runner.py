@@ -4,7 +4,7 @@ The same definitions that ``dagster dev`` serves run here through ``execute_in_p
 command-line run and a scheduled run share every code path. The full Dagster event log goes
 to the instance (``DAGSTER_HOME`` when set, else one in memory), and the progress, one line per
 step, is read back from it as the run stores it. A plain run is two Dagster runs: the loads,
-then the rest. Between the two the build is decided, once (``transform.decide``, from the
+then the rest. Between the two the build is decided, once (``buildplan.decide``, from the
 tables dbt reads, read then): the rest leaves out dbt and its checks when the loads brought
 nothing new since the last build, and, when what they brought reaches only some models, every
 other model and its dbt tests (a run that holds them writes an event for every model and
@@ -13,7 +13,8 @@ The plan goes to the dbt step through a run tag (``transform.PLAN_TAG``), which 
 instead of deciding again: this process holds the warehouse's lock from the loads to the end
 of the build. The loads leave out each source whose stamp says it holds nothing new since its
 last load (``ingest.stamps``), for the same reason: a run with nothing new anywhere launches no
-Dagster run at all.
+Dagster run at all. Such a run is told so before anything here runs (``orchestration.shortcut``:
+the stamps and the build decided without importing the definitions), and ends there.
 
 A run killed outright (SIGKILL, the OOM killer, a reboot) cannot tell Dagster it ended: its run
 stays STARTED and the slot it held in the pool ``duckdb_write`` stays claimed, which would hold
@@ -37,15 +38,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration import shortcut
+from orchestration.runs import (
+    JOB_NAME,
+    RunOutcome,
+    WaitTimeout,
+    process_start,
+    this_process,
+    warehouse_lock,
+)
 from salesops import config as salesops_config
-from salesops import locks
 
-JOB_NAME = "salesops_run_job"
 # the instance settings a DAGSTER_HOME without its own dagster.yaml is given
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 POOL = "duckdb_write"
@@ -56,49 +63,6 @@ UNFINISHED = (
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 )
-
-
-@dataclass
-class RunOutcome:
-    success: bool
-    run_id: str
-    seconds: float
-    steps: dict[str, str] = field(default_factory=dict)
-    failed_checks: list[str] = field(default_factory=list)  # ERROR severity: a real failure
-    warned_checks: list[str] = field(default_factory=list)  # WARN: findings in the data
-    errors: list[str] = field(default_factory=list)
-    evaluated_checks: list[str] = field(default_factory=list)  # every check that reported
-    skipped_steps: list[str] = field(default_factory=list)  # steps Dagster skipped
-    # when each step began and ended (``time.time()`` seconds, from the run's event log)
-    step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
-    recovered_runs: list[str] = field(default_factory=list)  # dead runs marked failed first
-    # sources whose load failed this run -> error (also first in ``errors``; ``success`` is
-    # False): the rest was built, what reads them from their last good load (``status``)
-    failed_sources: dict[str, str] = field(default_factory=dict)
-    # what the dbt step decided (ops.run_state): built, rebuilt models after a configuration
-    # change, or nothing built because nothing was new since the last build
-    build_note: str | None = None
-    # sources with nothing new since their last load (their stamp): left out of the loads run
-    unchanged_sources: list[str] = field(default_factory=list)
-    # what the run's steps printed (dbt's log lines among them), unless ``verbose``
-    output_log: Path | None = None
-
-    @property
-    def step_seconds(self) -> dict[str, float]:
-        """Wall time per step."""
-        return {step: ended - begun for step, (begun, ended) in self.step_spans.items()}
-
-    @property
-    def status(self) -> str:
-        """``succeeded``; ``partial`` when sources failed to load and everything else was built
-        (what reads them from their last good load); ``failed`` when a step failed."""
-        if self.success:
-            return "succeeded"
-        source_errors = {f"ingest_{src}: {error}" for src, error in self.failed_sources.items()}
-        steps_ok = all(v == "ok" for v in self.steps.values())
-        if self.failed_sources and steps_ok and set(self.errors) <= source_errors:
-            return "partial"
-        return "failed"
 
 
 _STEP_WORDS = {
@@ -191,33 +155,12 @@ def _every(seconds: float, tick: Callable[[], None], name: str) -> Iterator[None
         thread.join()
 
 
-def _process_start(pid: int) -> str | None:
-    """When process ``pid`` started (clock ticks since boot, from /proc), "?" where that cannot
-    be read, None when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return "?"
-        return "?"
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def this_process() -> str:
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
-
-
 def _process_gone(process: str) -> bool:
     """True when the process a run was tagged with has ended (only known on this host)."""
     host, pid, started = process.rsplit(":", 2)
     if host != socket.gethostname():
         return False
-    now = _process_start(int(pid))
+    now = process_start(int(pid))
     return now is None or "?" not in (now, started) and now != started
 
 
@@ -258,10 +201,6 @@ def recover_dead_runs(
                 storage.free_concurrency_slots_for_run(run_id)
                 echo(f"freed the {POOL} slots held by run {run_id}, which is over")
     return failed
-
-
-class WaitTimeout(TimeoutError):
-    """Another run kept the warehouse or the pool longer than ``runs.max_wait_minutes``."""
 
 
 def _pool_holders(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[str]:
@@ -328,33 +267,6 @@ def pool_watch(
 
     with _every(5, watch, "pool-watch"):
         yield
-
-
-@contextlib.contextmanager
-def warehouse_lock(
-    warehouse: Path, echo: Callable[[str], None], timeout: float | None = None
-) -> Iterator[None]:
-    """One in-process run per warehouse at a time: DuckDB allows one writer per file, and an
-    in-process run writes from several steps. A second ``salesops run`` (or a thread) on the
-    same warehouse waits here for the first to finish, for ``timeout`` seconds at most. (Runs
-    launched by the Dagster daemon are serialised by the ``duckdb_write`` pool instead.)"""
-    lock = Path(f"{warehouse}.lock")
-    try:
-        with locks.exclusive(
-            lock,
-            lambda: echo(
-                f"another run is writing {warehouse} ({locks.holder_of(lock)}): "
-                "waiting for it to finish"
-            ),
-            timeout=timeout,
-            holder=f"salesops run, process {this_process().rsplit(':', 1)[0]}",
-        ):
-            yield
-    except locks.LockTimeout as exc:
-        raise WaitTimeout(
-            f"gave up waiting for another run writing {warehouse}: {exc} "
-            "(runs.max_wait_minutes in the run configuration)"
-        ) from exc
 
 
 # the step-output files kept under <work_dir>/logs (one per run; the oldest go)
@@ -485,6 +397,7 @@ def run(
     partitions: tuple[str, str] | None = None,
     full_refresh: bool = False,
     verbose: bool = False,
+    asked: shortcut.Asked | None = None,
 ) -> RunOutcome:
     """Materialise every asset the configuration allows (or ``asset_keys``) in this process.
     ``partitions`` = (first day, last day) recomputes the daily mart for that range only;
@@ -492,7 +405,17 @@ def run(
     (dagster-dbt repeats every line of dbt's log) goes to a file per run under
     ``<work_dir>/logs`` (``RunOutcome.output_log``), and only ``echo``'s progress lines reach
     the console; ``verbose`` leaves the steps' output on the console instead. The instance is
-    ``instance``, else the one in ``DAGSTER_HOME`` (closed at the end), else one in memory."""
+    ``instance``, else the one in ``DAGSTER_HOME`` (closed at the end), else one in memory.
+
+    A plain run (every asset the configuration allows, neither ``partitions`` nor
+    ``full_refresh``) first asks whether it has anything to do (``shortcut.ask``) and ends
+    there when it has not; ``asked`` is that answer when the caller asked already (the
+    command line, before importing this module)."""
+    if asset_keys is None and partitions is None and not full_refresh:
+        if asked is None:
+            asked = shortcut.ask(config_path, exclude_groups, echo)
+        if asked.outcome is not None:
+            return asked.outcome
     with contextlib.ExitStack() as stack:
         if instance is None and os.environ.get("DAGSTER_HOME"):
             instance = stack.enter_context(home_instance(echo))
@@ -505,6 +428,7 @@ def run(
             partitions,
             full_refresh,
             verbose,
+            asked.stamps if asked is not None else None,
         )
 
 
@@ -517,6 +441,7 @@ def _run(
     partitions: tuple[str, str] | None,
     full_refresh: bool,
     verbose: bool,
+    stamps: dict[str, str | None] | None,
 ) -> RunOutcome:
     config_path = Path(config_path).resolve()
     cfg = salesops_config.load(config_path)
@@ -536,6 +461,7 @@ def _run(
             selection.resolve(defs.resolve_asset_graph()),
             key=lambda k: k.to_user_string(),
         )
+        _keep_selection(cfg, exclude_groups, asset_keys)
     started, begun = time.monotonic(), time.time()
     deadline = started + cfg.max_wait_minutes * 60
     recovered = recover_dead_runs(instance, echo) if instance is not None else []
@@ -557,7 +483,7 @@ def _run(
             tags: dict[str, str] = {}  # the stamps taken of the sources that load
             for number, keys in enumerate(_stages(asset_keys, whole)):
                 if number == 0 and not whole:  # the loads (and what follows, when none)
-                    keys, unchanged = _unless_unchanged(cfg, keys, run_id, echo, tags)
+                    keys, unchanged = _unless_unchanged(cfg, keys, run_id, echo, tags, stamps)
                     if not keys:
                         continue
                 checks = None  # those of the assets run
@@ -658,23 +584,54 @@ def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.Asse
     return [loads, rest]
 
 
-def _unless_unchanged(
-    cfg, keys: list[dg.AssetKey], run_id: str, echo: Callable[[str], None], tags: dict[str, str]
-) -> tuple[list[dg.AssetKey], list[str]]:
-    """``keys`` without the loads of sources that hold nothing new since their last load
-    (``ingest.unchanged_sources``: their stamp is the one taken before it), and those sources.
-    Left out, such a source writes no event at all: a run that holds its load plans an output
-    and a check per raw table and reports each unchanged. The stamps of the sources that load
-    go into ``tags`` (of run ``run_id``, the loads): their steps take them instead of asking
-    the sources again."""
-    from orchestration.defs.ingest import ingest_assets, stamp_tags, unchanged_sources
+def _by_source() -> dict[str, set[dg.AssetKey]]:
+    """Source -> the asset keys of its raw tables."""
+    from orchestration.defs.ingest import ingest_assets
 
-    by_source = {
+    return {
         assets.node_def.name.removeprefix("ingest_"): set(assets.keys) for assets in ingest_assets
     }
+
+
+def _keep_selection(cfg, exclude_groups: Sequence[str], keys: list[dg.AssetKey]) -> None:
+    """What this plain run resolved, kept for the next one to ask with before it imports the
+    definitions (``shortcut.save_selection``)."""
+    from orchestration.defs.transform import dbt_models
+
+    by_source = _by_source()
+    loading = set().union(*by_source.values())
+    shortcut.save_selection(
+        cfg,
+        exclude_groups,
+        sources=[src for src, tables in by_source.items() if tables & set(keys)],
+        models=[k.to_user_string() for k in keys if k in dbt_models.keys],
+        others=[k.to_user_string() for k in keys if k not in loading | dbt_models.keys],
+    )
+
+
+def _unless_unchanged(
+    cfg,
+    keys: list[dg.AssetKey],
+    run_id: str,
+    echo: Callable[[str], None],
+    tags: dict[str, str],
+    stamps: dict[str, str | None] | None = None,
+) -> tuple[list[dg.AssetKey], list[str]]:
+    """``keys`` without the loads of sources that hold nothing new since their last load
+    (``ingest.stamps.unchanged_sources``: their stamp is the one taken before it; ``stamps``,
+    when given, were taken a moment before), and those sources. Left out, such a source writes
+    no event at all: a run that holds its load plans an output and a check per raw table and
+    reports each unchanged. The stamps of the sources that load go into ``tags`` (of run
+    ``run_id``, the loads): their steps take them instead of asking the sources again."""
+    from ingest.stamps import unchanged_sources
+    from orchestration.defs.ingest import stamp_tags
+
+    by_source = _by_source()
     loading = [src for src, tables in by_source.items() if tables & set(keys)]
     taken: dict[str, str] = {}
-    quiet = unchanged_sources(cfg, loading, echo, taken)
+    if stamps is not None and not set(loading) <= set(stamps):
+        stamps = None  # not the sources this run loads: asked again
+    quiet = unchanged_sources(cfg, loading, echo, taken, stamps)
     tags.update(stamp_tags(run_id, taken))
     if quiet:
         echo(f"not loaded, nothing new since their last load: {', '.join(quiet)}")
@@ -691,7 +648,7 @@ def _decide_build(
     tags: dict[str, str],
 ) -> tuple[list[dg.AssetKey], set[dg.AssetKey]]:
     """``keys`` (what follows the loads, to run as ``run_id``) as the build is decided, once,
-    now (``transform.decide``), and the dbt models left out. Without the dbt models and their
+    now (``buildplan.decide``), and the dbt models left out. Without the dbt models and their
     checks when a build of them would find nothing new since the last one (the decision is
     recorded as the loads run's): a run that holds them records a planned output for every
     model and check before it starts, and reports every model unchanged. Without the models
@@ -699,12 +656,13 @@ def _decide_build(
     and a run that holds them plans and reports each. The plan goes into ``tags``: the dbt step
     takes it instead of reading every table dbt reads again (and it keeps the whole
     selection's key, so the next run compares against the whole)."""
-    from orchestration.defs.transform import PLAN_TAG, dbt_models, decide
+    from orchestration.buildplan import decide
+    from orchestration.defs.transform import PLAN_TAG, dbt_models
 
     models = [k for k in keys if k in dbt_models.keys]
     if not models:
         return keys, set()
-    plan = decide(cfg, models, loads_run_id, run_id)
+    plan = decide(cfg, [k.to_user_string() for k in models], loads_run_id, run_id)
     if plan is None:  # a full build is due: the step decides
         return keys, set()
     if plan["skip"]:
@@ -788,7 +746,7 @@ def build_note(warehouse: Path, *run_ids: str) -> str | None:
     """What the dbt step of runs ``run_ids`` decided, as it recorded in ``ops.run_state``."""
     import duckdb
 
-    from orchestration.defs.transform import DECISION_STATE
+    from orchestration.buildplan import DECISION_STATE
     from salesops import runstate
 
     if not warehouse.exists():

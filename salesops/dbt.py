@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# the project's dbt project, and the manifest ``dbt parse`` writes there (make, ensure_manifest)
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+
 
 def dbt_executable() -> str:
     exe = Path(sys.executable).with_name("dbt")

@@ -16,23 +16,22 @@ stamps, the answers to what an incremental load asks again; the sheets' files by
 the one taken before its last load, with the same configuration and code, holds nothing new: no
 dlt pipeline starts, and its tables are reported as they are (materialisation metadata
 ``load: unchanged``). The stamp is kept in ``ops.run_state`` once a load of every table of the
-source succeeded. A command-line run asks first (``unchanged_sources``) and leaves such a
-source out of its loads run altogether: no step, and no planned output, check or event per raw
-table. A full refresh (run tag ``salesops/full_refresh``) loads a source that reads only what
-changed since its last load (the sheets: ``ingest.pipelines.rereads``) whatever its stamp, and
-it reads everything.
+source succeeded. A command-line run asks first (``ingest.stamps.unchanged_sources``) and
+leaves such a source out of its loads run altogether: no step, and no planned output, check or
+event per raw table. A full refresh (run tag ``salesops/full_refresh``) loads a source that
+reads only what changed since its last load (the sheets: ``ingest.pipelines.rereads``)
+whatever its stamp, and it reads everything.
 """
 
 import atexit
 import functools
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, build_dlt_asset_specs
 
@@ -42,6 +41,7 @@ from ingest.pipelines import (
     append_first_loads,
     check_contract,
     check_empty,
+    error_text,
     make_pipeline,
     record_source_load,
     record_volumes,
@@ -52,96 +52,15 @@ from ingest.pipelines import (
 from orchestration.defs.transform import FULL_REFRESH_TAG
 from orchestration.resources import SalesopsConfig
 from orchestration.translators import SalesopsDltTranslator
-from salesops import lake, runstate
+from salesops import lake
 
 INGEST_POOL = "duckdb_write"
 # the check each raw table carries: did this run's load of its source succeed
 LOADED_CHECK = "loaded"
-# ops.run_state key: a source's stamp at its last load (ingest.stamps) and the tables it left
-STAMP_STATE = "source_stamp:{src}"
 # run tag: the stamp a command-line run took of the source just before it launched the loads
 # (ingest.stamps), "<run id>:<stamp>" (no stamp: empty), so that its step does not ask the
 # source again; a run re-executed from it (a new run id, the tags copied) takes its own
 STAMP_TAG = "salesops/stamp_{src}"
-
-
-def _last_stamp(warehouse, src: str) -> str | None:
-    """The stamp of ``src``'s last whole load (None: never loaded so, or a table it left is
-    gone)."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        state = runstate.read(con, STAMP_STATE.format(src=src))
-        if not state:
-            return None
-        present = {
-            t
-            for (t,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?",
-                [f"raw_{src}"],
-            ).fetchall()
-        }
-        return state["stamp"] if set(state["tables"]) <= present else None
-    finally:
-        con.close()
-
-
-def _save_stamp(warehouse, src: str, stamp: str) -> None:
-    con = duckdb.connect(str(warehouse))
-    try:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1",
-            [f"raw_{src}"],
-        ).fetchall()
-        runstate.write(
-            con, STAMP_STATE.format(src=src), {"stamp": stamp, "tables": [t for (t,) in tables]}
-        )
-    finally:
-        con.close()
-
-
-def _stamp(log: Callable[[str], None], src: str, section: dict[str, Any]) -> str | None:
-    """``src``'s stamp now (ingest.stamps); None when it has none or cannot be read (the load
-    that follows then says what is wrong)."""
-    try:
-        return stamps.source_stamp(src, section)
-    except Exception as exc:
-        log(f"{src}: no stamp ({_error_text(exc)}): loading")
-        return None
-
-
-def _not_loaded(cfg, src: str, warn: Callable[[str], None]) -> None:
-    """A source with nothing new: its check recorded as a load that found nothing
-    (``ops.source_loads``: the time of its last load stays), the sheets' notes of their last
-    load said again."""
-    record_source_load(cfg.warehouse, src)
-    if src == "sheets":
-        from ingest.sheets import load_notes
-
-        for note in load_notes(cfg.warehouse):  # as the last load said
-            warn(note)
-
-
-def unchanged_sources(
-    cfg, srcs: Iterable[str], echo: Callable[[str], None], taken: dict[str, str] | None = None
-) -> list[str]:
-    """The sources of ``srcs`` whose stamp is the one taken before their last load: a run
-    leaves their loads out (no step, no event per raw table), and each is recorded as the
-    load step would record it. On the Spark engine none is (its raw layer, the lake, is not
-    stamped). The stamps of the sources that load go into ``taken`` (source -> stamp, empty
-    when it has none), for the run to hand to their steps (``stamp_tags``)."""
-    if cfg.engine == "spark":
-        return []
-    quiet = []
-    for src in srcs:
-        if not cfg.has(src):
-            continue  # its load step says so
-        stamp = _stamp(echo, src, cfg.sources[src])
-        if stamp is not None and stamp == _last_stamp(cfg.warehouse, src):
-            _not_loaded(cfg, src, echo)
-            quiet.append(src)
-        elif taken is not None:
-            taken[src] = stamp or ""
-    return quiet
 
 
 def stamp_tags(run_id: str, taken: dict[str, str]) -> dict[str, str]:
@@ -156,21 +75,7 @@ def _run_stamp(context, src: str, section: dict[str, Any]) -> str | None:
     run_id, _, tagged = context.run.tags.get(STAMP_TAG.format(src=src), "").partition(":")
     if run_id and run_id == context.run.run_id:
         return tagged or None
-    return _stamp(context.log.info, src, section)
-
-
-def _error_text(exc: BaseException) -> str:
-    """What went wrong in a failed load, as the source's own code said it: the outermost error
-    in the chain that dlt or Dagster did not raise (theirs wrap it with load ids and stages),
-    else the innermost one."""
-    chain = [exc]
-    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
-        if inner in chain:
-            break
-        chain.append(inner)
-    ours = [e for e in chain if not type(e).__module__.startswith(("dlt.", "dagster"))]
-    error = ours[0] if ours else chain[-1]
-    return f"{error.__class__.__name__}: {error}".strip()
+    return stamps.take(src, section, context.log.info)
 
 
 @functools.cache
@@ -232,9 +137,9 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
         # (the sheets): its stamp is not asked, nor what it kept of that load
         reread = context.run.tags.get(FULL_REFRESH_TAG) == "true" and rereads(src)
         try:
-            if stamp is not None and not reread and stamp == _last_stamp(cfg.warehouse, src):
+            if stamp is not None and not reread and stamp == stamps.last(cfg.warehouse, src):
                 context.log.info(f"{src} holds nothing new since its last load: not loaded")
-                _not_loaded(cfg, src, context.log.warning)
+                stamps.not_loaded(cfg, [src], context.log.warning)
                 # what reads the tables in this run needs their outputs (else Dagster skips it)
                 for key in sorted(context.selected_asset_keys, key=str):
                     yield dg.MaterializeResult(
@@ -276,7 +181,7 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             if lake_dir:  # what the ops steps read in the warehouse: the lake's tables, merged
                 lake.attach_duckdb(cfg.warehouse, lake_dir, f"raw_{src}")
         except Exception as exc:  # one source failing must not stop the others' marts
-            error = _error_text(exc)
+            error = error_text(exc)
             status = record_source_load(cfg.warehouse, src, error)
             since = status["last_success_at"]
             context.log.error(
@@ -307,7 +212,7 @@ def build_ingest_assets(src: str) -> dg.AssetsDefinition:
             return
         record_source_load(cfg.warehouse, src)
         if stamp is not None and context.selected_asset_keys == set(context.assets_def.keys):
-            _save_stamp(cfg.warehouse, src, stamp)  # every table loaded from what it stamps
+            stamps.save(cfg.warehouse, src, stamp)  # every table loaded from what it stamps
         # a column there but blank in every landed row degrades its metric as a missing one
         for finding in check_empty(src, cfg.sources[src], cfg.warehouse):
             context.log.warning(finding.message)

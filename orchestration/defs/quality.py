@@ -25,7 +25,8 @@ import duckdb
 from dagster import AssetCheckExecutionContext
 
 from expectations import runner
-from orchestration.defs.transform import DECISION_STATE, FULL_REFRESH_TAG
+from orchestration.buildplan import DECISION_STATE
+from orchestration.defs.transform import FULL_REFRESH_TAG
 from orchestration.resources import SalesopsConfig
 from salesops import runstate
 

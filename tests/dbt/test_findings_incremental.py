@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from orchestration import runner
-from orchestration.defs.transform import last_full_build, save_full_build
+from orchestration.buildplan import last_full_build, save_full_build
 from tests.support.config import write_config
 from tests.support.dbt import dbt_run
 

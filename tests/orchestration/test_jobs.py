@@ -106,16 +106,17 @@ def test_a_run_of_the_models_reached_keeps_one_dbt_step_the_suites_and_the_bi_ha
     still keeps it from publishing)."""
     from dagster._core.execution.api import create_execution_plan
 
+    from orchestration.buildplan import reached_models, read_manifest
     from orchestration.defs.ingest import ingest_assets
     from orchestration.defs.quality import SPECS
-    from orchestration.defs.transform import _manifest, dbt_models, reached_models
+    from orchestration.defs.transform import dbt_models
     from orchestration.runner import JOB_NAME, _narrowed
 
     monkeypatch.setenv("SALESOPS_CONFIG", "salesops.yml")  # read when a run starts, not here
     job = defs.resolve_job_def(JOB_NAME)
     loading = {key for assets in ingest_assets for key in assets.keys}
     rest = [key for key in job.asset_layer.selected_asset_keys if key not in loading]
-    reached = reached_models(_manifest(), {"raw_u8.so_somain"}, set(), {"as_of": "2026-11-20"})
+    reached = reached_models(read_manifest(), {"raw_u8.so_somain"}, set(), {"as_of": "2026-11-20"})
     left = {key for key in rest if key in dbt_models.keys and key.path[-1] not in reached}
     assert dg.AssetKey("fct_identity_links") in left
     keys, checks = _narrowed(job, [key for key in rest if key not in left], left)

@@ -306,14 +306,14 @@ def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
     warehouse as they build), with their dbt tests: the rest stand as built, not in the run at
     all, and hold what a build from all history gives. The GX suites run as they would. The
     next run, with nothing new, builds nothing: the build's key is the whole selection's."""
-    from orchestration.defs.quality import SPECS
-    from orchestration.defs.transform import (
+    from orchestration.buildplan import (
         DECISION_STATE,
         HANDED_PLAN,
-        _manifest,
-        _relations,
         reached_models,
+        read_manifest,
+        relations,
     )
+    from orchestration.defs.quality import SPECS
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
@@ -327,8 +327,8 @@ def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
     )
     u8.commit()
     u8.close()
-    manifest = _manifest()
-    models = set(_relations(manifest))
+    manifest = read_manifest()
+    models = set(relations(manifest))
     reached = reached_models(manifest, {"raw_u8.so_somain"}, set(), {"as_of": AS_OF.isoformat()})
     assert "fct_identity_links" not in reached and len(reached & models) < len(models)
     # the models a GX suite that blocks guards: one of them read by a model of the run stays
@@ -414,7 +414,7 @@ def test_a_day_with_one_source_changed_builds_only_the_models_it_reaches(
         manifest, {"ops.source_loads", "ops.source_contract"}, set(), {"as_of": AS_OF.isoformat()}
     )
     compared = 0
-    for model, relation in sorted(_relations(manifest, unchanged - when).items()):
+    for model, relation in sorted(relations(manifest, unchanged - when).items()):
         if relation in tables:
             sql = f"select * from {relation} order by all"
             assert query_file(warehouse, sql) == query_file(twin / "twin.duckdb", sql), model
