@@ -34,7 +34,10 @@ DEMO_SITE_URL = "http://127.0.0.1:4173/"  # where `make bi-serve` serves the dem
 
 
 def echo(message: str) -> None:
-    print(message, flush=True)
+    # the line and its end in one write: what a step writes to stderr meanwhile (a library's
+    # warning) cannot land inside it when both go to one pipe
+    sys.stdout.write(f"{message}\n")
+    sys.stdout.flush()
 
 
 def today(timezone: str = salesops_config.DEFAULT_TIMEZONE) -> date:
