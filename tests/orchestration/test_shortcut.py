@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +19,7 @@ import pytest
 
 from devkit.demo.serve import served_sources
 from ingest import stamps
-from orchestration import runner, shortcut
+from orchestration import buildplan, runner, shortcut
 from orchestration.buildplan import DECISION_STATE
 from salesops import config as salesops_config
 from tests.orchestration.test_run_cost import AS_OF, copy_of, org_config, rewrite_leads
@@ -110,6 +110,14 @@ def test_a_fresh_run_with_nothing_new_ends_before_the_definitions_are_imported(
         assert sorted(after) == sorted(SOURCES)
         assert all(after[src] > before[src] for src in SOURCES), (before, after)
         assert len(dg.DagsterInstance.get().get_run_records()) == runs
+
+        # with nothing new, a run still goes on when the incremental models' full build is due
+        assert buildplan.last_full_build(warehouse) is None  # a copied warehouse: none counted
+        due = datetime.now(UTC) - timedelta(days=cfg.models_full_every_days, hours=1)
+        buildplan.save_full_build(warehouse, due)
+        assert shortcut.ask(config, ("bi",), lines.append).outcome is None
+        buildplan.save_full_build(warehouse, datetime.now(UTC))
+        assert shortcut.ask(config, ("bi",), lines.append).outcome is not None
 
         # a lead edited in the export: asked, the run goes on with the stamps taken; a second
         # edit lands after they were taken. The CRM's load takes the stamp asked (it does not
