@@ -145,6 +145,13 @@ def take_all(cfg, srcs: Iterable[str], log: Callable[[str], None]) -> dict[str, 
         return {src: future.result() for src, future in taking.items()}
 
 
+def unchanged(warehouse: str | Path, now: dict[str, str | None]) -> list[str]:
+    """The sources of ``now`` (source -> its stamp now) whose stamp is the one kept at their
+    last load."""
+    before = kept(warehouse, now) if now else {}
+    return [src for src, stamp in now.items() if stamp is not None and stamp == before[src]]
+
+
 def not_loaded(cfg, srcs: list[str], warn: Callable[[str], None]) -> None:
     """Sources with nothing new: recorded as loads that found nothing (``ops.source_loads``:
     the time of their last load stays), the sheets' notes of their last load said again."""
@@ -173,8 +180,7 @@ def unchanged_sources(
     srcs = list(srcs)
     now = take_all(cfg, srcs, echo) if stamps is None else stamps
     now = {src: now[src] for src in srcs if src in now}
-    before = kept(cfg.warehouse, now) if now else {}
-    quiet = [src for src, stamp in now.items() if stamp is not None and stamp == before[src]]
+    quiet = unchanged(cfg.warehouse, now)
     if quiet:
         not_loaded(cfg, quiet, echo)
     if taken is not None:

@@ -574,9 +574,7 @@ def _stages(asset_keys: Sequence[dg.AssetKey], whole: bool) -> list[list[dg.Asse
     """The Dagster runs a run is made of: the loads first, then the rest, launched only when
     the loads left something to build (``_decide_build``). A run with nothing to load, a
     full refresh and a backfill (``whole``) are one run."""
-    from orchestration.defs.ingest import ingest_assets
-
-    loading = {key for assets in ingest_assets for key in assets.keys}
+    loading = set().union(*_by_source().values())
     loads = [k for k in asset_keys if k in loading]
     rest = [k for k in asset_keys if k not in loading]
     if whole or not loads or not rest:

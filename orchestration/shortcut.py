@@ -60,9 +60,10 @@ def _code_state() -> list[Any]:
     versions. None of them read: a change to any gives another selection key."""
     root = Path(__file__).resolve().parent.parent
     files = [
-        [str(path.relative_to(root)), path.stat().st_size, path.stat().st_mtime_ns]
+        [str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns]
         for package in PACKAGES
         for path in sorted((root / package).rglob("*.py"))
+        for stat in [path.stat()]
     ]
     manifest = MANIFEST.stat()
     versions = [metadata.version(name) for name in DISTRIBUTIONS]
@@ -161,15 +162,12 @@ def ask(
             # run's: nothing writes it meanwhile), and used only when none has anything new
             planning = pool.submit(_plan, cfg, selection["models"], run_id)
             taken = stamps.take_all(cfg, selection["sources"], echo)
-            before = stamps.kept(cfg.warehouse, taken) if taken else {}
-            if any(
-                stamp is None or stamp != before[src] for src, stamp in taken.items()
-            ) or buildplan.full_build_due(cfg, datetime.now(UTC)):
+            quiet = stamps.unchanged(cfg.warehouse, taken)
+            if len(quiet) < len(taken) or buildplan.full_build_due(cfg, datetime.now(UTC)):
                 return Asked(stamps=taken)
             plan = planning.result()
             if plan is not None and not plan["skip"]:
                 return Asked(stamps=taken)
-            quiet = list(taken)
             if quiet:
                 stamps.not_loaded(cfg, quiet, echo)
                 echo(f"not loaded, nothing new since their last load: {', '.join(quiet)}")
