@@ -74,13 +74,15 @@ class StandIn:
 
     Use as a context manager; ``base_url`` is ``http://127.0.0.1:<port>``. ``requests`` counts
     every request by path, so tests can check call volumes and rate limits; ``log`` keeps
-    (path, JSON body) of every POST so tests can check what was asked for.
+    (path, JSON body) of every POST so tests can check what was asked for; ``authorizations``
+    counts the scheme of every ``Authorization`` header that came (``Bearer``, ``Basic``...).
     """
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
         self.requests: Counter = Counter()
         self.log: list[tuple[str, Any]] = []
+        self.authorizations: Counter = Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +120,8 @@ class StandIn:
                 )
                 with standin._lock:
                     standin.requests[req.path] += 1
+                    if "authorization" in req.headers:
+                        standin.authorizations[req.headers["authorization"].split(" ")[0]] += 1
                     if req.method == "POST":
                         try:
                             standin.log.append((req.path, json.loads(body or b"null")))

@@ -27,6 +27,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from ingest import contracts
 from ingest.crm import settings
+from ingest.sessions import api_session
 
 logger = logging.getLogger("ingest.crm")
 
@@ -585,7 +586,7 @@ class SalesforceClient:
         self.batch_size = batch_size
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = api_session(session)
         self._client_id = client_id
         self._client_secret = client_secret
         self._username = username

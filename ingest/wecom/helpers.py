@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from ingest.sessions import api_session
 from ingest.wecom.settings import (
     API_APPS,
     APPS,
@@ -148,7 +149,7 @@ class WeComClient:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = api_session()
         return session
 
     def _token_value(self, app: str, endpoint: str) -> str:

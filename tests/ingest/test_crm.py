@@ -387,6 +387,22 @@ def test_username_password_flow(org, tmp_path):
             run(bad, tmp_path / "w2.duckdb")
 
 
+def test_a_netrc_entry_for_the_host_does_not_replace_the_token(org, tmp_path, monkeypatch):
+    """A machine whose ~/.netrc (here $NETRC) names the Salesforce host: requests would send
+    that login as Basic auth in place of the Bearer token on every call, and each would be
+    refused. The client sends only its token."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone@example.com password not-for-salesforce\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with standin(org.export_dir) as sf:
+        assert loaded_rows(run(api_source(sf, objects=["User"]), tmp_path / "w.duckdb")) == {
+            "users": 12
+        }
+        assert sf.authorizations["Bearer"] > 0 and "Basic" not in sf.authorizations
+        assert sf.requests["/services/oauth2/token"] == 1
+
+
 def test_the_client_reports_salesforce_query_errors(org):
     with standin(org.export_dir) as sf:
         client = SalesforceClient(sf.base_url, CLIENT_ID, CLIENT_SECRET)

@@ -222,6 +222,21 @@ def test_one_secret_per_app_and_a_token_of_the_wrong_app_is_refused(org, tmp_pat
         assert shared.tokens_issued == 2  # still a token per app, from the same secret
 
 
+def test_no_credentials_but_the_token_go_with_a_call(org, tmp_path, monkeypatch):
+    """A ~/.netrc (here $NETRC) naming WeCom's host adds nothing to a call: requests would
+    send that login as Basic auth with each one. WeCom is asked with the access_token alone."""
+    org_dir, manifest = org
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-for-wecom\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with _standin(org_dir) as standin:
+        wh = _run(org_dir, tmp_path / "w", standin)
+        assert len(_tables(wh)["checkins"]) == manifest["counts"]["wecom"]["checkins"]
+        assert sum(standin.requests.values()) > 10
+        assert not standin.authorizations
+
+
 def test_the_standin_serves_the_kind_of_punch_asked_for(org):
     """opencheckindatatype 1 上下班, 2 外出, 3 全部, as WeCom documents it."""
     org_dir, manifest = org
