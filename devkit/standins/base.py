@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -42,6 +43,26 @@ class Faults:
             kind = self._rng.choice(self.kinds)
             self.injected[kind] += 1
             return kind
+
+
+HOST = "127.0.0.1"
+
+
+def reached_directly(host: str = HOST) -> None:
+    """Calls to ``host`` bypass any proxy the environment names: a machine that reaches the
+    package registries through ``HTTP(S)_PROXY`` would otherwise send the calls meant for a
+    stand-in on this machine to the proxy. Both spellings of the bypass list get the union of
+    what they held and ``host`` (requests reads ``no_proxy`` before ``NO_PROXY``); processes
+    started afterwards inherit it."""
+    held = [
+        entry.strip()
+        for name in ("no_proxy", "NO_PROXY")
+        for entry in os.environ.get(name, "").split(",")
+        if entry.strip()
+    ]
+    merged = ",".join(dict.fromkeys([*held, host]))
+    for name in ("no_proxy", "NO_PROXY"):
+        os.environ[name] = merged
 
 
 @dataclass
@@ -153,7 +174,8 @@ class StandIn:
             do_POST = _serve
             do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        reached_directly(HOST)
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

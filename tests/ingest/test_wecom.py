@@ -237,6 +237,23 @@ def test_no_credentials_but_the_token_go_with_a_call(org, tmp_path, monkeypatch)
         assert not standin.authorizations
 
 
+def test_a_proxy_the_environment_names_does_not_take_the_calls_to_a_standin(
+    org, tmp_path, monkeypatch
+):
+    """A machine that reaches the package registries through a proxy (HTTP_PROXY, here one
+    that answers nothing) still runs the demo and the tests: the stand-ins are reached
+    directly, and the bypass list keeps what it held."""
+    org_dir, manifest = org
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "crm.internal.example")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with _standin(org_dir) as standin:
+        wh = _run(org_dir, tmp_path / "w", standin)
+        assert len(_tables(wh)["checkins"]) == manifest["counts"]["wecom"]["checkins"]
+    assert os.environ["no_proxy"] == os.environ["NO_PROXY"] == "crm.internal.example,127.0.0.1"
+
+
 def test_the_standin_serves_the_kind_of_punch_asked_for(org):
     """opencheckindatatype 1 上下班, 2 外出, 3 全部, as WeCom documents it."""
     org_dir, manifest = org
