@@ -72,12 +72,22 @@ _STEP_WORDS = {
 }
 
 
+# warnings a step logs that say nothing about the data, kept in the run's log file only:
+# dagster-dbt's note that a dbt test of a model that is no Dagster asset (an ephemeral
+# intermediate model's unique / not_null) is recorded as an observation, not a check (such a
+# test failing still fails the build)
+QUIET_WARNINGS = ("Logging an `AssetObservation` instead of an `AssetCheckResult`",)
+
+
 def _progress_line(entry: dg.EventLogEntry, started: float) -> str | None:
     """The line a stored event of the run prints (None: it prints none): a step's start and
-    end, a check that did not pass, a warning or error logged by a step."""
+    end, a check that did not pass, a warning or error logged by a step (``QUIET_WARNINGS``
+    aside)."""
     stamp = f"[{entry.timestamp - started:6.1f}s]"
     event = entry.dagster_event
     if event is None:
+        if entry.level == logging.WARNING and entry.user_message.startswith(QUIET_WARNINGS):
+            return None
         if entry.level >= logging.WARNING:
             return f"{stamp} {logging.getLevelName(entry.level).lower()}: {entry.user_message}"
         return None
