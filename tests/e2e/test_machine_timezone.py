@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from devkit.demo.serve import served_sources
-from salesops import config as salesops_config
 from tests.conftest import AS_OF
+from tests.support.config import write_config
 from tests.support.rows import same_rows
 from tests.support.warehouse import query_file
 
@@ -44,16 +44,7 @@ def marts(warehouse: Path) -> list[str]:
 def test_a_machine_on_another_time_zone_builds_the_same_marts(second_org_run, tmp_path):
     run = second_org_run
     with served_sources(run.sources, AS_OF, crm="export") as sections:
-        cfg = salesops_config.from_dict(
-            {
-                "warehouse": {"path": str(tmp_path / "warehouse.duckdb")},
-                "as_of": AS_OF.isoformat(),
-                "sources": sections,
-            },
-            base=tmp_path,
-        )
-        config = tmp_path / "salesops.yml"
-        config.write_text(salesops_config.dump(cfg), encoding="utf-8")
+        config = write_config(tmp_path, tmp_path / "warehouse.duckdb", sections, AS_OF)
         done = subprocess.run(
             [sys.executable, "-m", "orchestration.cli", "run", "--config", str(config), "--no-bi"],
             env={**os.environ, "TZ": "Asia/Shanghai", "DAGSTER_HOME": str(tmp_path)},

@@ -28,6 +28,7 @@ from devkit.standins.salesforce import SalesforceStandIn
 from ingest.crm import CrmApiError, crm_source, source_from_config
 from ingest.crm.helpers import RetryPolicy, SalesforceClient, object_specs, read_export_file
 from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loads
+from tests.support.network import netrc_naming
 
 
 def _load_fixture_module():
@@ -391,10 +392,7 @@ def test_a_netrc_entry_for_the_host_does_not_replace_the_token(org, tmp_path, mo
     """A machine whose ~/.netrc (here $NETRC) names the Salesforce host: requests would send
     that login as Basic auth in place of the Bearer token on every call, and each would be
     refused. The client sends only its token."""
-    netrc = tmp_path / "netrc"
-    netrc.write_text("machine 127.0.0.1 login someone@example.com password not-for-salesforce\n")
-    netrc.chmod(0o600)
-    monkeypatch.setenv("NETRC", str(netrc))
+    netrc_naming("127.0.0.1", tmp_path, monkeypatch)
     with standin(org.export_dir) as sf:
         assert loaded_rows(run(api_source(sf, objects=["User"]), tmp_path / "w.duckdb")) == {
             "users": 12

@@ -22,6 +22,7 @@ from ingest.pipelines import append_first_loads, make_pipeline, settle_first_loa
 from ingest.wecom import WeComError, source_from_config, wecom_source, windows
 from ingest.wecom.archive import _columns, read_columns, read_rows
 from ingest.wecom.helpers import KeptAnswers, WeComClient
+from tests.support.network import netrc_naming
 from tests.support.warehouse import query_file
 
 SECRET = "s3cret-corp-key"  # a self-built app granted every API
@@ -226,10 +227,7 @@ def test_no_credentials_but_the_token_go_with_a_call(org, tmp_path, monkeypatch)
     """A ~/.netrc (here $NETRC) naming WeCom's host adds nothing to a call: requests would
     send that login as Basic auth with each one. WeCom is asked with the access_token alone."""
     org_dir, manifest = org
-    netrc = tmp_path / "netrc"
-    netrc.write_text("machine 127.0.0.1 login someone password not-for-wecom\n")
-    netrc.chmod(0o600)
-    monkeypatch.setenv("NETRC", str(netrc))
+    netrc_naming("127.0.0.1", tmp_path, monkeypatch)
     with _standin(org_dir) as standin:
         wh = _run(org_dir, tmp_path / "w", standin)
         assert len(_tables(wh)["checkins"]) == manifest["counts"]["wecom"]["checkins"]

@@ -70,3 +70,12 @@ def calls_out(work: Path) -> Iterator[list[tuple[str, str]]]:
 def outside(hosts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The lookups and connections to anything but this machine."""
     return sorted({(event, host) for event, host in hosts if host not in LOCAL})
+
+
+def netrc_naming(host: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``.netrc`` holding a login for ``host``, in ``folder``, read as this machine's (the
+    ``NETRC`` the HTTP library looks at) for the test's duration."""
+    netrc = folder / "netrc"
+    netrc.write_text(f"machine {host} login someone@example.com password not-for-the-vendor\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
